@@ -1,0 +1,23 @@
+"""Where the engine gets the time from. Injected, so tests and replays can move time."""
+
+from datetime import UTC, datetime, timedelta
+
+
+def system_clock() -> datetime:
+    """The real time, timezone-aware (UTC)."""
+    return datetime.now(UTC)
+
+
+class ManualClock:
+    """A clock that stands still until moved; for tests, benchmarks and replay."""
+
+    def __init__(self, start: datetime | None = None):
+        self.now = start or datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> datetime:
+        """Move the clock forward by `timedelta(**delta)` and return the new time."""
+        self.now += timedelta(**delta)
+        return self.now

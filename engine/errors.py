@@ -1,0 +1,44 @@
+"""Domain errors raised by the engine. The web layer maps each to one status code."""
+
+
+class EngineError(Exception):
+    """Base class of every error the engine raises on purpose."""
+
+
+class DeploymentError(EngineError):
+    """A bundle of diagrams, decisions and forms failed its checks; nothing was deployed.
+
+    `problems` lists every problem found, each a `Problem` naming file, line and element.
+    """
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__("; ".join(str(p) for p in self.problems) or "deployment refused")
+
+
+class FormValidationError(EngineError):
+    """Submitted data does not match the task's form. `errors` maps a field path to its messages."""
+
+    def __init__(self, errors):
+        self.errors = errors
+        super().__init__(", ".join(f"{path}: {' '.join(msgs)}" for path, msgs in errors.items()))
+
+
+class TaskNotFound(EngineError):
+    """No ready human task with that id is waiting in the instance."""
+
+
+class NotAllowed(EngineError):
+    """The acting user may not do this (not in the task's groups, not its assignee)."""
+
+
+class MessageRefused(EngineError):
+    """The instance does not accept this message now (unknown, completed, or guard not met)."""
+
+
+class InstanceStateError(EngineError):
+    """The instance is not in a state that allows the operation (completed, in error)."""
+
+
+class StateFormatError(EngineError):
+    """Serialized state has a format version this engine cannot read."""

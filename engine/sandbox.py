@@ -1,0 +1,220 @@
+"""Sandboxed evaluation of diagram expressions and scripts (RestrictedPython).
+
+SpiffWorkflow's default script engine runs diagram code with plain `exec`, so a diagram could
+import `os` and do anything. Here every expression (gateway conditions, timers, DMN cells,
+output mappings) and every script task is compiled by RestrictedPython and run with a small set
+of builtins: no `import`, no `open`, no dunder access, no attribute writes on foreign objects.
+A script also has a budget of executed steps, so `while True: pass` fails instead of hanging a
+request. (What this does not bound: one huge allocation such as `"x" * 10**10`; the process's
+memory limit is the guard there.)
+
+Dictionaries are readable with attribute syntax (`risk.likelihood`) as in JUEL and FEEL, which
+is how Camunda diagrams write conditions.
+"""
+
+import sys
+from calendar import monthrange
+from datetime import date, timedelta
+from functools import lru_cache
+
+from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_builtins
+from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
+from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence, safer_getattr
+from RestrictedPython.PrintCollector import PrintCollector
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+from .clock import system_clock
+from .expressions import to_python
+
+MAX_SCRIPT_STEPS = 1_000_000
+
+_UNSAFE = {"__build_class__", "setattr", "delattr", "id", "_getattr_"}
+BUILTINS = {name: value for name, value in safe_builtins.items() if name not in _UNSAFE}
+BUILTINS.update(
+    dict=dict,
+    list=list,
+    tuple=tuple,
+    set=set,
+    min=min,
+    max=max,
+    sum=sum,
+    any=any,
+    all=all,
+    sorted=sorted,
+    enumerate=enumerate,
+    zip=zip,
+    map=map,
+    filter=filter,
+    reversed=reversed,
+)
+
+
+class SandboxError(Exception):
+    """Diagram code that does not compile under the sandbox, or that broke one of its rules."""
+
+
+def _getattr(obj, name, default=None):
+    # Dictionaries read like objects (`risk.likelihood`), as in JUEL and FEEL.
+    if isinstance(obj, dict) and not name.startswith("_"):
+        if name in obj:
+            return obj[name]
+        if not hasattr(dict, name):
+            raise AttributeError(f"'{name}' is not set")
+    return safer_getattr(obj, name, default)
+
+
+def _inplacevar(op, x, y):
+    operators = {
+        "+=": lambda: x + y,
+        "-=": lambda: x - y,
+        "*=": lambda: x * y,
+        "/=": lambda: x / y,
+        "//=": lambda: x // y,
+        "%=": lambda: x % y,
+    }
+    if op not in operators:
+        raise SandboxError(f"operator {op} is not allowed")
+    return operators[op]()
+
+
+def _write(obj):
+    # Item and attribute writes are allowed on plain data only.
+    if isinstance(obj, dict | list):
+        return obj
+    raise SandboxError(f"cannot modify a {type(obj).__name__}")
+
+
+GUARDS = {
+    "__builtins__": BUILTINS,
+    "_getattr_": _getattr,
+    "_getitem_": default_guarded_getitem,
+    "_getiter_": default_guarded_getiter,
+    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+    "_unpack_sequence_": guarded_unpack_sequence,
+    "_inplacevar_": _inplacevar,
+    "_write_": _write,
+    "_print_": PrintCollector,
+}
+
+
+@lru_cache(maxsize=4096)
+def compile_expression(expression: str):
+    """Compile a diagram expression (JUEL, FEEL-style or Python). Raises SandboxError."""
+    source = to_python(expression)
+    result = compile_restricted_eval(source, "<expression>")
+    if result.errors or result.code is None:
+        raise SandboxError(f"expression {expression!r}: {'; '.join(result.errors)}")
+    return result.code
+
+
+@lru_cache(maxsize=1024)
+def compile_script(script: str):
+    """Compile a script task's body. Raises SandboxError naming what is not allowed."""
+    result = compile_restricted_exec(script, "<script>")
+    if result.errors or result.code is None:
+        raise SandboxError("; ".join(result.errors))
+    return result.code
+
+
+def _add_months(iso_date: str, months: int) -> str:
+    day = date.fromisoformat(str(iso_date)[:10])
+    index = day.month - 1 + int(months)
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, monthrange(year, month)[1])).isoformat()
+
+
+def _add_days(iso_date: str, days: int) -> str:
+    return (date.fromisoformat(str(iso_date)[:10]) + timedelta(days=int(days))).isoformat()
+
+
+class _StepBudget:
+    """A trace function that stops a script after MAX_SCRIPT_STEPS bytecode steps.
+
+    Opcodes, not lines, are counted: `while True: pass` is one line that never emits a second
+    line event.
+    """
+
+    def __init__(self, limit):
+        self.left = limit
+
+    def __call__(self, frame, event, arg):
+        if frame.f_code.co_filename != "<script>":
+            return None
+        if event == "call":
+            frame.f_trace_opcodes = True
+            frame.f_trace_lines = False
+        elif event == "opcode":
+            self.left -= 1
+            if self.left < 0:
+                raise SandboxError(f"script ran more than {MAX_SCRIPT_STEPS} steps")
+        return self
+
+
+class SandboxEnvironment(BasePythonScriptEngineEnvironment):
+    """Evaluates and executes diagram code for one instance, with its clock and outbox."""
+
+    def __init__(self, clock=system_clock, outbox=None):
+        super().__init__()
+        self.clock = clock
+        self.outbox = outbox if outbox is not None else []
+        self.helpers = {
+            "today": lambda: self.clock().date().isoformat(),
+            "now": lambda: self.clock().isoformat(),
+            "add_days": _add_days,
+            "add_months": _add_months,
+            "notify": self._notify,
+        }
+
+    def _notify(self, to, text):
+        self.outbox.append({"to": str(to), "text": str(text), "at": self.clock().isoformat()})
+
+    def _globals(self, context, external_context):
+        scope = dict(GUARDS)
+        scope.update(self.helpers)
+        scope.update(external_context or {})
+        scope.update(context)
+        return scope
+
+    def evaluate(self, expression, context, external_context=None):
+        return eval(compile_expression(expression), self._globals(context, external_context))
+
+    def execute(self, script, context, external_context=None):
+        code = compile_script(script)
+        scope = self._globals(context, external_context)
+        fixed = set(GUARDS) | set(self.helpers) | set(external_context or {})
+        previous = sys.gettrace()
+        sys.settrace(_StepBudget(MAX_SCRIPT_STEPS))
+        try:
+            exec(code, scope)
+        finally:
+            sys.settrace(previous)
+        for key in list(context):
+            if key not in scope:
+                del context[key]
+        for key, value in scope.items():
+            if key not in fixed and not callable(value) and not key.startswith("_"):
+                context[key] = value
+        return True
+
+
+class ScriptEngine(PythonScriptEngine):
+    """SpiffWorkflow's script engine over the sandbox; knows the instance's clock."""
+
+    def __init__(self, clock=system_clock, outbox=None):
+        super().__init__(environment=SandboxEnvironment(clock, outbox))
+
+    @property
+    def clock(self):
+        return self.environment.clock
+
+    @property
+    def outbox(self):
+        return self.environment.outbox
+
+    def validate(self, expression):
+        # The DMN engine asks whether a cell parses (expecting SyntaxError); answer for the sandbox.
+        try:
+            compile_expression(expression)
+        except SandboxError as error:
+            raise SyntaxError(str(error)) from None

@@ -1,8 +1,24 @@
 """Domain errors raised by the engine. The web layer maps each to one status code."""
 
+from dataclasses import dataclass
+
 
 class EngineError(Exception):
     """Base class of every error the engine raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a bundle cannot be deployed, with where it is."""
+
+    file: str
+    message: str
+    line: int | None = None
+    element: str | None = None
+
+    def __str__(self):
+        where = self.file + (f":{self.line}" if self.line else "")
+        return f"{where}: " + (f"{self.element}: " if self.element else "") + self.message
 
 
 class DeploymentError(EngineError):

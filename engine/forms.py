@@ -1,0 +1,305 @@
+"""Camunda Forms (form-js JSON) and the server-side validation of what is submitted through them.
+
+The browser renders a form with form-js and checks it there, but the server trusts nothing it
+receives: `Form.validate` builds a marshmallow schema from the form's components and refuses
+unknown keys, missing required values, values outside a select's options, numbers out of range,
+text that is too long or does not match its pattern, malformed dates, and bad rows of dynamic
+lists. The messages are Chinese first, with the English after them.
+
+One extension beyond form-js: a component may carry the custom property
+`"requiredWhen": "<expression>"`, evaluated in the sandbox against its row (or the whole form),
+for rules such as "response measures are required for every high-priority risk" (R5.3.1).
+"""
+
+import json
+import re
+from datetime import date, datetime, time
+from functools import cached_property
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from .errors import FormValidationError
+from .sandbox import SandboxEnvironment, SandboxError
+
+MSG_REQUIRED = "此欄位為必填項 / This field is required."
+MSG_UNKNOWN = "表單中沒有此欄位 / Unknown field."
+MSG_CHOICE = "不是可選的值：{input} / Not one of the allowed values: {choices}."
+MSG_NUMBER = "請輸入數字 / Not a valid number."
+MSG_WHOLE = "請輸入整數 / Not a whole number."
+MSG_RANGE = "數值須在 {min} 至 {max} 之間 / Must be between {min} and {max}."
+MSG_LENGTH = "長度須在 {min} 至 {max} 之間 / Length must be between {min} and {max}."
+MSG_PATTERN = "格式不正確 / Does not match the required format."
+MSG_DATE = "日期格式不正確（YYYY-MM-DD） / Not a valid date (YYYY-MM-DD)."
+MSG_TYPE = "類型不正確 / Invalid type."
+
+DISPLAY_ONLY = {
+    "text",
+    "html",
+    "spacer",
+    "separator",
+    "image",
+    "iframe",
+    "button",
+    "table",
+    "documentPreview",
+}
+INPUT_TYPES = {
+    "textfield",
+    "textarea",
+    "number",
+    "checkbox",
+    "select",
+    "radio",
+    "checklist",
+    "taglist",
+    "datetime",
+    "expression",
+    "filepicker",
+}
+CONTAINERS = {"group", "dynamiclist"}
+
+
+class FormNumber(fields.Field):
+    """A form-js number: int or float (never bool); a numeric string only if the form says so."""
+
+    def __init__(self, *, whole=False, accept_string=False, **kwargs):
+        super().__init__(**kwargs)
+        self.whole = whole
+        self.accept_string = accept_string
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and self.accept_string:
+            try:
+                value = float(value) if "." in value else int(value)
+            except ValueError:
+                raise ValidationError(MSG_NUMBER) from None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValidationError(MSG_NUMBER)
+        if self.whole and value != int(value):
+            raise ValidationError(MSG_WHOLE)
+        return value
+
+
+class FormText(fields.String):
+    """Text that refuses non-strings instead of converting them."""
+
+    default_error_messages = {"invalid": MSG_TYPE}
+
+
+class FormDate(fields.Field):
+    """A form-js datetime value kept as its ISO text: date, time or date-time by subtype."""
+
+    def __init__(self, *, subtype="date", **kwargs):
+        super().__init__(**kwargs)
+        self.subtype = subtype
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ValidationError(MSG_DATE)
+        parse = {"date": date.fromisoformat, "time": time.fromisoformat}.get(
+            self.subtype, datetime.fromisoformat
+        )
+        try:
+            parse(value)
+        except ValueError:
+            raise ValidationError(MSG_DATE) from None
+        return value
+
+
+def _options(component):
+    values = component.get("values")
+    if isinstance(values, list):
+        return [v.get("value") for v in values if isinstance(v, dict)]
+    return None  # options from data (valuesKey / valuesExpression) cannot be checked here
+
+
+def _text_validators(component, required):
+    rules = component.get("validate") or {}
+    checks = []
+    low, high = rules.get("minLength"), rules.get("maxLength")
+    if required and not low:
+        low = 1
+    if low or high:
+        message = MSG_LENGTH.format(min=low or 0, max=high if high is not None else "∞")
+        checks.append(validate.Length(min=low, max=high, error=message))
+    pattern = rules.get("pattern")
+    if pattern:
+        compiled = re.compile(pattern)
+        checks.append(lambda v, c=compiled: bool(c.search(v)) or _fail(MSG_PATTERN))
+    if rules.get("validationType") == "email":
+        checks.append(validate.Email(error=MSG_PATTERN))
+    return checks
+
+
+def _bound(value, default):
+    return default if value is None else value
+
+
+def _fail(message):
+    raise ValidationError(message)
+
+
+def _field(component, required):
+    kind = component["type"]
+    rules = component.get("validate") or {}
+    common = {"required": required, "error_messages": {"required": MSG_REQUIRED, "null": MSG_REQUIRED}}
+    if kind in ("textfield", "textarea"):
+        return FormText(validate=_text_validators(component, required), **common)
+    if kind == "number":
+        checks = []
+        if rules.get("min") is not None or rules.get("max") is not None:
+            low, high = rules.get("min"), rules.get("max")
+            message = MSG_RANGE.format(min=_bound(low, "-∞"), max=_bound(high, "∞"))
+            checks.append(validate.Range(min=low, max=high, error=message))
+        return FormNumber(
+            whole=component.get("decimalDigits") == 0,
+            accept_string=bool(component.get("serializeToString")),
+            validate=checks,
+            **common,
+        )
+    if kind == "checkbox":
+        return fields.Boolean(truthy={True}, falsy={False}, **common)
+    if kind in ("select", "radio"):
+        options = _options(component)
+        checks = [validate.OneOf(options, error=MSG_CHOICE)] if options is not None else []
+        return FormText(validate=checks, **common)
+    if kind in ("checklist", "taglist"):
+        options = _options(component)
+        inner = FormText(validate=[validate.OneOf(options, error=MSG_CHOICE)] if options else [])
+        return fields.List(
+            inner, validate=[validate.Length(min=1, error=MSG_REQUIRED)] if required else [], **common
+        )
+    if kind == "datetime":
+        return FormDate(subtype=component.get("subtype", "date"), **common)
+    # expression (computed in the browser) and filepicker (documents, handled elsewhere)
+    return fields.Raw(required=False)
+
+
+class FormSchema(Schema):
+    """Base of the schemas built from forms: unknown keys refused, `requiredWhen` applied."""
+
+    class Meta:
+        unknown = RAISE
+
+    conditional_rules: dict = {}
+
+    @validates_schema
+    def _required_when(self, data, **kwargs):
+        errors = {}
+        for key, expression in self.conditional_rules.items():
+            if data.get(key) in (None, "", []):
+                try:
+                    needed = SandboxEnvironment().evaluate(expression, dict(data))
+                except (SandboxError, NameError, AttributeError, KeyError, TypeError):
+                    needed = False
+                if needed:
+                    errors[key] = [MSG_REQUIRED]
+        if errors:
+            raise ValidationError(errors)
+
+
+def _build_schema(components, name="Form"):
+    tree, rules = {}, {}
+    _collect(components, tree, rules)
+    return _schema_from_tree(tree, rules, name)
+
+
+def _collect(components, tree, rules):
+    for component in components or []:
+        kind = component.get("type")
+        if kind in DISPLAY_ONLY:
+            continue
+        if kind == "group":
+            path = component.get("path")
+            target = _subtree(tree, path.split(".")) if path else tree
+            _collect(component.get("components"), target, rules)
+        elif kind == "dynamiclist":
+            path = component.get("path") or component.get("key")
+            item_tree, item_rules = {}, {}
+            _collect(component.get("components"), item_tree, item_rules)
+            item_schema = _schema_from_tree(item_tree, item_rules, f"Row_{path}")
+            parts = path.split(".")
+            _subtree(tree, parts[:-1])[parts[-1]] = fields.List(fields.Nested(item_schema), required=False)
+        elif kind in INPUT_TYPES and component.get("key"):
+            required = bool((component.get("validate") or {}).get("required"))
+            if (component.get("conditional") or {}).get("hide"):
+                required = False  # form-js leaves a hidden field out; its condition runs in the browser
+            parts = component["key"].split(".")
+            _subtree(tree, parts[:-1])[parts[-1]] = _field(component, required)
+            condition = (component.get("properties") or {}).get("requiredWhen")
+            if condition and len(parts) == 1:
+                rules[parts[0]] = condition
+
+
+def _subtree(tree, parts):
+    for part in parts:
+        tree = tree.setdefault(part, {})
+    return tree
+
+
+def _schema_from_tree(tree, rules, name):
+    attrs = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            attrs[key] = fields.Nested(_schema_from_tree(value, {}, f"{name}_{key}"), required=False)
+        else:
+            attrs[key] = value
+    attrs["conditional_rules"] = dict(rules)
+    return type(name, (FormSchema,), attrs)
+
+
+def _flatten(messages, prefix=""):
+    flat = {}
+    for key, value in messages.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, path + "."))
+        else:
+            msgs = [MSG_UNKNOWN if m == "Unknown field." else m for m in value]
+            flat[path] = msgs
+    return flat
+
+
+class Form:
+    """One Camunda Form: its id, the file it came from and its form-js schema."""
+
+    def __init__(self, schema: dict, filename: str | None = None):
+        if not isinstance(schema, dict) or not isinstance(schema.get("components"), list):
+            raise ValueError("not a form-js form: no 'components' list")
+        self.schema = schema
+        self.filename = filename
+        self.id = schema.get("id") or (
+            filename.rsplit("/", 1)[-1].removesuffix(".form") if filename else None
+        )
+        if not self.id:
+            raise ValueError("the form has no id")
+
+    @classmethod
+    def from_json(cls, text: bytes | str, filename: str | None = None) -> "Form":
+        """Parse a `.form` file. Raises ValueError naming what is wrong."""
+        try:
+            schema = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"invalid JSON at line {error.lineno}: {error.msg}") from None
+        return cls(schema, filename)
+
+    @cached_property
+    def _marshmallow(self):
+        name = "Form_" + re.sub(r"\W", "_", self.id)
+        return _build_schema(self.schema["components"], name)
+
+    @cached_property
+    def keys(self) -> frozenset:
+        """The top-level keys a submission of this form may carry."""
+        return frozenset(self._marshmallow().fields)
+
+    def validate(self, data) -> dict:
+        """Return the submission as accepted. Raises FormValidationError naming each bad field."""
+        if not isinstance(data, dict):
+            raise FormValidationError(
+                {"_schema": ["提交的數據必須是對象 / The submission must be an object."]}
+            )
+        try:
+            return self._marshmallow().load(data)
+        except ValidationError as error:
+            raise FormValidationError(_flatten(error.normalized_messages())) from None

@@ -1,0 +1,335 @@
+"""Running instances: start, list and complete human tasks, receive messages, fire timers.
+
+An `Instance` wraps a SpiffWorkflow workflow and hides it: callers get `HumanTask`s and `Event`s
+(plain data) and never a SpiffWorkflow object. Rules that SpiffWorkflow leaves to its host live
+here:
+
+- a submission is validated against the task's form and stored under the task's element id
+  (`data["budget_audit"]["decision"]`), so parallel approvals never overwrite each other; then
+  the task's `camunda:outputParameter`s copy values into process variables;
+- only the assignee, or a member of a candidate group, or a candidate user may complete a task;
+- an instance that has ended accepts no message, and a message start event may name the steps
+  during which it is accepted (`camunda:property name="acceptedWhile"`);
+- nested task data is shared between SpiffWorkflow tasks, so everything handed out or recorded
+  is a deep copy;
+- a failing script or decision puts the instance in `error` with the element and message,
+  keeping everything done before it;
+- deep loops are compacted (`engine.compaction`) so an instance still runs after 300 rounds.
+"""
+
+from copy import deepcopy
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from .clock import system_clock
+from .compaction import DEFAULT_MAX_DEPTH, compact_all
+from .errors import FormValidationError, InstanceStateError, MessageRefused, NotAllowed, TaskNotFound
+from .sandbox import ScriptEngine
+from .serialization import dump_state, load_state
+from .tasks import Actor, HumanTask, describe_task, may_complete
+
+OPEN = TaskState.READY | TaskState.STARTED | TaskState.WAITING
+
+
+@dataclass
+class Event:
+    """One change of an instance, with everything needed to repeat it (for the event log)."""
+
+    kind: str  # started | task_completed | message_received | timer_fired | ended | error
+    at: str
+    element_id: str | None = None
+    task_id: str | None = None
+    actor: str | None = None
+    data: dict | None = None
+
+
+@dataclass
+class StepResult:
+    """What one engine call did: its events and the notifications scripts asked to send."""
+
+    events: list = field(default_factory=list)
+    notifications: list = field(default_factory=list)
+
+
+class Instance:
+    """A running (or ended) instance of a process definition."""
+
+    def __init__(self, definition, workflow, script_engine, extra=None, max_depth=DEFAULT_MAX_DEPTH):
+        self.definition = definition
+        self._workflow = workflow
+        self._engine = script_engine
+        self._extra = extra or {"completed": {}, "error": None}
+        self._max_depth = max_depth
+
+    # -- construction -------------------------------------------------------------------------
+
+    @classmethod
+    def start(cls, definition, data, actor: Actor, clock=system_clock, max_depth=DEFAULT_MAX_DEPTH):
+        """Start an instance from its start form's data. Returns (Instance, StepResult).
+
+        Raises FormValidationError (nothing is started) when the data does not fit the start form.
+        """
+        start_spec = definition.start_event()
+        form = definition.form_for(start_spec)
+        cleaned = form.validate(data) if form is not None else _no_form_data(data)
+        engine = ScriptEngine(clock)
+        workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=engine)
+        initial = workflow.task_tree.data
+        initiator_variable = (start_spec.extensions or {}).get("initiator", "initiator")
+        initial[initiator_variable] = actor.username
+        initial[start_spec.name] = deepcopy(cleaned)
+        instance = cls(definition, workflow, engine, max_depth=max_depth)
+        result = StepResult()
+        result.events.append(instance._event("started", start_spec.name, None, actor, cleaned))
+        instance._advance(result)
+        return instance, result
+
+    @classmethod
+    def restore(cls, definition, state: dict, clock=system_clock, max_depth=DEFAULT_MAX_DEPTH):
+        """Rebuild an instance from `dump()` output. Raises StateFormatError."""
+        engine = ScriptEngine(clock)
+        workflow, extra = load_state(state, definition.spec, definition.subprocess_specs, engine)
+        return cls(definition, workflow, engine, extra, max_depth=max_depth)
+
+    def dump(self) -> dict:
+        """The instance's state as a JSON-ready dict with its format version (no specs)."""
+        return dump_state(self._workflow, self._extra)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    @property
+    def status(self) -> str:
+        """'error' after a failed step, 'completed' once ended, otherwise 'running'."""
+        if self._extra.get("error"):
+            return "error"
+        return "completed" if self._workflow.is_completed() else "running"
+
+    @property
+    def error(self) -> dict | None:
+        """The failed element, its message and the data it saw, or None."""
+        return deepcopy(self._extra.get("error"))
+
+    @property
+    def completed_elements(self) -> dict:
+        """Element id -> how many times it completed (survives compaction)."""
+        return dict(self._extra["completed"])
+
+    @property
+    def data(self) -> dict:
+        """A copy of the process data as it stands: last completed step, then open branches."""
+        merged = deepcopy(self._workflow.last_task.data) if self._workflow.last_task else {}
+        for task in self._open_tasks():
+            merged.update(deepcopy(task.data))
+        return merged
+
+    def ready_tasks(self) -> list[HumanTask]:
+        """The human tasks waiting for someone, oldest first."""
+        tasks = [describe_task(t, self._engine) for t in self._ready_human_tasks()]
+        return sorted(tasks, key=lambda t: (t.ready_at or "", t.element_id))
+
+    def task(self, task_id: str) -> HumanTask:
+        """One ready human task. Raises TaskNotFound."""
+        return describe_task(self._find(task_id), self._engine)
+
+    def form_for(self, task_id: str):
+        """(Form or None, initial data) for a ready task: the task's own earlier values and the
+        process data, process variables winning. Raises TaskNotFound."""
+        task = self._find(task_id)
+        form = self.definition.form_for(task.task_spec)
+        data = task.data
+        initial = {}
+        if form is not None:
+            initial.update(deepcopy(data.get(form.id) or {}))
+        initial.update(deepcopy(data.get(task.task_spec.name) or {}))
+        initial.update(deepcopy(data))
+        for name, expression in (task.task_spec.extensions or {}).get("inputParameters", []):
+            initial[name] = deepcopy(self._engine.evaluate(task, expression))
+        return form, initial
+
+    def next_timer_due(self) -> datetime | None:
+        """When the earliest waiting timer is due, or None (for workers scheduling wake-ups)."""
+        dues = []
+        for task in self._workflow.event_manager.tasks.values():
+            value = task._get_internal_data("event_value")
+            if isinstance(value, dict):
+                value = value.get("next") if value.get("cycles") else None
+            if isinstance(value, str):
+                dues.append(datetime.fromisoformat(value))
+        return min(dues) if dues else None
+
+    # -- acting -------------------------------------------------------------------------------
+
+    def complete_task(self, task_id: str, data: dict, actor: Actor) -> StepResult:
+        """Complete a ready human task as `actor` with validated form data. Returns StepResult.
+
+        Raises TaskNotFound, NotAllowed, FormValidationError (nothing changes) or
+        InstanceStateError when the instance is in error.
+        """
+        self._require_running()
+        task = self._find(task_id)
+        if not may_complete(actor, describe_task(task, self._engine)):
+            raise NotAllowed(f"{actor.username} may not complete {task.task_spec.name}")
+        form = self.definition.form_for(task.task_spec)
+        cleaned = form.validate(data) if form is not None else _no_form_data(data)
+        element_id = task.task_spec.name
+        result = StepResult()
+        try:
+            task.data[element_id] = deepcopy(cleaned)
+            for name, expression in (task.task_spec.extensions or {}).get("outputParameters", []):
+                task.data[name] = deepcopy(self._engine.evaluate(task, expression))
+        except SpiffWorkflowException as error:
+            task.data.pop(element_id, None)
+            raise InstanceStateError(f"{element_id}: output mapping failed: {error}") from None
+        task.run()
+        self._count(element_id)
+        result.events.append(self._event("task_completed", element_id, task, actor, cleaned))
+        self._advance(result)
+        return result
+
+    def send_message(self, name: str, data: dict, actor: Actor) -> StepResult:
+        """Deliver message `name` with its payload. Returns StepResult.
+
+        Raises MessageRefused when the instance has ended, nothing waits for the message, or the
+        message's `acceptedWhile` steps are not open; FormValidationError for a bad payload.
+        """
+        if self._workflow.is_completed():
+            raise MessageRefused(f"the instance has ended; message {name!r} is not accepted")
+        self._require_running()
+        catcher = self._message_catcher(name)
+        form = self.definition.form_for(catcher)
+        cleaned = form.validate(data) if form is not None else _no_form_data(data)
+        definition = catcher.event_definition
+        payload = deepcopy(cleaned)
+        if hasattr(definition, "result_var"):  # Camunda messages carry their payload this way
+            payload = {"payload": payload, "result_var": name}
+        result = StepResult()
+        try:
+            self._workflow.send_event(BpmnEvent(definition, payload))
+        except WorkflowException:
+            raise MessageRefused(f"nothing in the instance is waiting for message {name!r}") from None
+        result.events.append(self._event("message_received", catcher.name, None, actor, cleaned))
+        self._advance(result)
+        return result
+
+    def fire_timers(self) -> StepResult:
+        """Fire every timer that is due by the instance's clock. Returns StepResult (maybe empty)."""
+        result = StepResult()
+        if self.status != "running":
+            return result
+        before = {t.id: deepcopy(t.internal_data) for t in self._workflow.event_manager.tasks.values()}
+        waiting = {t.id: t for t in self._workflow.event_manager.tasks.values()}
+        self._workflow.refresh_timers()
+        for task_id, task in waiting.items():
+            if task.internal_data != before[task_id] and _timer_fired(before[task_id], task):
+                self._count(task.task_spec.name)
+                result.events.append(self._event("timer_fired", task.task_spec.name, task, None, None))
+        if result.events:
+            self._advance(result)
+        return result
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _require_running(self):
+        if self._extra.get("error"):
+            raise InstanceStateError(f"the instance is in error at {self._extra['error']['element']}")
+        if self._workflow.is_completed():
+            raise InstanceStateError("the instance has ended")
+
+    def _open_tasks(self):
+        return self._workflow.get_tasks(state=OPEN)
+
+    def _ready_human_tasks(self):
+        return [
+            t for t in self._workflow.get_tasks(state=TaskState.READY) if isinstance(t.task_spec, UserTask)
+        ]
+
+    def _find(self, task_id):
+        for task in self._ready_human_tasks():
+            if str(task.id) == str(task_id):
+                return task
+        raise TaskNotFound(f"no ready task {task_id}")
+
+    def _message_catcher(self, name):
+        catchers = [
+            spec
+            for _, process in self.definition.all_specs()
+            for spec in process.task_specs.values()
+            if isinstance(getattr(spec, "event_definition", None), MessageEventDefinition)
+            and spec.event_definition.name == name
+        ]
+        if not catchers:
+            raise MessageRefused(f"the process has no message {name!r}")
+        catcher = catchers[0]
+        guard = ((catcher.extensions or {}).get("properties") or {}).get("acceptedWhile")
+        if guard:
+            allowed = {part.strip() for part in guard.split(",")}
+            if not any(t.task_spec.name in allowed for t in self._open_tasks()):
+                raise MessageRefused(
+                    f"message {name!r} is accepted only while {', '.join(sorted(allowed))} is open"
+                )
+        return catcher
+
+    def _advance(self, result: StepResult):
+        outbox = self._engine.outbox
+        outbox.clear()
+        try:
+            self._workflow.do_engine_steps(did_complete_task=self._count_task)
+        except SpiffWorkflowException as error:
+            failed = getattr(error, "task", None)
+            self._extra["error"] = {
+                "element": failed.task_spec.name if failed is not None else None,
+                "message": str(error),
+                "data": deepcopy(failed.data) if failed is not None else None,
+                "at": self._engine.clock().isoformat(),
+            }
+            result.events.append(self._event("error", self._extra["error"]["element"], failed, None, None))
+        compact_all(self._workflow, self._max_depth)
+        self._stamp_ready_tasks()
+        result.notifications.extend(deepcopy(outbox))
+        outbox.clear()
+        if self._workflow.is_completed() and not self._extra.get("error"):
+            result.events.append(self._event("ended", None, None, None, None))
+
+    def _stamp_ready_tasks(self):
+        now = self._engine.clock().isoformat()
+        for task in self._ready_human_tasks():
+            if "ready_at" not in task.internal_data:
+                task.internal_data["ready_at"] = now
+
+    def _count_task(self, task):
+        if task.task_spec.bpmn_id is not None:  # skip SpiffWorkflow's own Start/EndJoin specs
+            self._count(task.task_spec.name)
+
+    def _count(self, element_id):
+        counts = self._extra["completed"]
+        counts[element_id] = counts.get(element_id, 0) + 1
+
+    def _event(self, kind, element_id, task, actor, data):
+        return Event(
+            kind=kind,
+            at=self._engine.clock().isoformat(),
+            element_id=element_id,
+            task_id=str(task.id) if task is not None else None,
+            actor=actor.username if actor is not None else None,
+            data=deepcopy(data),
+        )
+
+
+def _no_form_data(data):
+    if data:
+        raise FormValidationError({key: ["表單中沒有此欄位 / Unknown field."] for key in data})
+    return {}
+
+
+def _timer_fired(before, task):
+    if task.internal_data.get("event_fired") and not before.get("event_fired"):
+        return True
+    old, new = before.get("event_value"), task.internal_data.get("event_value")
+    return isinstance(old, dict) and isinstance(new, dict) and old.get("next") != new.get("next")

@@ -1,0 +1,140 @@
+"""SpiffWorkflow's Camunda parser, taught what Camunda Modeler writes and 3.2 does not read.
+
+SpiffWorkflow 3.2's CamundaParser reads only `formKey`/`formData` and `camunda:properties`.
+`ModelParser` copies the rest into `task_spec.extensions` — candidate groups and users, assignee,
+form references, due dates, the start event's initiator variable, input/output parameters, and
+the Camunda 8 (`zeebe:`) equivalents — so the engine can route and render tasks. It also fixes
+event subprocesses (`triggeredByEvent`), which 3.2's Camunda subprocess parser turns into
+ordinary subprocesses, and swaps timers for the clock-aware ones in `engine.timers`.
+"""
+
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
+from SpiffWorkflow.bpmn.specs.defaults import CallActivity, EventSubprocess
+from SpiffWorkflow.camunda.parser import CamundaParser
+from SpiffWorkflow.camunda.parser.CamundaParser import NSMAP as CAMUNDA_NSMAP
+from SpiffWorkflow.camunda.parser.task_spec import SubWorkflowParser
+
+from .timers import use_clock_timers
+
+CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
+ZEEBE = "http://camunda.org/schema/zeebe/1.0"
+NSMAP = {**CAMUNDA_NSMAP, "zeebe": ZEEBE}
+
+CAMUNDA_ATTRIBUTES = (
+    "candidateGroups",
+    "candidateUsers",
+    "assignee",
+    "formRef",
+    "formRefBinding",
+    "formRefVersion",
+    "formKey",
+    "dueDate",
+    "followUpDate",
+    "priority",
+    "initiator",
+)
+LIST_ATTRIBUTES = ("candidateGroups", "candidateUsers")
+
+
+def _split(value):
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+class ExtensionsMixin:
+    """Reads Camunda 7 and 8 attributes into `task_spec.extensions` (a plain, serializable dict)."""
+
+    def parse_extensions(self, node=None):
+        node = self.node if node is None else node
+        ext = {}
+        properties = self._xpath(node, "./bpmn:extensionElements/camunda:properties/camunda:property")
+        if properties:
+            ext["properties"] = {p.get("name"): p.get("value") for p in properties}
+        for name in CAMUNDA_ATTRIBUTES:
+            value = node.get(f"{{{CAMUNDA}}}{name}")
+            if value is not None:
+                ext[name] = _split(value) if name in LIST_ATTRIBUTES else value
+        self._parse_io(node, ext)
+        self._parse_zeebe(node, ext)
+        return ext
+
+    def _parse_io(self, node, ext):
+        for kind in ("inputParameter", "outputParameter"):
+            params = self._xpath(node, f"./bpmn:extensionElements/camunda:inputOutput/camunda:{kind}")
+            if params:
+                # A parameter with child elements (camunda:map, camunda:list, camunda:script) has
+                # no text expression; it is kept as None and refused by the deploy checks.
+                ext[kind + "s"] = [
+                    [p.get("name"), None if len(p) else (p.text or "").strip()] for p in params
+                ]
+
+    def _parse_zeebe(self, node, ext):
+        form = self._xpath(node, "./bpmn:extensionElements/zeebe:formDefinition")
+        if form:
+            form_id = form[0].get("formId") or form[0].get("formKey")
+            if form_id:
+                ext.setdefault("formRef", form_id)
+        assignment = self._xpath(node, "./bpmn:extensionElements/zeebe:assignmentDefinition")
+        if assignment:
+            a = assignment[0]
+            if a.get("assignee"):
+                ext.setdefault("assignee", a.get("assignee"))
+            for name in LIST_ATTRIBUTES:
+                if a.get(name):
+                    ext.setdefault(name, _split(a.get(name).lstrip("=").strip("[]").replace('"', "")))
+        schedule = self._xpath(node, "./bpmn:extensionElements/zeebe:taskSchedule")
+        if schedule and schedule[0].get("dueDate"):
+            ext.setdefault("dueDate", schedule[0].get("dueDate"))
+        if self._xpath(node, "./bpmn:extensionElements/zeebe:userTask"):
+            ext["zeebeUserTask"] = True
+
+
+class EventSubprocessAwareParser(SubWorkflowParser):
+    """Parses `<subProcess triggeredByEvent="true">` as an event subprocess."""
+
+    def create_task(self):
+        spec = SubprocessParser.get_subprocess_spec(self)
+        cls = EventSubprocess if self.node.get("triggeredByEvent") == "true" else self.spec_class
+        return cls(self.spec, self.bpmn_id, subworkflow_spec=spec, **self.bpmn_attributes)
+
+
+def _with_extensions(parser_class):
+    return type(parser_class.__name__, (ExtensionsMixin, parser_class), {})
+
+
+class ModelParser(CamundaParser):
+    """The parser for every diagram Upgradeflow deploys."""
+
+    OVERRIDE_PARSER_CLASSES = {
+        tag: (_with_extensions(parser), spec)
+        for tag, (parser, spec) in CamundaParser.OVERRIDE_PARSER_CLASSES.items()
+    }
+    OVERRIDE_PARSER_CLASSES[full_tag("subProcess")] = (
+        _with_extensions(EventSubprocessAwareParser),
+        CallActivity,
+    )
+
+    def __init__(self):
+        super().__init__(namespaces=NSMAP)
+
+    def get_spec(self, process_id, required=True):
+        spec = super().get_spec(process_id, required)
+        if spec is not None:
+            _use_clock_timers(spec)
+        return spec
+
+    def get_subprocess_specs(self, name, specs=None, require_call_activity_specs=True):
+        specs = super().get_subprocess_specs(name, specs, require_call_activity_specs)
+        for spec in specs.values():
+            _use_clock_timers(spec)
+        return specs
+
+
+def _use_clock_timers(spec):
+    for task_spec in spec.task_specs.values():
+        definition = getattr(task_spec, "event_definition", None)
+        if definition is None:
+            continue
+        use_clock_timers(definition)
+        for inner in getattr(definition, "event_definitions", ()):
+            use_clock_timers(inner)

@@ -1,0 +1,229 @@
+"""Bundles of diagrams, decisions and forms, and the process definitions parsed from them.
+
+A `Bundle` is what a process owner deploys: `.bpmn`, `.dmn` and `.form` files. Loading parses
+every XML file safely (no entities, no DTD, no network, a size limit), parses the processes with
+`ModelParser` and runs the deploy checks in `engine.validation`; any problem refuses the whole
+bundle. A `ProcessDefinition` is one executable process with the specs it calls and the forms
+its tasks use: what an instance runs on. It serializes to a dict stored once per version.
+"""
+
+from pathlib import Path
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+
+from .errors import DeploymentError, Problem
+from .forms import Form
+from .parser import ModelParser
+from .serialization import dump_specs, load_specs
+from .validation import check_bundle
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+KINDS = {".bpmn": "bpmn", ".bpmn20.xml": "bpmn", ".dmn": "dmn", ".form": "form"}
+FORM_KEY_PREFIXES = ("camunda-forms:app:", "camunda-forms:deployment:")
+
+
+def safe_xml(content: bytes, filename: str):
+    """Parse XML without entities, DTDs or network access. Raises DeploymentError."""
+    if len(content) > MAX_FILE_BYTES:
+        raise DeploymentError([Problem(filename, f"file is larger than {MAX_FILE_BYTES} bytes")])
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
+    )
+    try:
+        tree = etree.fromstring(content, parser)
+    except etree.XMLSyntaxError as error:
+        raise DeploymentError(
+            [Problem(filename, f"not well-formed XML: {error.msg}", error.lineno)]
+        ) from None
+    docinfo = tree.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise DeploymentError([Problem(filename, "a DOCTYPE is not allowed", 1)])
+    return tree
+
+
+def kind_of(filename: str) -> str | None:
+    """'bpmn', 'dmn', 'form' or None, from the file name."""
+    for suffix, kind in KINDS.items():
+        if filename.endswith(suffix):
+            return kind
+    return None
+
+
+def form_reference(extensions: dict) -> str | None:
+    """The form a task or start event names: a form id, or a `.form` file name for formKey."""
+    if extensions.get("formRef"):
+        return extensions["formRef"]
+    key = extensions.get("formKey")
+    if key:
+        for prefix in FORM_KEY_PREFIXES:
+            if key.startswith(prefix):
+                return key[len(prefix) :]
+        return key
+    return None
+
+
+class ProcessDefinition:
+    """One executable process, the specs it calls and the forms its steps use."""
+
+    def __init__(self, process_id, spec, subprocess_specs, forms, form_files=None):
+        self.process_id = process_id
+        self.spec = spec
+        self.subprocess_specs = subprocess_specs
+        self.forms = dict(forms)  # form id -> Form
+        self.form_files = dict(form_files or {})  # file name -> form id (for formKey)
+        self.name = spec.description or process_id
+
+    def all_specs(self):
+        """(process id, spec) for the process and every spec it calls."""
+        return [(self.process_id, self.spec), *self.subprocess_specs.items()]
+
+    def task_spec(self, element_id):
+        """The spec of an element of this process or one it calls; None if there is none."""
+        for _, spec in self.all_specs():
+            if element_id in spec.task_specs:
+                return spec.task_specs[element_id]
+        return None
+
+    def form_for(self, task_spec) -> Form | None:
+        """The form linked from a user task or start event, or None."""
+        ref = form_reference(getattr(task_spec, "extensions", None) or {})
+        if ref is None:
+            return None
+        return self.forms.get(ref) or self.forms.get(self.form_files.get(ref, ""))
+
+    def start_event(self):
+        """The process's none start event (the one a person starts it with)."""
+        for task_spec in self.spec.task_specs.values():
+            if isinstance(task_spec, StartEvent) and task_spec.event_definition.__class__.__name__ == (
+                "NoneEventDefinition"
+            ):
+                return task_spec
+        return None
+
+    def user_tasks(self):
+        """Every user task spec of the process and the processes it calls."""
+        return [
+            t for _, spec in self.all_specs() for t in spec.task_specs.values() if isinstance(t, UserTask)
+        ]
+
+    def dump(self) -> dict:
+        """A dict to store once per version; `ProcessDefinition.load` reads it back."""
+        return {
+            "process_id": self.process_id,
+            "specs": dump_specs(self.spec, self.subprocess_specs),
+            "forms": {form_id: form.schema for form_id, form in self.forms.items()},
+            "form_files": self.form_files,
+        }
+
+    @classmethod
+    def load(cls, dct: dict) -> "ProcessDefinition":
+        """Rebuild a definition from `dump` output. Raises StateFormatError."""
+        spec, subs = load_specs(dct["specs"])
+        forms = {form_id: Form(schema) for form_id, schema in dct["forms"].items()}
+        return cls(dct["process_id"], spec, subs, forms, dct.get("form_files"))
+
+
+class Bundle:
+    """A set of `.bpmn`, `.dmn` and `.form` files, parsed and checked together."""
+
+    def __init__(self, files: dict[str, bytes]):
+        self.files = dict(files)
+        self.forms: dict[str, Form] = {}
+        self.form_files: dict[str, str] = {}
+        self.trees: dict[str, object] = {}
+        self.parser = ModelParser()
+        self.definitions: dict[str, ProcessDefinition] = {}
+        problems = self._parse()
+        if not problems:
+            problems = self._define()
+        if not problems:
+            problems = check_bundle(self)
+        if problems:
+            raise DeploymentError(problems)
+
+    @classmethod
+    def from_paths(cls, *paths) -> "Bundle":
+        """Load every bpmn/dmn/form file in the given files or directories. Raises DeploymentError."""
+        files = {}
+        for path in map(Path, paths):
+            candidates = sorted(path.iterdir()) if path.is_dir() else [path]
+            for candidate in candidates:
+                if candidate.is_file() and kind_of(candidate.name):
+                    files[candidate.name] = candidate.read_bytes()
+        if not files:
+            raise DeploymentError(
+                [Problem(", ".join(map(str, paths)), "no .bpmn, .dmn or .form files found")]
+            )
+        return cls(files)
+
+    def _parse(self):
+        problems = []
+        for name, content in sorted(self.files.items()):
+            kind = kind_of(name)
+            try:
+                if kind == "form":
+                    form = Form.from_json(content, name)
+                    if form.id in self.forms:
+                        problems.append(Problem(name, f"form id {form.id!r} is also used by another file"))
+                    self.forms[form.id] = form
+                    self.form_files[name] = form.id
+                elif kind == "bpmn":
+                    self.trees[name] = safe_xml(content, name)
+                    self.parser.add_bpmn_xml(self.trees[name], name)
+                elif kind == "dmn":
+                    self.trees[name] = safe_xml(content, name)
+                    self.parser.add_dmn_xml(self.trees[name], name)
+                else:
+                    problems.append(Problem(name, "not a .bpmn, .dmn or .form file"))
+            except DeploymentError as error:
+                problems.extend(error.problems)
+            except ValidationException as error:
+                problems.append(_problem_from(error, name))
+            except ValueError as error:
+                problems.append(Problem(name, str(error)))
+        return problems
+
+    def executable_process_ids(self):
+        """Ids of processes marked executable that no other process of the bundle calls."""
+        called = {
+            el.get("calledElement")
+            for tree in self.trees.values()
+            for el in tree.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}callActivity")
+        }
+        ids = []
+        for tree in self.trees.values():
+            for process in tree.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}process"):
+                if process.get("isExecutable") == "true" and process.get("id") not in called:
+                    ids.append(process.get("id"))
+        return ids
+
+    def _define(self):
+        problems = []
+        for process_id in self.executable_process_ids():
+            try:
+                spec = self.parser.get_spec(process_id)
+                subs = self.parser.get_subprocess_specs(process_id)
+            except ValidationException as error:
+                problems.append(_problem_from(error))
+                continue
+            self.definitions[process_id] = ProcessDefinition(
+                process_id, spec, subs, self.forms, self.form_files
+            )
+        return problems
+
+
+def _problem_from(error: ValidationException, default_file="?") -> Problem:
+    return Problem(
+        getattr(error, "file_name", None) or default_file,
+        str(error).split(". Source Details")[0].strip(),
+        getattr(error, "line_number", None) or None,
+        getattr(error, "id", None) or None,
+    )
+
+
+def load_bundle(*paths) -> Bundle:
+    """Load and check a bundle from files or directories. Raises DeploymentError with every problem."""
+    return Bundle.from_paths(*paths)

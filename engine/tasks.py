@@ -1,0 +1,91 @@
+"""Human tasks as the rest of the system sees them, and who may complete them."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+from .groups import LANE_GROUPS
+from .specs import form_reference
+from .timers import _ISO_LITERAL
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person acting: passed in by the caller; the engine never looks up users itself."""
+
+    username: str
+    groups: frozenset = field(default_factory=frozenset)
+    is_admin: bool = False
+
+
+@dataclass
+class HumanTask:
+    """A ready user task: what an inbox shows and what a form page needs."""
+
+    id: str
+    element_id: str
+    name: str | None
+    process_id: str
+    groups: tuple
+    users: tuple
+    assignee: str | None
+    form: str | None
+    due: str | None
+    ready_at: str | None
+    documentation: str | None = None
+
+
+def _evaluate(task, engine, text):
+    text = text.strip()
+    if text.startswith(("${", "#{", "=")):
+        return engine.evaluate(task, text)
+    return text
+
+
+def _due(task, engine, ready_at):
+    text = (task.task_spec.extensions or {}).get("dueDate")
+    if not text or not ready_at:
+        return None
+    value = text.strip() if _ISO_LITERAL.match(text.strip()) else _evaluate(task, engine, text)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    value = str(value)
+    if value.upper().startswith("P"):
+        start = datetime.fromisoformat(ready_at)
+        duration = TimerEventDefinition.parse_iso_duration(value)
+        return (start + TimerEventDefinition.get_timedelta_from_start(duration, start)).isoformat()
+    return datetime.fromisoformat(value).isoformat()
+
+
+def describe_task(task, engine) -> HumanTask:
+    """The HumanTask for a SpiffWorkflow user task (group from candidateGroups or the lane)."""
+    spec = task.task_spec
+    ext = spec.extensions or {}
+    groups = tuple(ext.get("candidateGroups") or ())
+    if not groups and spec.lane in LANE_GROUPS:
+        groups = (LANE_GROUPS[spec.lane],)
+    assignee = ext.get("assignee")
+    if assignee:
+        assignee = str(_evaluate(task, engine, assignee))
+    ready_at = task.internal_data.get("ready_at")
+    return HumanTask(
+        id=str(task.id),
+        element_id=spec.name,
+        name=spec.bpmn_name,
+        process_id=task.workflow.spec.name,
+        groups=groups,
+        users=tuple(ext.get("candidateUsers") or ()),
+        assignee=assignee,
+        form=form_reference(ext),
+        due=_due(task, engine, ready_at),
+        ready_at=ready_at,
+        documentation=spec.documentation,
+    )
+
+
+def may_complete(actor: Actor, task: HumanTask) -> bool:
+    """An assigned task belongs to its assignee alone; otherwise a candidate group or user may."""
+    if task.assignee:
+        return actor.username == task.assignee
+    return bool(set(task.groups) & set(actor.groups)) or actor.username in task.users

@@ -1,0 +1,126 @@
+"""Timer events that read the instance's clock, and accept Camunda's unquoted ISO 8601 values.
+
+SpiffWorkflow's timers call `datetime.now()` themselves, so time cannot be moved in tests or
+replays, and they evaluate the timer text as Python, so Camunda's `P14D` (unquoted) fails.
+These subclasses take the time from the instance's script engine (`ScriptEngine.clock`) and use
+a literal ISO 8601 value as it is; anything else is an expression evaluated in the sandbox.
+"""
+
+import re
+from datetime import datetime, timedelta
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+
+_ISO_LITERAL = re.compile(
+    r"^(R\d*/.+|P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?|\d{4}-\d{2}-\d{2}.*)$"
+)
+
+
+def timer_value(my_task, expression: str) -> str:
+    """The timer's ISO 8601 text: the literal itself, or what the expression evaluates to."""
+    text = expression.strip()
+    if _ISO_LITERAL.match(text):
+        return text
+    return my_task.workflow.script_engine.evaluate(my_task, text)
+
+
+def parse_cycle(expression: str, now: datetime):
+    """Return (cycles, first due time, interval) of an ISO 8601 repeating interval (R[n]/...).
+
+    Raises ValueError when the text is not a repeating interval the engine understands.
+    """
+    parts = expression.upper().replace("--", "/").strip("R").split("/")
+    if len(parts) < 2:
+        raise ValueError(f"not a repeating interval: {expression!r}")
+    cycles = int(parts[0]) if parts[0] else -1
+    first = TimerEventDefinition.parse_time_or_duration(parts[1])
+    if isinstance(first, datetime):
+        if len(parts) < 3:
+            raise ValueError(f"a repeating interval with a start needs a duration: {expression!r}")
+        interval = TimerEventDefinition.get_timedelta_from_start(
+            TimerEventDefinition.parse_time_or_duration(parts[2]), first
+        )
+        return cycles, first, interval
+    interval = TimerEventDefinition.get_timedelta_from_start(first, now)
+    return cycles, now + interval, interval
+
+
+def _now(my_task) -> datetime:
+    return my_task.workflow.script_engine.clock()
+
+
+class ClockTimeDate(TimeDateEventDefinition):
+    """A timer at a fixed date and time."""
+
+    def has_fired(self, my_task):
+        value = my_task._get_internal_data("event_value")
+        if value is None:
+            value = timer_value(my_task, self.expression)
+            my_task._set_internal_data(event_value=value)
+        if TimerEventDefinition.get_datetime(value) <= _now(my_task):
+            my_task._set_internal_data(event_fired=True)
+        return my_task._get_internal_data("event_fired", False)
+
+
+class ClockDuration(DurationTimerEventDefinition):
+    """A timer that fires a duration after the task started waiting."""
+
+    def has_fired(self, my_task):
+        value = my_task._get_internal_data("event_value")
+        if value is None:
+            duration = TimerEventDefinition.parse_iso_duration(timer_value(my_task, self.expression))
+            start = _now(my_task)
+            value = (start + TimerEventDefinition.get_timedelta_from_start(duration, start)).isoformat()
+            my_task._set_internal_data(event_value=value)
+        if TimerEventDefinition.get_datetime(value) <= _now(my_task):
+            my_task._set_internal_data(event_fired=True)
+        return my_task._get_internal_data("event_fired", False)
+
+
+class ClockCycle(CycleTimerEventDefinition):
+    """A repeating timer (R/P14D); each time it is due it starts one more branch."""
+
+    def cycle_complete(self, my_task):
+        value = my_task._get_internal_data("event_value")
+        if value is None:
+            cycles, first, interval = parse_cycle(timer_value(my_task, self.expression), _now(my_task))
+            value = {"cycles": cycles, "next": first.isoformat(), "duration": interval.total_seconds()}
+        ready = False
+        if value["cycles"] != 0:
+            due = datetime.fromisoformat(value["next"])
+            now = _now(my_task)
+            if due <= now:
+                # Fire once, then skip intervals missed while no worker ran: one reminder, not a pile.
+                step = timedelta(seconds=value["duration"])
+                if step <= timedelta(0):
+                    raise ValueError(f"timer {self.name!r}: a repeating interval must be positive")
+                while due <= now:
+                    due += step
+                value["next"] = due.isoformat()
+                value["cycles"] -= 1
+                ready = True
+        else:
+            my_task.internal_data.pop("event_value", None)
+            my_task.internal_data["event_fired"] = True
+        my_task._set_internal_data(event_value=value)
+        return ready
+
+
+CLOCK_TIMERS = {
+    TimeDateEventDefinition: ClockTimeDate,
+    DurationTimerEventDefinition: ClockDuration,
+    CycleTimerEventDefinition: ClockCycle,
+}
+
+
+def use_clock_timers(event_definition):
+    """Swap a parsed SpiffWorkflow timer definition for its clock-aware twin (in place)."""
+    twin = CLOCK_TIMERS.get(type(event_definition))
+    if twin is not None:
+        event_definition.__class__ = twin
+    return event_definition

@@ -1,0 +1,203 @@
+"""Deploy checks: everything that would otherwise fail at run time is refused before deployment.
+
+Each check returns `Problem`s naming the file, line and element. Checked: every user task
+resolves to a group and to a form of the bundle; every branch of a splitting exclusive or
+inclusive gateway has a condition or is the default; conditions, input/output mappings,
+assignee and due-date expressions, timers, scripts and DMN cells compile under the sandbox.
+"""
+
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+
+from .errors import Problem
+from .groups import GROUP_IDS, LANE_GROUPS
+from .sandbox import SandboxError, compile_expression, compile_script
+from .timers import _ISO_LITERAL
+
+BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+DMN_NS = ("https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.org/spec/DMN/20180521/MODEL/")
+
+
+def check_bundle(bundle) -> list:
+    """Every problem of a parsed bundle (an empty list when it may be deployed)."""
+    problems = []
+    index = _element_index(bundle.trees)
+    if not bundle.definitions and bundle.trees:
+        problems.append(
+            Problem(", ".join(sorted(bundle.trees)), 'no executable process (isExecutable="true")')
+        )
+    seen = set()
+    for definition in bundle.definitions.values():
+        if definition.start_event() is None:
+            problems.append(
+                Problem(*index.get(definition.process_id, ("?", None))[:1], "no none start event")
+            )
+        for _, spec in definition.all_specs():
+            for task_spec in spec.task_specs.values():
+                key = (spec.file, task_spec.name)
+                if key not in seen:
+                    seen.add(key)
+                    problems.extend(_check_task(definition, task_spec, index))
+    for name, tree in sorted(bundle.trees.items()):
+        if tree.tag.startswith(BPMN):
+            problems.extend(_check_gateways(name, tree))
+            problems.extend(_check_expressions(name, tree))
+        else:
+            problems.extend(_check_dmn(name, tree))
+    return problems
+
+
+def _element_index(trees):
+    index = {}
+    for name, tree in trees.items():
+        for element in tree.iter():
+            if isinstance(element.tag, str) and element.get("id"):
+                index.setdefault(element.get("id"), (name, element.sourceline))
+    return index
+
+
+def _check_task(definition, task_spec, index):
+    ext = getattr(task_spec, "extensions", None) or {}
+    file, line = index.get(task_spec.name, ("?", None))
+    problems = []
+    is_user_task = task_spec.__class__.__name__ == "UserTask"
+    if is_user_task:
+        groups = ext.get("candidateGroups") or []
+        unknown = [g for g in groups if g not in GROUP_IDS and not g.startswith("${")]
+        if unknown:
+            problems.append(
+                Problem(file, f"unknown candidate group(s) {', '.join(unknown)}", line, task_spec.name)
+            )
+        has_lane_group = task_spec.lane in LANE_GROUPS
+        if not (groups or ext.get("candidateUsers") or ext.get("assignee") or has_lane_group):
+            problems.append(
+                Problem(
+                    file,
+                    "user task has no candidate group, user, assignee or department lane",
+                    line,
+                    task_spec.name,
+                )
+            )
+    if (is_user_task or isinstance(task_spec, StartEvent)) and (ext.get("formRef") or ext.get("formKey")):
+        if definition.form_for(task_spec) is None:
+            ref = ext.get("formRef") or ext.get("formKey")
+            problems.append(Problem(file, f"form {ref!r} is not in the bundle", line, task_spec.name))
+    elif is_user_task:
+        problems.append(
+            Problem(file, "user task has no form (camunda:formRef or formKey)", line, task_spec.name)
+        )
+    for attr in ("assignee", "dueDate"):
+        if ext.get(attr):
+            problems.extend(_compile(file, line, task_spec.name, ext[attr], LITERALS[attr]))
+    for name, expression in ext.get("inputParameters", []) + ext.get("outputParameters", []):
+        if expression is None:
+            problems.append(
+                Problem(
+                    file, f"parameter {name!r}: only text expressions are supported", line, task_spec.name
+                )
+            )
+        else:
+            problems.extend(_compile(file, line, task_spec.name, expression))
+    return problems
+
+
+def _is_wrapped(text):
+    return text.startswith(("${", "#{", "="))
+
+
+LITERALS = {
+    # A plain user name is a literal assignee; only ${...} is evaluated.
+    "assignee": lambda text: not _is_wrapped(text),
+    "dueDate": lambda text: bool(_ISO_LITERAL.match(text)),
+}
+
+
+def _compile(file, line, element, expression, literal=None):
+    text = expression.strip()
+    if literal is not None and literal(text):
+        return []
+    try:
+        compile_expression(text)
+    except SandboxError as error:
+        return [Problem(file, f"expression does not compile: {error}", line, element)]
+    return []
+
+
+def _check_gateways(name, tree):
+    problems = []
+    flows = {f.get("id"): f for f in tree.iter(f"{BPMN}sequenceFlow")}
+    for kind in ("exclusiveGateway", "inclusiveGateway"):
+        for gateway in tree.iter(f"{BPMN}{kind}"):
+            outgoing = [f for f in flows.values() if f.get("sourceRef") == gateway.get("id")]
+            if len(outgoing) < 2:
+                continue
+            for flow in outgoing:
+                has_condition = flow.find(f"{BPMN}conditionExpression") is not None
+                if not has_condition and flow.get("id") != gateway.get("default"):
+                    problems.append(
+                        Problem(
+                            name,
+                            f"branch {flow.get('id')!r} has no condition and is not the default",
+                            flow.sourceline,
+                            gateway.get("id"),
+                        )
+                    )
+    return problems
+
+
+def _check_expressions(name, tree):
+    problems = []
+    for condition in tree.iter(f"{BPMN}conditionExpression"):
+        owner = condition.getparent().get("id")
+        problems.extend(_compile(name, condition.sourceline, owner, condition.text or ""))
+    for script_task in tree.iter(f"{BPMN}scriptTask"):
+        script = script_task.find(f"{BPMN}script")
+        if script is None or not (script.text or "").strip():
+            problems.append(
+                Problem(name, "script task has no script", script_task.sourceline, script_task.get("id"))
+            )
+            continue
+        try:
+            compile_script(script.text)
+        except SandboxError as error:
+            problems.append(
+                Problem(
+                    name,
+                    f"script does not compile in the sandbox: {error}",
+                    script.sourceline,
+                    script_task.get("id"),
+                )
+            )
+    for tag in ("timeDate", "timeDuration", "timeCycle"):
+        for timer in tree.iter(f"{BPMN}{tag}"):
+            owner = timer.getparent().getparent().get("id")
+            problems.extend(_check_timer(name, timer, owner))
+    return problems
+
+
+def _check_timer(name, timer, owner):
+    text = (timer.text or "").strip()
+    if not text:
+        return [Problem(name, "timer has no value", timer.sourceline, owner)]
+    return _compile(name, timer.sourceline, owner, text, LITERALS["dueDate"])
+
+
+def _check_dmn(name, tree):
+    problems = []
+    for ns in DMN_NS:
+        for entry in tree.iter(f"{{{ns}}}inputEntry", f"{{{ns}}}outputEntry", f"{{{ns}}}inputExpression"):
+            text_node = entry.find(f"{{{ns}}}text")
+            text = (text_node.text if text_node is not None else "") or ""
+            text = text.strip()
+            if not text or text == "-":
+                continue
+            owner = entry.getparent().get("id")
+            try:
+                compile_expression(text)
+            except SandboxError:
+                try:
+                    compile_expression("v " + text)  # a unary test such as `< 10`
+                except SandboxError as error:
+                    problems.append(
+                        Problem(name, f"cell {text!r} does not compile: {error}", entry.sourceline, owner)
+                    )
+    return problems

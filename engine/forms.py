@@ -15,6 +15,7 @@ import json
 import re
 from datetime import date, datetime, time
 from functools import cached_property
+from typing import ClassVar
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
@@ -83,7 +84,7 @@ class FormNumber(fields.Field):
 class FormText(fields.String):
     """Text that refuses non-strings instead of converting them."""
 
-    default_error_messages = {"invalid": MSG_TYPE}
+    default_error_messages: ClassVar = {"invalid": MSG_TYPE}
 
 
 class FormDate(fields.Field):
@@ -181,7 +182,7 @@ class FormSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    conditional_rules: dict = {}
+    conditional_rules: ClassVar[dict] = {}
 
     @validates_schema
     def _required_when(self, data, **kwargs):

@@ -8,12 +8,15 @@ event subprocesses (`triggeredByEvent`), which 3.2's Camunda subprocess parser t
 ordinary subprocesses, and swaps timers for the clock-aware ones in `engine.timers`.
 """
 
+from typing import ClassVar
+
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity, EventSubprocess
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.camunda.parser.CamundaParser import NSMAP as CAMUNDA_NSMAP
-from SpiffWorkflow.camunda.parser.task_spec import SubWorkflowParser
+from SpiffWorkflow.camunda.parser.task_spec import BusinessRuleTaskParser, SubWorkflowParser
 
 from .timers import use_clock_timers
 
@@ -98,6 +101,21 @@ class EventSubprocessAwareParser(SubWorkflowParser):
         return cls(self.spec, self.bpmn_id, subworkflow_spec=spec, **self.bpmn_attributes)
 
 
+class DecisionRefParser(BusinessRuleTaskParser):
+    """Names the task when `camunda:decisionRef` is missing (3.2 raises a bare KeyError)."""
+
+    @staticmethod
+    def get_decision_ref(node):
+        return node.get(f"{{{CAMUNDA}}}decisionRef")
+
+    def create_task(self):
+        if self.get_decision_ref(self.node) is None:
+            raise ValidationException(
+                "business rule task has no camunda:decisionRef", self.node, self.filename
+            )
+        return super().create_task()
+
+
 def _with_extensions(parser_class):
     return type(parser_class.__name__, (ExtensionsMixin, parser_class), {})
 
@@ -105,10 +123,14 @@ def _with_extensions(parser_class):
 class ModelParser(CamundaParser):
     """The parser for every diagram Upgradeflow deploys."""
 
-    OVERRIDE_PARSER_CLASSES = {
+    OVERRIDE_PARSER_CLASSES: ClassVar[dict] = {
         tag: (_with_extensions(parser), spec)
         for tag, (parser, spec) in CamundaParser.OVERRIDE_PARSER_CLASSES.items()
     }
+    OVERRIDE_PARSER_CLASSES[full_tag("businessRuleTask")] = (
+        _with_extensions(DecisionRefParser),
+        CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("businessRuleTask")][1],
+    )
     OVERRIDE_PARSER_CLASSES[full_tag("subProcess")] = (
         _with_extensions(EventSubprocessAwareParser),
         CallActivity,

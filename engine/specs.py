@@ -18,7 +18,7 @@ from .errors import DeploymentError, Problem
 from .forms import Form
 from .parser import ModelParser
 from .serialization import dump_specs, load_specs
-from .validation import check_bundle
+from .validation import check_definitions, check_trees
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 KINDS = {".bpmn": "bpmn", ".bpmn20.xml": "bpmn", ".dmn": "dmn", ".form": "form"}
@@ -136,11 +136,8 @@ class Bundle:
         self.trees: dict[str, object] = {}
         self.parser = ModelParser()
         self.definitions: dict[str, ProcessDefinition] = {}
-        problems = self._parse()
-        if not problems:
-            problems = self._define()
-        if not problems:
-            problems = check_bundle(self)
+        # XML-level checks come first: they name lines, where SpiffWorkflow's parser does not.
+        problems = self._parse() or check_trees(self.trees) or self._define() or check_definitions(self)
         if problems:
             raise DeploymentError(problems)
 
@@ -184,6 +181,8 @@ class Bundle:
                 problems.append(_problem_from(error, name))
             except ValueError as error:
                 problems.append(Problem(name, str(error)))
+            except Exception as error:  # SpiffWorkflow raises bare errors on some malformed input
+                problems.append(Problem(name, f"cannot be parsed: {type(error).__name__}: {error}"))
         return problems
 
     def executable_process_ids(self):
@@ -208,6 +207,9 @@ class Bundle:
                 subs = self.parser.get_subprocess_specs(process_id)
             except ValidationException as error:
                 problems.append(_problem_from(error))
+                continue
+            except Exception as error:  # SpiffWorkflow raises bare errors on some malformed input
+                problems.append(Problem(process_id, f"cannot be parsed: {type(error).__name__}: {error}"))
                 continue
             self.definitions[process_id] = ProcessDefinition(
                 process_id, spec, subs, self.forms, self.form_files

@@ -17,8 +17,20 @@ BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 DMN_NS = ("https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.org/spec/DMN/20180521/MODEL/")
 
 
-def check_bundle(bundle) -> list:
-    """Every problem of a parsed bundle (an empty list when it may be deployed)."""
+def check_trees(trees) -> list:
+    """Problems visible in the XML alone: gateways, expressions, scripts, timers, DMN cells."""
+    problems = []
+    for name, tree in sorted(trees.items()):
+        if tree.tag.startswith(BPMN):
+            problems.extend(_check_gateways(name, tree))
+            problems.extend(_check_expressions(name, tree))
+        else:
+            problems.extend(_check_dmn(name, tree))
+    return problems
+
+
+def check_definitions(bundle) -> list:
+    """Problems of the parsed processes: groups, forms, mappings, assignees, due dates."""
     problems = []
     index = _element_index(bundle.trees)
     if not bundle.definitions and bundle.trees:
@@ -37,12 +49,6 @@ def check_bundle(bundle) -> list:
                 if key not in seen:
                     seen.add(key)
                     problems.extend(_check_task(definition, task_spec, index))
-    for name, tree in sorted(bundle.trees.items()):
-        if tree.tag.startswith(BPMN):
-            problems.extend(_check_gateways(name, tree))
-            problems.extend(_check_expressions(name, tree))
-        else:
-            problems.extend(_check_dmn(name, tree))
     return problems
 
 

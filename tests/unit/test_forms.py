@@ -1,0 +1,138 @@
+"""Server-side validation of Camunda Form submissions: every rule refuses, names the field, keeps nothing."""
+
+import pytest
+
+from engine import Form, FormValidationError
+
+SCHEMA = {
+    "id": "sample",
+    "type": "default",
+    "components": [
+        {"type": "text", "text": "# heading"},
+        {"key": "title", "type": "textfield", "validate": {"required": True, "maxLength": 5}},
+        {"key": "code", "type": "textfield", "validate": {"pattern": "^C-[0-9]+$"}},
+        {"key": "note", "type": "textarea"},
+        {"key": "amount", "type": "number", "validate": {"min": 0, "max": 100}},
+        {"key": "months", "type": "number", "decimalDigits": 0},
+        {"key": "urgent", "type": "checkbox"},
+        {
+            "key": "decision",
+            "type": "select",
+            "values": [{"label": "同意", "value": "approve"}, {"label": "否決", "value": "reject"}],
+            "validate": {"required": True},
+        },
+        {
+            "key": "methods",
+            "type": "checklist",
+            "values": [{"label": "課堂", "value": "classroom"}, {"label": "在線", "value": "online"}],
+        },
+        {"key": "on", "type": "datetime", "subtype": "date"},
+        {"type": "group", "path": "contact", "components": [{"key": "email", "type": "textfield"}]},
+        {"key": "meta.source", "type": "textfield"},
+        {
+            "type": "dynamiclist",
+            "path": "risks",
+            "components": [
+                {
+                    "key": "priority",
+                    "type": "select",
+                    "values": [{"label": "高", "value": "high"}, {"label": "低", "value": "low"}],
+                },
+                {"key": "measures", "type": "textarea", "properties": {"requiredWhen": "priority == 'high'"}},
+            ],
+        },
+        {
+            "key": "shown_later",
+            "type": "textfield",
+            "validate": {"required": True},
+            "conditional": {"hide": "=x"},
+        },
+    ],
+}
+
+VALID = {"title": "升級", "decision": "approve"}
+
+
+@pytest.fixture
+def form():
+    return Form(SCHEMA)
+
+
+def errors_of(form, data):
+    with pytest.raises(FormValidationError) as caught:
+        form.validate(data)
+    return caught.value.errors
+
+
+def test_a_valid_submission_comes_back_as_submitted(form):
+    data = {
+        **VALID,
+        "code": "C-12",
+        "amount": 12.5,
+        "months": 6,
+        "urgent": True,
+        "methods": ["online"],
+        "on": "2026-12-01",
+        "contact": {"email": "a@b.c"},
+        "meta": {"source": "mail"},
+        "risks": [{"priority": "high", "measures": "試點"}, {"priority": "low"}],
+    }
+    assert form.validate(data) == data
+
+
+def test_keys_are_the_top_level_inputs(form):
+    assert form.keys == {
+        "title", "code", "note", "amount", "months", "urgent", "decision", "methods", "on",
+        "contact", "meta", "risks", "shown_later",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"decision": "approve"}, "title"),
+        ({**VALID, "title": ""}, "title"),
+        ({**VALID, "title": "too long"}, "title"),
+        ({**VALID, "title": 5}, "title"),
+        ({"title": "x"}, "decision"),
+        ({**VALID, "decision": "maybe"}, "decision"),
+        ({**VALID, "code": "X-1"}, "code"),
+        ({**VALID, "amount": 101}, "amount"),
+        ({**VALID, "amount": "12"}, "amount"),
+        ({**VALID, "amount": True}, "amount"),
+        ({**VALID, "months": 1.5}, "months"),
+        ({**VALID, "urgent": "yes"}, "urgent"),
+        ({**VALID, "methods": ["fax"]}, "methods.0"),
+        ({**VALID, "on": "1 Dec"}, "on"),
+        ({**VALID, "contact": {"phone": "1"}}, "contact.phone"),
+        ({**VALID, "risks": [{"priority": "high"}]}, "risks.0.measures"),
+        ({**VALID, "risks": [{"priority": "low", "extra": 1}]}, "risks.0.extra"),
+        ({**VALID, "bogus": 1}, "bogus"),
+    ],
+)
+def test_each_bad_field_is_named(form, data, field):
+    assert field in errors_of(form, data)
+
+
+def test_messages_are_chinese_first_with_english(form):
+    [message] = errors_of(form, {"decision": "approve"})["title"]
+    assert message.startswith("此欄位為必填項") and "required" in message
+
+
+def test_a_submission_must_be_an_object(form):
+    assert "_schema" in errors_of(form, ["title"])
+
+
+def test_all_problems_are_reported_together(form):
+    assert set(errors_of(form, {"bogus": 1})) == {"title", "decision", "bogus"}
+
+
+def test_a_form_file_must_be_json_with_components():
+    with pytest.raises(ValueError, match="invalid JSON at line 1"):
+        Form.from_json("{", "x.form")
+    with pytest.raises(ValueError, match="components"):
+        Form.from_json('{"id": "x"}', "x.form")
+
+
+def test_a_form_without_id_takes_its_file_name():
+    assert Form.from_json('{"components": []}', "forms/start-form.form").id == "start-form"

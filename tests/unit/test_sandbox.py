@@ -1,0 +1,69 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from engine.clock import ManualClock
+from engine.sandbox import SandboxEnvironment, SandboxError, compile_expression, compile_script
+
+
+@pytest.fixture
+def env():
+    return SandboxEnvironment(ManualClock(datetime(2026, 3, 31, 8, 0, tzinfo=UTC)))
+
+
+def test_dicts_read_like_objects_as_in_juel(env):
+    data = {"review": {"decision": "accept"}}
+    assert env.evaluate("${review.decision == 'accept'}", data) is True
+
+
+def test_missing_key_raises_instead_of_guessing(env):
+    with pytest.raises(AttributeError):
+        env.evaluate("review.nothing", {"review": {}})
+
+
+def test_script_writes_data_and_sends_notifications(env):
+    context = {"x": 1, "gone": True}
+    env.execute("y = x + 1\ndel gone\nnotify('alice', 'hello')", context)
+    assert context == {"x": 1, "y": 2}
+    assert env.outbox == [{"to": "alice", "text": "hello", "at": "2026-03-31T08:00:00+00:00"}]
+
+
+def test_date_helpers_use_the_clock(env):
+    context = {}
+    env.execute("d = today()\ne = add_months(d, 1)\nf = add_days(d, 1)", context)
+    assert context == {"d": "2026-03-31", "e": "2026-04-30", "f": "2026-04-01"}
+
+
+@pytest.mark.parametrize(
+    "script",
+    ["import os", "from os import path", "x = ().__class__", "getattr(x, '__class__')"],
+)
+def test_forbidden_code_does_not_compile_or_run(env, script):
+    with pytest.raises((SandboxError, NameError, ImportError)):
+        env.execute(script, {"x": 1})
+
+
+@pytest.mark.parametrize(
+    "script",
+    ["open('/etc/passwd')", "__import__('os')", "exec('1')", "eval('1')", "compile('1', 'f', 'exec')"],
+)
+def test_no_builtins_that_reach_outside(env, script):
+    with pytest.raises((SandboxError, NameError)):
+        env.execute(script, {})
+
+
+def test_endless_loop_is_stopped(env):
+    with pytest.raises(SandboxError, match="steps"):
+        env.execute("while True:\n    pass", {})
+
+
+def test_attribute_writes_on_foreign_objects_are_refused(env):
+    with pytest.raises(SandboxError):
+        env.execute("d = today\nd.x = 1", {})
+
+
+def test_compile_errors_name_the_problem():
+    with pytest.raises(SandboxError, match="_secret"):
+        compile_script("x._secret")
+    with pytest.raises(SandboxError, match="expression"):
+        compile_expression("${a ==}")

@@ -1,0 +1,171 @@
+"""Deploy checks: a bad bundle is refused whole, with problems that name file, line and element."""
+
+from pathlib import Path
+
+import pytest
+
+from engine import Bundle, DeploymentError, load_bundle
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "conformance"
+
+FORM = b'{"id": "f", "components": [{"key": "decision", "type": "select", "values": [{"label": "A", "value": "a"}], "validate": {"required": true}}], "type": "default"}'
+
+
+def bpmn(body, extra=""):
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="d" targetNamespace="http://x">{extra}
+  <bpmn:process id="p" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    {body}
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+USER_TASK = """
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="t"/>
+    <bpmn:userTask id="t" camunda:candidateGroups="it" camunda:formRef="f"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="end"/>
+    <bpmn:endEvent id="end"/>"""
+
+
+def problems_of(files):
+    with pytest.raises(DeploymentError) as caught:
+        Bundle(files)
+    return caught.value.problems
+
+
+def test_a_correct_bundle_deploys():
+    bundle = Bundle({"p.bpmn": bpmn(USER_TASK), "f.form": FORM})
+    assert list(bundle.definitions) == ["p"]
+
+
+def test_a_missing_form_is_named_with_its_task_and_line():
+    [problem] = problems_of({"p.bpmn": bpmn(USER_TASK)})
+    assert (problem.file, problem.element, problem.line) == ("p.bpmn", "t", 9)
+    assert "form 'f' is not in the bundle" in problem.message
+
+
+def test_a_user_task_without_group_or_lane_is_refused():
+    body = USER_TASK.replace('camunda:candidateGroups="it" ', "")
+    [problem] = problems_of({"p.bpmn": bpmn(body), "f.form": FORM})
+    assert problem.element == "t"
+    assert "no candidate group" in problem.message
+
+
+def test_an_unknown_group_is_refused():
+    body = USER_TASK.replace('"it"', '"sales"')
+    [problem] = problems_of({"p.bpmn": bpmn(body), "f.form": FORM})
+    assert "unknown candidate group(s) sales" in problem.message
+
+
+def test_every_gateway_branch_needs_a_condition_or_the_default():
+    body = """
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="g"/>
+    <bpmn:exclusiveGateway id="g"/>
+    <bpmn:sequenceFlow id="a" sourceRef="g" targetRef="e1">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">${x == 1}</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="b" sourceRef="g" targetRef="e2"/>
+    <bpmn:endEvent id="e1"/><bpmn:endEvent id="e2"/>"""
+    [problem] = problems_of({"p.bpmn": bpmn(body)})
+    assert problem.element == "g"
+    assert "branch 'b' has no condition" in problem.message
+
+
+def test_a_condition_that_does_not_compile_is_named():
+    body = """
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="g"/>
+    <bpmn:exclusiveGateway id="g" default="b"/>
+    <bpmn:sequenceFlow id="a" sourceRef="g" targetRef="e1">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">${x ==}</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="b" sourceRef="g" targetRef="e2"/>
+    <bpmn:endEvent id="e1"/><bpmn:endEvent id="e2"/>"""
+    [problem] = problems_of({"p.bpmn": bpmn(body)})
+    assert problem.element == "a"
+    assert "does not compile" in problem.message
+
+
+@pytest.mark.parametrize("script", ["import os", "x = y.__class__", ""])
+def test_scripts_must_compile_in_the_sandbox(script):
+    body = f"""
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="s"/>
+    <bpmn:scriptTask id="s" scriptFormat="python"><bpmn:script>{script}</bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="s" targetRef="end"/>
+    <bpmn:endEvent id="end"/>"""
+    [problem] = problems_of({"p.bpmn": bpmn(body)})
+    assert problem.element == "s"
+
+
+def test_a_timer_expression_that_does_not_compile_is_refused():
+    body = """
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="w"/>
+    <bpmn:intermediateCatchEvent id="w"><bpmn:timerEventDefinition>
+      <bpmn:timeDuration xsi:type="bpmn:tFormalExpression">in two weeks</bpmn:timeDuration>
+    </bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f2" sourceRef="w" targetRef="end"/>
+    <bpmn:endEvent id="end"/>"""
+    [problem] = problems_of({"p.bpmn": bpmn(body)})
+    assert problem.element == "w"
+
+
+def test_a_call_to_an_unknown_process_is_refused():
+    body = """
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="c"/>
+    <bpmn:callActivity id="c" calledElement="nowhere"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="c" targetRef="end"/>
+    <bpmn:endEvent id="end"/>"""
+    problems = problems_of({"p.bpmn": bpmn(body)})
+    assert any("nowhere" in p.message for p in problems)
+
+
+def test_xml_entities_are_never_expanded():
+    xxe = b"""<?xml version="1.0"?>
+<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d">&x;</bpmn:definitions>"""
+    [problem] = problems_of({"evil.bpmn": xxe})
+    assert problem.file == "evil.bpmn"
+    assert "DOCTYPE" in problem.message
+
+
+def test_malformed_xml_names_file_and_line():
+    [problem] = problems_of({"bad.bpmn": b"<a>\n<b>\n</a>"})
+    assert (problem.file, problem.line) == ("bad.bpmn", 3)
+
+
+def test_a_bad_form_file_is_named():
+    [problem] = problems_of({"p.bpmn": bpmn(USER_TASK), "f.form": b"{not json"})
+    assert problem.file == "f.form"
+    assert "invalid JSON" in problem.message
+
+
+def test_every_problem_is_reported_at_once():
+    body = USER_TASK.replace('camunda:candidateGroups="it" ', "")
+    problems = problems_of({"p.bpmn": bpmn(body)})
+    assert len(problems) == 2  # no group, and no form
+
+
+def test_the_procedure_itself_deploys():
+    bundle = load_bundle("processes", "forms")
+    assert list(bundle.definitions) == ["software_upgrade"]
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="../shared/conformance is not beside this checkout")
+def test_the_camunda_forms_quickstart_deploys_unchanged():
+    bundle = load_bundle(SHARED / "camunda-forms-quickstart")
+    definition = bundle.definitions["camundaFormsQuickstart"]
+    assert definition.form_for(definition.start_event()).id is not None
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="../shared/conformance is not beside this checkout")
+@pytest.mark.parametrize(
+    "path", sorted((SHARED / "miwg-reference").glob("*.bpmn")) if SHARED.exists() else []
+)
+def test_reference_diagrams_deploy_or_are_refused_with_reasons(path):
+    try:
+        Bundle({path.name: path.read_bytes()})
+    except DeploymentError as error:
+        assert error.problems
+        assert all(p.message for p in error.problems)

@@ -1,0 +1,1 @@
+"""Upgradeflow's web layer (Flask). It talks to the engine only through `engine`'s exports."""

@@ -48,6 +48,10 @@ class NotAllowed(EngineError):
     """The acting user may not do this (not in the task's groups, not its assignee)."""
 
 
+class TaskClaimed(EngineError):
+    """Someone else has claimed the task; only they may complete it until they give it back."""
+
+
 class MessageRefused(EngineError):
     """The instance does not accept this message now (unknown, completed, or guard not met)."""
 

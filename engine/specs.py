@@ -52,6 +52,23 @@ def kind_of(filename: str) -> str | None:
     return None
 
 
+def bundle_files(*paths) -> dict[str, bytes]:
+    """{file name: content} of the .bpmn/.dmn/.form files in the given files or folders.
+
+    Raises DeploymentError when a path is missing or holds no such file.
+    """
+    files = {}
+    for path in map(Path, paths):
+        if not path.exists():
+            raise DeploymentError([Problem(str(path), "no such file or folder")])
+        for candidate in sorted(path.iterdir()) if path.is_dir() else [path]:
+            if candidate.is_file() and kind_of(candidate.name):
+                files[candidate.name] = candidate.read_bytes()
+    if not files:
+        raise DeploymentError([Problem(", ".join(map(str, paths)), "no .bpmn, .dmn or .form files found")])
+    return files
+
+
 def form_reference(extensions: dict) -> str | None:
     """The form a task or start event names: a form id, or a `.form` file name for formKey."""
     if extensions.get("formRef"):

@@ -1,1 +1,60 @@
-"""Upgradeflow's web layer (Flask). It talks to the engine only through `engine`'s exports."""
+"""Upgradeflow's web layer (Flask). It talks to the engine only through `engine`'s exports.
+
+`create_app(config=None)` builds the app in named steps; nothing is connected at import time.
+"""
+
+import os
+
+from flask import Flask
+
+from .config import Config
+from .extensions import babel, csrf, db, login_manager, migrate
+
+
+def create_app(config=None):
+    """Build the Flask app. `config` is a mapping that overrides `Config` (tests pass their own)."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Config)
+    if config:
+        app.config.update(config)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
+            app.instance_path, "upgradeflow.db"
+        )
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app):
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    from .i18n import select_locale
+
+    babel.init_app(app, locale_selector=select_locale)
+
+
+def register_blueprints(app):
+    from . import api, auth, pages
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    csrf.exempt(api.bp)  # the API authenticates with bearer tokens, not cookies
+
+
+def register_error_handlers(app):
+    from .errors import register
+
+    register(app)
+
+
+def register_cli(app):
+    from .cli import register
+
+    register(app)

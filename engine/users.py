@@ -1,0 +1,186 @@
+"""Users, groups and API tokens. Passwords are hashed (scrypt); tokens are stored as SHA-256.
+
+Every function takes the caller's SQLAlchemy session and only flushes; the caller commits.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .errors import EngineError
+from .groups import GROUP_IDS, GROUPS
+from .models import GroupRecord, MembershipRecord, TokenRecord, UserRecord
+from .tasks import Actor
+
+MIN_PASSWORD_LENGTH = 8
+DEMO_PASSWORD = "demo-password"  # printed by `upgradeflow demo`; demo users are marked is_demo
+
+
+class UserError(EngineError):
+    """A user could not be created or changed (duplicate name, unknown group, weak password)."""
+
+
+@dataclass(frozen=True)
+class User:
+    """A user as the web layer sees it."""
+
+    id: int
+    username: str
+    display_name: str | None
+    groups: frozenset
+    is_admin: bool
+    is_demo: bool
+    locale: str | None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.username, self.groups, self.is_admin)
+
+
+def _view(record: UserRecord) -> User:
+    return User(
+        id=record.id,
+        username=record.username,
+        display_name=record.display_name,
+        groups=frozenset(m.group_id for m in record.memberships),
+        is_admin=record.is_admin,
+        is_demo=record.is_demo,
+        locale=record.locale,
+    )
+
+
+def ensure_groups(session) -> None:
+    """Create the regulation's six groups if they are missing."""
+    existing = set(session.scalars(select(GroupRecord.id)))
+    for group in GROUPS:
+        if group.id not in existing:
+            session.add(GroupRecord(id=group.id, name_zh=group.name_zh, name_en=group.name_en))
+    session.flush()
+
+
+def create_user(
+    session, username, password, groups=(), *, is_admin=False, is_demo=False, display_name=None
+) -> User:
+    """Create a user in the given groups. Returns User. Raises UserError naming the problem."""
+    username = (username or "").strip()
+    if (
+        not username
+        or len(username) > 80
+        or not username.replace("_", "").replace("-", "").replace(".", "").isalnum()
+    ):
+        raise UserError(f"invalid user name {username!r}: letters, digits, '.', '_' or '-', at most 80")
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    unknown = set(groups) - GROUP_IDS
+    if unknown:
+        raise UserError(
+            f"unknown group(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(GROUP_IDS))}"
+        )
+    if session.scalar(select(UserRecord.id).where(UserRecord.username == username)) is not None:
+        raise UserError(f"user {username!r} already exists")
+    ensure_groups(session)
+    record = UserRecord(
+        username=username,
+        password_hash=generate_password_hash(password),
+        display_name=display_name,
+        is_admin=is_admin,
+        is_demo=is_demo,
+        created_at=datetime.now(UTC),
+        memberships=[MembershipRecord(group_id=g) for g in sorted(set(groups))],
+    )
+    session.add(record)
+    session.flush()
+    return _view(record)
+
+
+def get_user(session, user_id) -> User | None:
+    """The user with that id, or None."""
+    record = session.get(UserRecord, user_id)
+    return _view(record) if record else None
+
+
+def get_user_by_name(session, username) -> User | None:
+    """The user with that name, or None."""
+    record = session.scalar(select(UserRecord).where(UserRecord.username == username))
+    return _view(record) if record else None
+
+
+def authenticate(session, username, password) -> User | None:
+    """The user if the password matches, else None (same answer for unknown users)."""
+    record = session.scalar(select(UserRecord).where(UserRecord.username == (username or "")))
+    if record is None or not check_password_hash(record.password_hash, password or ""):
+        return None
+    return _view(record)
+
+
+def set_locale(session, user_id, locale) -> None:
+    """Remember the user's language choice ('zh' or 'en')."""
+    record = session.get(UserRecord, user_id)
+    if record is not None:
+        record.locale = locale
+        session.flush()
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session, user: User) -> str:
+    """A new API token for the user; only its hash is stored. Returns the token text."""
+    token = secrets.token_urlsafe(32)
+    session.add(TokenRecord(user_id=user.id, token_hash=_hash_token(token), created_at=datetime.now(UTC)))
+    session.flush()
+    return token
+
+
+def user_for_token(session, token) -> User | None:
+    """The user a valid, unrevoked token belongs to, or None."""
+    if not token:
+        return None
+    record = session.scalar(select(TokenRecord).where(TokenRecord.token_hash == _hash_token(token)))
+    if record is None or record.revoked_at is not None:
+        return None
+    return _view(record.user)
+
+
+def revoke_token(session, token) -> bool:
+    """Revoke a token. Returns whether a live token was revoked."""
+    record = session.scalar(select(TokenRecord).where(TokenRecord.token_hash == _hash_token(token)))
+    if record is None or record.revoked_at is not None:
+        return False
+    record.revoked_at = datetime.now(UTC)
+    session.flush()
+    return True
+
+
+def create_demo_users(session) -> list[tuple[str, str]]:
+    """One demo user per group plus an admin (marked is_demo). Returns [(username, password)]."""
+    created = []
+    for group in GROUPS:
+        name = f"demo_{group.id}"
+        if get_user_by_name(session, name) is None:
+            create_user(
+                session,
+                name,
+                DEMO_PASSWORD,
+                [group.id],
+                is_demo=True,
+                display_name=f"{group.name_zh}（演示）",
+            )
+        created.append((name, DEMO_PASSWORD))
+    if get_user_by_name(session, "demo_admin") is None:
+        create_user(
+            session,
+            "demo_admin",
+            DEMO_PASSWORD,
+            [],
+            is_admin=True,
+            is_demo=True,
+            display_name="管理員（演示）",
+        )
+    created.append(("demo_admin", DEMO_PASSWORD))
+    return created

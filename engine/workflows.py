@@ -1,0 +1,318 @@
+"""Running the procedure against the database: start, act on tasks, send messages, fire timers.
+
+Each operation loads one instance row, restores its state onto its version's definition, lets
+`Instance` act, and writes back in the caller's transaction: the state, the ready-task projection,
+the events and the notifications, together. Nothing here commits; the request or job that called
+it does. The instance row carries an optimistic lock (`version_id`): when two requests change one
+instance at once, the later flush raises `InstanceConflict` instead of overwriting the other.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from .clock import system_clock
+from .deployments import definition_of, version_record
+from .errors import EngineError, NotAllowed, TaskNotFound
+from .instances import Instance
+from .models import EventRecord, InstanceRecord, NotificationRecord, TaskRecord
+from .serialization import FORMAT_VERSION
+from .tasks import Actor, may_complete
+from .views import EventInfo, InstanceInfo, Page, TaskInfo
+
+
+class InstanceNotFound(EngineError):
+    """No instance with that id."""
+
+
+class InstanceConflict(EngineError):
+    """Someone else changed the instance or the task first (lost race, claimed, no longer ready)."""
+
+
+def _dt(value):
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _title(instance: Instance) -> str | None:
+    start = instance.definition.start_event()
+    request = instance.data.get(start.name) if start is not None else None
+    return str(request.get("title"))[:300] if isinstance(request, dict) and request.get("title") else None
+
+
+def _load(session, instance_id, clock, lock=False) -> tuple[InstanceRecord, Instance]:
+    query = select(InstanceRecord).where(InstanceRecord.id == instance_id)
+    record = session.scalar(query.with_for_update() if lock else query)
+    if record is None:
+        raise InstanceNotFound(f"no instance {instance_id}")
+    instance = Instance.restore(definition_of(record.process_version), record.state, clock)
+    return record, instance
+
+
+def _save(session, record: InstanceRecord, instance: Instance, result, now: datetime):
+    record.state = instance.dump()
+    record.state_format = FORMAT_VERSION
+    record.status = instance.status
+    record.error = instance.error
+    record.updated_at = now
+    ready = instance.ready_tasks()
+    record.waiting_at = ",".join(sorted({t.element_id for t in ready})) or None
+    due = instance.next_timer_due()
+    record.timer_due_at = due if record.status == "running" else None
+    if record.status == "completed" and record.ended_at is None:
+        record.ended_at = now
+    session.execute(delete(TaskRecord).where(TaskRecord.instance_id == record.id))
+    for task in ready:
+        session.add(
+            TaskRecord(
+                id=task.id,
+                instance_id=record.id,
+                element_id=task.element_id,
+                title=task.name,
+                group_id=task.groups[0] if task.groups else None,
+                groups=list(task.groups),
+                users=list(task.users),
+                assignee=task.assignee,
+                form_id=task.form,
+                created_at=_dt(task.ready_at) or now,
+                due_at=_dt(task.due),
+            )
+        )
+    for event in result.events:
+        session.add(
+            EventRecord(
+                instance_id=record.id,
+                type=event.kind,
+                element_id=event.element_id,
+                task_id=event.task_id,
+                actor=event.actor,
+                at=_dt(event.at),
+                data=event.data,
+            )
+        )
+    for note in result.notifications:
+        session.add(
+            NotificationRecord(
+                instance_id=record.id, recipient=note["to"], text=note["text"], created_at=_dt(note["at"])
+            )
+        )
+    try:
+        session.flush()
+    except StaleDataError:
+        raise InstanceConflict(
+            f"instance {record.id} was changed by someone else; reload and try again"
+        ) from None
+
+
+def _info(record: InstanceRecord, instance: Instance | None = None, tasks=None) -> InstanceInfo:
+    info = InstanceInfo(
+        id=record.id,
+        process_id=record.process_id,
+        version=record.process_version.version,
+        status=record.status,
+        initiator=record.initiator,
+        title=record.title,
+        created_at=record.created_at,
+        ended_at=record.ended_at,
+        waiting_at=record.waiting_at.split(",") if record.waiting_at else [],
+        error=record.error,
+    )
+    if instance is not None:
+        info.data = instance.data
+        info.completed_elements = instance.completed_elements
+    if tasks is not None:
+        info.tasks = tasks
+    return info
+
+
+def _task_info(row: TaskRecord, title=None) -> TaskInfo:
+    return TaskInfo(
+        id=row.id,
+        instance_id=row.instance_id,
+        name=row.element_id,
+        title=row.title,
+        group=row.group_id,
+        groups=list(row.groups or []),
+        users=list(row.users or []),
+        assignee=row.assignee,
+        form=row.form_id,
+        created_at=row.created_at,
+        due_at=row.due_at,
+        instance_title=title,
+    )
+
+
+def _tasks_of(session, instance_id) -> list[TaskInfo]:
+    rows = session.scalars(
+        select(TaskRecord).where(TaskRecord.instance_id == instance_id).order_by(TaskRecord.created_at)
+    )
+    return [_task_info(r) for r in rows]
+
+
+# -- operations --------------------------------------------------------------------------------
+
+
+def start_instance(session, process_id, data, actor: Actor, clock=system_clock) -> InstanceInfo:
+    """Start the latest version of a process with its start form's data. Returns InstanceInfo.
+
+    Raises ProcessNotFound, FormValidationError (nothing stored).
+    """
+    version = version_record(session, process_id)
+    instance, result = Instance.start(definition_of(version), data, actor, clock)
+    now = clock()
+    record = InstanceRecord(
+        process_version_id=version.id,
+        process_version=version,
+        process_id=process_id,
+        title=_title(instance),
+        status=instance.status,
+        initiator=actor.username,
+        state={},
+        state_format=FORMAT_VERSION,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(record)
+    session.flush()
+    _save(session, record, instance, result, now)
+    return _info(record, instance, _tasks_of(session, record.id))
+
+
+def get_instance(session, instance_id, clock=system_clock) -> InstanceInfo:
+    """An instance with its data, ready tasks and completed elements. Raises InstanceNotFound."""
+    record, instance = _load(session, instance_id, clock)
+    return _info(record, instance, _tasks_of(session, record.id))
+
+
+def list_instances(
+    session, *, status=None, process_id=None, initiator=None, waiting_at=None, page=1, per_page=50
+) -> Page:
+    """Instances newest first, filtered; without their data (no workflow is deserialized)."""
+    query = select(InstanceRecord)
+    if status:
+        query = query.where(InstanceRecord.status == status)
+    if process_id:
+        query = query.where(InstanceRecord.process_id == process_id)
+    if initiator:
+        query = query.where(InstanceRecord.initiator == initiator)
+    if waiting_at:
+        query = query.where(InstanceRecord.waiting_at.contains(waiting_at))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(
+        query.order_by(InstanceRecord.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    )
+    return Page([_info(r) for r in rows], total, page, per_page)
+
+
+def instance_events(session, instance_id) -> list[EventInfo]:
+    """The instance's event log, oldest first. Raises InstanceNotFound."""
+    if session.get(InstanceRecord, instance_id) is None:
+        raise InstanceNotFound(f"no instance {instance_id}")
+    rows = session.scalars(
+        select(EventRecord).where(EventRecord.instance_id == instance_id).order_by(EventRecord.seq)
+    )
+    return [EventInfo(r.seq, r.type, r.element_id, r.task_id, r.actor, r.at, r.data) for r in rows]
+
+
+def list_tasks(session, actor: Actor, *, instance_id=None, assigned="any") -> list[TaskInfo]:
+    """Ready tasks the actor may act on: `me` (assigned to them), `group` (unassigned, their
+    groups) or `any` (both). Reads only the projection."""
+    query = select(TaskRecord, InstanceRecord.title).join(
+        InstanceRecord, TaskRecord.instance_id == InstanceRecord.id
+    )
+    if instance_id is not None:
+        query = query.where(TaskRecord.instance_id == instance_id)
+    mine = TaskRecord.assignee == actor.username
+    open_to_groups = TaskRecord.assignee.is_(None) & or_(
+        TaskRecord.group_id.in_(sorted(actor.groups)), TaskRecord.group_id.is_(None)
+    )
+    query = query.where({"me": mine, "group": open_to_groups}.get(assigned, or_(mine, open_to_groups)))
+    tasks = []
+    for row, title in session.execute(query.order_by(TaskRecord.due_at, TaskRecord.created_at)):
+        info = _task_info(row, title)
+        if may_complete(actor, info):
+            tasks.append(info)
+    return tasks
+
+
+def _task_row(session, task_id) -> TaskRecord:
+    row = session.get(TaskRecord, str(task_id))
+    if row is None:
+        raise TaskNotFound(f"no ready task {task_id}")
+    return row
+
+
+def get_task(session, task_id, actor: Actor, clock=system_clock) -> tuple[TaskInfo, dict | None, dict]:
+    """(task, form-js schema or None, current values) of a ready task the actor may see.
+
+    Raises TaskNotFound, NotAllowed.
+    """
+    row = _task_row(session, task_id)
+    info = _task_info(row)
+    if not (may_complete(actor, info) or actor.is_admin):
+        raise NotAllowed(f"{actor.username} may not see task {row.element_id}")
+    _, instance = _load(session, row.instance_id, clock)
+    form, values = instance.form_for(row.id)
+    return info, (form.schema if form is not None else None), values
+
+
+def _act(session, instance_id, clock, action) -> InstanceInfo:
+    record, instance = _load(session, instance_id, clock, lock=True)
+    try:
+        result = action(instance)
+    except TaskNotFound:
+        raise InstanceConflict("the task is no longer ready") from None
+    _save(session, record, instance, result, clock())
+    return _info(record, instance, _tasks_of(session, record.id))
+
+
+def complete_task(session, task_id, data, actor: Actor, clock=system_clock) -> InstanceInfo:
+    """Complete a ready task with form data. Returns the instance after the step.
+
+    Raises TaskNotFound, NotAllowed, TaskClaimed / InstanceConflict (409), FormValidationError
+    (nothing stored).
+    """
+    row = _task_row(session, task_id)
+    return _act(session, row.instance_id, clock, lambda i: i.complete_task(row.id, data, actor))
+
+
+def claim_task(session, task_id, actor: Actor, clock=system_clock) -> InstanceInfo:
+    """Assign a ready group task to the actor. Raises TaskNotFound, NotAllowed, TaskClaimed."""
+    row = _task_row(session, task_id)
+    return _act(session, row.instance_id, clock, lambda i: i.claim(row.id, actor))
+
+
+def unclaim_task(session, task_id, actor: Actor, clock=system_clock) -> InstanceInfo:
+    """Give a claimed task back to its groups. Raises TaskNotFound, NotAllowed."""
+    row = _task_row(session, task_id)
+    return _act(session, row.instance_id, clock, lambda i: i.unclaim(row.id, actor))
+
+
+def send_message(session, instance_id, name, data, actor: Actor, clock=system_clock) -> InstanceInfo:
+    """Deliver a message to an instance. Raises InstanceNotFound, NotAllowed, MessageRefused,
+    FormValidationError."""
+    return _act(session, instance_id, clock, lambda i: i.send_message(name, data, actor))
+
+
+def fire_due_timers(session, clock=system_clock, limit=100) -> int:
+    """Fire the due timers of up to `limit` running instances. Returns how many instances moved.
+
+    Rows are claimed with FOR UPDATE SKIP LOCKED where the database has it, so several workers
+    never fire one timer twice.
+    """
+    now = clock()
+    query = (
+        select(InstanceRecord.id)
+        .where(InstanceRecord.status == "running", InstanceRecord.timer_due_at <= now)
+        .order_by(InstanceRecord.timer_due_at)
+        .limit(limit)
+    )
+    if session.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    moved = 0
+    for instance_id in list(session.scalars(query)):
+        record, instance = _load(session, instance_id, clock)
+        result = instance.fire_timers()
+        _save(session, record, instance, result, now)
+        moved += bool(result.events)
+    return moved

@@ -1,0 +1,81 @@
+"""The `upgradeflow` command: a Flask CLI group over create_app (`flask --app web` works too)."""
+
+import sys
+
+import click
+from flask.cli import FlaskGroup, with_appcontext
+
+import engine
+
+from .extensions import db
+
+
+@click.command("deploy")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@with_appcontext
+def deploy_command(paths):
+    """Check, then deploy the .bpmn/.dmn/.form files in PATHS (files or folders)."""
+    try:
+        deployed = engine.deploy(db.session, engine.bundle_files(*paths), deployed_by="cli")
+    except engine.DeploymentError as error:
+        db.session.rollback()
+        for problem in error.problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    for item in deployed:
+        state = "deployed" if item.created else "unchanged"
+        click.echo(f"{item.id} version {item.version} ({state})")
+
+
+@click.group("users")
+def users_group():
+    """Manage users."""
+
+
+@users_group.command("add")
+@click.argument("name")
+@click.option("--group", "groups", multiple=True, help="A group id (repeatable).")
+@click.option("--admin", is_flag=True, help="Make the user an administrator.")
+@with_appcontext
+def users_add(name, groups, admin):
+    """Add user NAME. The password is read from a prompt or stdin, never from argv."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        engine.create_user(db.session, name, password, groups, is_admin=admin)
+    except engine.UserError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"user {name} added" + (f" to {', '.join(groups)}" if groups else ""))
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command():
+    """Create one demo user per group plus an admin (all marked as demo) and print the logins."""
+    logins = engine.create_demo_users(db.session)
+    db.session.commit()
+    click.echo("Demo users (for trying Upgradeflow only):")
+    for username, password in logins:
+        click.echo(f"  {username} / {password}")
+
+
+def register(app):
+    app.cli.add_command(deploy_command)
+    app.cli.add_command(users_group)
+    app.cli.add_command(demo_command)
+
+
+def _create_app():
+    from . import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)
+def main():
+    """Upgradeflow: the software upgrade regulation run as BPMN."""

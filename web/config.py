@@ -1,0 +1,20 @@
+"""Configuration from the environment, with safe defaults for a single machine."""
+
+import os
+import secrets
+
+
+class Config:
+    # DATABASE_URL selects the database; the default is SQLite in the Flask instance folder.
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}  # noqa: RUF012 - Flask reads plain dicts
+    SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_hex(32)
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    BABEL_DEFAULT_LOCALE = "zh"
+    LANGUAGES = ("zh", "en")
+    WTF_CSRF_TIME_LIMIT = None
+    PROCESSES_DIR = os.environ.get("UPGRADEFLOW_PROCESSES", "processes")
+    FORMS_DIR = os.environ.get("UPGRADEFLOW_FORMS", "forms")
+    NODE_MODULES = os.environ.get("UPGRADEFLOW_NODE_MODULES", "node_modules")

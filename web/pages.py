@@ -1,0 +1,5 @@
+"""Server-rendered pages."""
+
+from flask import Blueprint
+
+bp = Blueprint("pages", __name__)

@@ -12,8 +12,13 @@ is dropped, with any subprocesses that belonged to dropped tasks. Subtrees that 
 finished are dropped too. Branch structure below that task (open parallel branches, boundary
 events) is left untouched, so joins still find their split. Compaction only starts when a tree
 is deeper than `max_depth`, so ordinary instances keep their whole tree (and rewinds within it).
+
+`drop_spent_joins` runs after every step, whatever the depth: it removes the cancelled join
+tasks SpiffWorkflow leaves behind at parallel gateways, which would otherwise make the next
+round of a loop through the same gateway fire too early.
 """
 
+from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.util.task import TaskState
 
 DEFAULT_MAX_DEPTH = 400
@@ -87,10 +92,43 @@ def _subtree(task):
         stack.extend(node.children)
 
 
+def drop_spent_joins(workflow) -> int:
+    """Remove cancelled join tasks whose join has since fired. Returns tasks removed.
+
+    When the branches of a parallel gateway arrive one by one, SpiffWorkflow cancels the waiting
+    join task of each earlier branch and keeps it as the memory that the branch has arrived.
+    It never removes it: when the same gateway is reached again in a loop (a second round of
+    budget audit and initiation review, of IT and business acceptance), the old cancelled task
+    still counts as an arrived branch, so the join fires when only one reviewer has answered,
+    and it merges the earlier round's answers into the data. Once a join task of the same
+    gateway has completed outside its ancestry, a cancelled join task has done its work.
+    """
+    joins = [t for t in workflow.tasks.values() if isinstance(t.task_spec, UnstructuredJoin)]
+    fired = [t for t in joins if t.state == TaskState.COMPLETED]
+    spent = [
+        t
+        for t in joins
+        if t.state == TaskState.CANCELLED
+        and any(f.task_spec is t.task_spec and not t.is_descendant_of(f) for f in fired)
+    ]
+    removed = 0
+    for task in spent:
+        subtree = list(_subtree(task))
+        if any(not t.has_state(TaskState.FINISHED_MASK) for t in subtree):
+            continue
+        task.parent._children.remove(task.id)
+        for node in subtree:
+            del workflow.tasks[node.id]
+        removed += len(subtree)
+    return removed
+
+
 def compact_all(workflow, max_depth=DEFAULT_MAX_DEPTH) -> int:
     """Compact the top workflow and each of its subprocesses. Returns tasks removed."""
     removed = compact(workflow, workflow, max_depth)
     # Subprocesses of tasks pruned above are gone from the mapping by now.
     for subprocess in list(workflow.subprocesses.values()):
         removed += compact(workflow, subprocess, max_depth)
+    for each in [workflow, *workflow.subprocesses.values()]:
+        removed += drop_spent_joins(each)
     return removed

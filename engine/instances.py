@@ -10,6 +10,11 @@ here:
 - only the assignee, or a member of a candidate group, or a candidate user may complete a task;
 - an instance that has ended accepts no message, and a message start event may name the steps
   during which it is accepted (`camunda:property name="acceptedWhile"`);
+- what a person submits (and the variables their task maps it to) is process-wide, as in
+  Camunda: it is also written into every other open branch of the same (sub)process. SpiffWorkflow
+  keeps one copy of the data per branch and lets the last branch to reach a join overwrite the
+  others, so without this a second round of parallel reviews would be decided on the first
+  round's stale answers, and a risk reassessment made beside `implement` would be lost;
 - nested task data is shared between SpiffWorkflow tasks, so everything handed out or recorded
   is a deep copy;
 - a failing script or decision puts the instance in `error` with the element and message,
@@ -30,7 +35,14 @@ from SpiffWorkflow.util.task import TaskState
 
 from .clock import system_clock
 from .compaction import DEFAULT_MAX_DEPTH, compact_all
-from .errors import FormValidationError, InstanceStateError, MessageRefused, NotAllowed, TaskNotFound
+from .errors import (
+    FormValidationError,
+    InstanceStateError,
+    MessageRefused,
+    NotAllowed,
+    TaskClaimed,
+    TaskNotFound,
+)
 from .sandbox import ScriptEngine
 from .serialization import dump_state, load_state
 from .tasks import Actor, HumanTask, describe_task, may_complete
@@ -125,7 +137,9 @@ class Instance:
     def data(self) -> dict:
         """A copy of the process data as it stands: last completed step, then open branches."""
         merged = deepcopy(self._workflow.last_task.data) if self._workflow.last_task else {}
-        for task in self._open_tasks():
+        # A running call activity holds the data it was called with; the called process's own
+        # tasks hold what has changed since, so the deepest workflows are merged last.
+        for task in sorted(self._open_tasks(), key=lambda t: getattr(t.workflow, "depth", 0)):
             merged.update(deepcopy(task.data))
         return merged
 
@@ -174,19 +188,24 @@ class Instance:
         """
         self._require_running()
         task = self._find(task_id)
+        holder = task.internal_data.get("claimed_by")
+        if holder and holder != actor.username:
+            raise TaskClaimed(f"{task.task_spec.name} is claimed by {holder}")
         if not may_complete(actor, describe_task(task, self._engine)):
             raise NotAllowed(f"{actor.username} may not complete {task.task_spec.name}")
         form = self.definition.form_for(task.task_spec)
         cleaned = form.validate(data) if form is not None else _no_form_data(data)
         element_id = task.task_spec.name
         result = StepResult()
+        outputs = {element_id: deepcopy(cleaned)}
         try:
             task.data[element_id] = deepcopy(cleaned)
             for name, expression in (task.task_spec.extensions or {}).get("outputParameters", []):
-                task.data[name] = deepcopy(self._engine.evaluate(task, expression))
+                outputs[name] = task.data[name] = deepcopy(self._engine.evaluate(task, expression))
         except SpiffWorkflowException as error:
             task.data.pop(element_id, None)
             raise InstanceStateError(f"{element_id}: output mapping failed: {error}") from None
+        _share_with_open_branches(task, outputs)
         task.run()
         self._count(element_id)
         result.events.append(self._event("task_completed", element_id, task, actor, cleaned))
@@ -197,12 +216,16 @@ class Instance:
         """Deliver message `name` with its payload. Returns StepResult.
 
         Raises MessageRefused when the instance has ended, nothing waits for the message, or the
-        message's `acceptedWhile` steps are not open; FormValidationError for a bad payload.
+        message's `acceptedWhile` steps are not open; NotAllowed when the actor is in none of
+        its `senderGroups`; FormValidationError for a bad payload.
         """
         if self._workflow.is_completed():
             raise MessageRefused(f"the instance has ended; message {name!r} is not accepted")
         self._require_running()
         catcher = self._message_catcher(name)
+        senders = ((catcher.extensions or {}).get("properties") or {}).get("senderGroups")
+        if senders and not (set(part.strip() for part in senders.split(",")) & set(actor.groups)):
+            raise NotAllowed(f"{actor.username} may not send {name!r}; senders: {senders}")
         form = self.definition.form_for(catcher)
         cleaned = form.validate(data) if form is not None else _no_form_data(data)
         definition = catcher.event_definition
@@ -233,6 +256,36 @@ class Instance:
         if result.events:
             self._advance(result)
         return result
+
+    def claim(self, task_id: str, actor: Actor) -> StepResult:
+        """Take a ready task, so only `actor` may complete it. Returns StepResult.
+
+        Raises TaskNotFound, TaskClaimed (someone else has it), NotAllowed (not a candidate).
+        """
+        self._require_running()
+        task = self._find(task_id)
+        holder = task.internal_data.get("claimed_by")
+        if holder and holder != actor.username:
+            raise TaskClaimed(f"{task.task_spec.name} is claimed by {holder}")
+        if not may_complete(actor, describe_task(task, self._engine)):
+            raise NotAllowed(f"{actor.username} may not claim {task.task_spec.name}")
+        task.internal_data["claimed_by"] = actor.username
+        return StepResult([self._event("task_claimed", task.task_spec.name, task, actor, None)])
+
+    def unclaim(self, task_id: str, actor: Actor) -> StepResult:
+        """Give a claimed task back to its groups (the claimer or an admin). Returns StepResult.
+
+        Raises TaskNotFound, NotAllowed.
+        """
+        self._require_running()
+        task = self._find(task_id)
+        holder = task.internal_data.get("claimed_by")
+        if holder is None:
+            return StepResult()
+        if holder != actor.username and not actor.is_admin:
+            raise NotAllowed(f"{task.task_spec.name} is claimed by {holder}, not {actor.username}")
+        del task.internal_data["claimed_by"]
+        return StepResult([self._event("task_unclaimed", task.task_spec.name, task, actor, None)])
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -320,6 +373,19 @@ class Instance:
             actor=actor.username if actor is not None else None,
             data=deepcopy(data),
         )
+
+
+def _share_with_open_branches(task, values):
+    # Only the task's own (sub)workflow: a called process gets its caller's data when it starts
+    # and hands its data back when it ends, and each change request keeps its own data.
+    for other in task.workflow.tasks.values():
+        if other is task or not other.has_state(OPEN):
+            continue
+        other.data.update(deepcopy(values))
+        if other.has_state(TaskState.WAITING) and other.parent is not None:
+            # A waiting task (a timer, a join) copies its parent's data again each time it is
+            # checked, so the parent must carry the new values too.
+            other.parent.data.update(deepcopy(values))
 
 
 def _no_form_data(data):

@@ -74,8 +74,9 @@ class ProcessVersionRecord(Base):
     version: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(200))
     content_hash: Mapped[str] = mapped_column(String(64))
-    sources: Mapped[dict] = mapped_column(JSON)  # file name -> text, exactly as deployed
-    definition: Mapped[dict] = mapped_column(JSON)  # ProcessDefinition.dump()
+    # Deferred: large, and read only when a version is first used or downloaded.
+    sources: Mapped[dict] = mapped_column(JSON, deferred=True)  # file name -> text, as deployed
+    definition: Mapped[dict] = mapped_column(JSON, deferred=True)  # ProcessDefinition.dump()
     deployed_by: Mapped[str | None] = mapped_column(String(80))
     deployed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -131,7 +132,7 @@ class EventRecord(Base):
     instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
     type: Mapped[str] = mapped_column(String(40))
     element_id: Mapped[str | None] = mapped_column(String(200))
-    task_id: Mapped[str | None] = mapped_column(String(36))
+    task_id: Mapped[str | None] = mapped_column(String(36), index=True)
     actor: Mapped[str | None] = mapped_column(String(80))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     data: Mapped[dict | None] = mapped_column(JSON)

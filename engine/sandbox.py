@@ -12,6 +12,7 @@ Dictionaries are readable with attribute syntax (`risk.likelihood`) as in JUEL a
 is how Camunda diagrams write conditions.
 """
 
+import ast
 import sys
 from calendar import monthrange
 from datetime import date, timedelta
@@ -111,6 +112,13 @@ def compile_expression(expression: str):
 @lru_cache(maxsize=1024)
 def compile_script(script: str):
     """Compile a script task's body. Raises SandboxError naming what is not allowed."""
+    try:
+        tree = ast.parse(script)
+    except SyntaxError as error:
+        raise SandboxError(f"line {error.lineno}: {error.msg}") from None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            raise SandboxError(f"line {node.lineno}: import is not allowed in diagram scripts")
     result = compile_restricted_exec(script, "<script>")
     if result.errors or result.code is None:
         raise SandboxError("; ".join(result.errors))

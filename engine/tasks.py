@@ -34,6 +34,7 @@ class HumanTask:
     due: str | None
     ready_at: str | None
     documentation: str | None = None
+    claimed_by: str | None = None
 
 
 def _evaluate(task, engine, text):
@@ -68,6 +69,7 @@ def describe_task(task, engine) -> HumanTask:
     assignee = ext.get("assignee")
     if assignee:
         assignee = str(_evaluate(task, engine, assignee))
+    claimed_by = task.internal_data.get("claimed_by")
     ready_at = task.internal_data.get("ready_at")
     return HumanTask(
         id=str(task.id),
@@ -76,11 +78,12 @@ def describe_task(task, engine) -> HumanTask:
         process_id=task.workflow.spec.name,
         groups=groups,
         users=tuple(ext.get("candidateUsers") or ()),
-        assignee=assignee,
+        assignee=claimed_by or assignee,
         form=form_reference(ext),
         due=_due(task, engine, ready_at),
         ready_at=ready_at,
         documentation=spec.documentation,
+        claimed_by=claimed_by,
     )
 
 

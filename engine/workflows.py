@@ -42,7 +42,7 @@ def _title(instance: Instance) -> str | None:
 
 def _load(session, instance_id, clock, lock=False) -> tuple[InstanceRecord, Instance]:
     query = select(InstanceRecord).where(InstanceRecord.id == instance_id)
-    record = session.scalar(query.with_for_update() if lock else query)
+    record = session.scalar(query.with_for_update(of=InstanceRecord) if lock else query)
     if record is None:
         raise InstanceNotFound(f"no instance {instance_id}")
     instance = Instance.restore(definition_of(record.process_version), record.state, clock)
@@ -61,6 +61,14 @@ def _save(session, record: InstanceRecord, instance: Instance, result, now: date
     record.timer_due_at = due if record.status == "running" else None
     if record.status == "completed" and record.ended_at is None:
         record.ended_at = now
+    instance_id = record.id  # read now: after a failed flush the row cannot be refreshed
+    try:
+        # The instance row first: a lost race must fail before the projection is touched.
+        session.flush()
+    except StaleDataError:
+        raise InstanceConflict(
+            f"instance {instance_id} was changed by someone else; reload and try again"
+        ) from None
     session.execute(delete(TaskRecord).where(TaskRecord.instance_id == record.id))
     for task in ready:
         session.add(
@@ -96,12 +104,7 @@ def _save(session, record: InstanceRecord, instance: Instance, result, now: date
                 instance_id=record.id, recipient=note["to"], text=note["text"], created_at=_dt(note["at"])
             )
         )
-    try:
-        session.flush()
-    except StaleDataError:
-        raise InstanceConflict(
-            f"instance {record.id} was changed by someone else; reload and try again"
-        ) from None
+    session.flush()
 
 
 def _info(record: InstanceRecord, instance: Instance | None = None, tasks=None) -> InstanceInfo:
@@ -238,6 +241,9 @@ def list_tasks(session, actor: Actor, *, instance_id=None, assigned="any") -> li
 def _task_row(session, task_id) -> TaskRecord:
     row = session.get(TaskRecord, str(task_id))
     if row is None:
+        done = session.scalar(select(EventRecord.seq).where(EventRecord.task_id == str(task_id)).limit(1))
+        if done is not None:
+            raise InstanceConflict(f"task {task_id} is no longer ready: someone else just completed it")
         raise TaskNotFound(f"no ready task {task_id}")
     return row
 

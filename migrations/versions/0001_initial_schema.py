@@ -112,6 +112,7 @@ def upgrade():
     )
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_events_instance_id'), ['instance_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_events_task_id'), ['task_id'], unique=False)
 
     op.create_table('notifications',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -167,6 +168,7 @@ def downgrade():
 
     op.drop_table('notifications')
     with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_events_task_id'))
         batch_op.drop_index(batch_op.f('ix_events_instance_id'))
 
     op.drop_table('events')

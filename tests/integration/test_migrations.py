@@ -1,0 +1,63 @@
+"""The schema comes from Alembic revisions, and they match the models."""
+
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+
+import engine
+from web import create_app
+from web.extensions import db
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def app_on(request, tmp_path):
+    options = {}
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'mig.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+        schema = f"m_{uuid.uuid4().hex[:10]}"
+        admin = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        options = {"connect_args": {"options": f"-csearch_path={schema}"}, "poolclass": sa.pool.NullPool}
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": options, "SECRET_KEY": "t"}
+    )
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    if request.param == "postgresql":
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def test_upgrade_from_empty_gives_exactly_the_models(app_on):
+    with app_on.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), engine.Base.metadata)
+        assert diff == []
+
+
+def test_upgrade_from_the_first_revision_keeps_rows(app_on):
+    with app_on.app_context():
+        upgrade(revision="0001")
+        engine.create_user(db.session, "keeper", "long-enough-pw", ["it"])
+        db.session.commit()
+        upgrade()
+        assert engine.authenticate(db.session, "keeper", "long-enough-pw").groups == {"it"}
+
+
+def test_downgrade_to_base_and_back(app_on):
+    with app_on.app_context():
+        upgrade()
+        downgrade(revision="base")
+        assert "instances" not in sa.inspect(db.engine).get_table_names()
+        upgrade()
+        assert "instances" in sa.inspect(db.engine).get_table_names()

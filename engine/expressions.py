@@ -39,23 +39,105 @@ def _translate_code(code: str) -> str:
     return _WORD.sub(lambda m: _JUEL_WORDS[m.group(1)], code)
 
 
+def _rewrite(text: str, translate) -> str:
+    parts = []
+    for match in _TOKENS.finditer(text):
+        if match.group("string") is not None:
+            parts.append(match.group("string"))
+        else:
+            parts.append(translate(match.group("other")))
+    return "".join(parts).strip()
+
+
+def _translate_feel(code: str) -> str:
+    # FEEL compares with a single `=`; Python needs `==` (and `<=`, `>=`, `!=` stay as they are).
+    code = re.sub(r"(?<![<>=!])=(?!=)", "==", code)
+    return _translate_code(code)
+
+
 def to_python(expression: str) -> str:
-    """Return the Python form of a JUEL (`${...}`), FEEL-style (`=...`) or Python expression.
+    """Return the Python form of a JUEL (`${...}`), FEEL (`=...`) or Python expression.
 
     Raises nothing; an untranslatable expression comes back as it was and fails to compile later.
     """
     text = expression.strip()
     wrapped = _WRAPPED.match(text)
     if wrapped:
-        text = wrapped.group("body")
-    elif text.startswith("=") and not text.startswith("=="):
-        text = text[1:]
-    else:
-        return text
-    parts = []
-    for match in _TOKENS.finditer(text):
-        if match.group("string") is not None:
-            parts.append(match.group("string"))
-        else:
-            parts.append(_translate_code(match.group("other")))
-    return "".join(parts).strip()
+        return _rewrite(wrapped.group("body"), _translate_code)
+    if text.startswith("=") and not text.startswith("=="):
+        return feel_to_python(text[1:])
+    return text
+
+
+def feel_to_python(expression: str) -> str:
+    """A FEEL expression (as in DMN input expressions and output entries) as Python."""
+    return _rewrite(expression, _translate_feel)
+
+
+# -- FEEL unary tests (DMN input entries) ---------------------------------------------------------
+# Camunda Modeler's decision tables hold unary tests: "High", < 10, [1..5], "a","b", not("x"), -.
+# They become Python tests of `?`, which SpiffWorkflow's DMN engine replaces by the input value.
+
+_LITERAL = re.compile(rf"^(?:{_STRING}|-?\d+(?:\.\d+)?|true|false|null|[A-Za-z_][\w.]*)$")
+_RANGE = re.compile(r"^(?P<open>[\[(\]])\s*(?P<low>.+?)\s*\.\.\s*(?P<high>.+?)\s*(?P<close>[\])\[])$")
+_COMPARISON = re.compile(r"^(?P<op><=|>=|<|>)\s*(?P<value>.+)$")
+
+
+class UntranslatableExpression(ValueError):
+    """A FEEL construct the engine does not run (named in the message)."""
+
+
+def _literal(text: str) -> str:
+    text = text.strip()
+    if not _LITERAL.match(text):
+        raise UntranslatableExpression(f"{text!r} is not a literal or a variable")
+    return {"true": "True", "false": "False", "null": "None"}.get(text, text)
+
+
+def _split_top_level(text: str) -> list[str]:
+    items, depth, quote, current = [], 0, None, ""
+    for char in text:
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "([":
+            depth += 1
+        elif char in ")]" and depth:
+            depth -= 1
+        elif char == "," and depth == 0:
+            items.append(current)
+            current = ""
+            continue
+        current += char
+    items.append(current)
+    return [item.strip() for item in items]
+
+
+def _unary(test: str) -> str:
+    ranged = _RANGE.match(test)
+    if ranged:
+        low_op = "<=" if ranged["open"] == "[" else "<"
+        high_op = "<=" if ranged["close"] == "]" else "<"
+        return f"{_literal(ranged['low'])} {low_op} ? {high_op} {_literal(ranged['high'])}"
+    compared = _COMPARISON.match(test)
+    if compared:
+        return f"? {compared['op']} {_literal(compared['value'])}"
+    value = _literal(test)
+    return "? is None" if value == "None" else f"? == {value}"
+
+
+def feel_unary_to_python(text: str | None) -> str | None:
+    """A DMN input entry as a Python test of `?`; None for "any" (`-` or empty).
+
+    Raises UntranslatableExpression naming what cannot be run.
+    """
+    text = (text or "").strip()
+    if text in ("", "-"):
+        return None
+    negated = re.fullmatch(r"not\s*\((?P<inner>.*)\)", text, re.S)
+    if negated:
+        inner = feel_unary_to_python(negated["inner"])
+        return "True" if inner is None else f"not ({inner})"
+    tests = [_unary(item) for item in _split_top_level(text)]
+    return tests[0] if len(tests) == 1 else " or ".join(f"({t})" for t in tests)

@@ -7,6 +7,7 @@ bundle. A `ProcessDefinition` is one executable process with the specs it calls 
 its tasks use: what an instance runs on. It serializes to a dict stored once per version.
 """
 
+from copy import deepcopy
 from pathlib import Path
 
 from lxml import etree
@@ -15,10 +16,11 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 
 from .errors import DeploymentError, Problem
+from .expressions import UntranslatableExpression
 from .forms import Form
 from .parser import ModelParser
 from .serialization import dump_specs, load_specs
-from .validation import check_definitions, check_trees
+from .validation import check_definitions, check_trees, dmn_cells, translate_cell
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 KINDS = {".bpmn": "bpmn", ".bpmn20.xml": "bpmn", ".dmn": "dmn", ".form": "form"}
@@ -189,7 +191,7 @@ class Bundle:
                     self.parser.add_bpmn_xml(self.trees[name], name)
                 elif kind == "dmn":
                     self.trees[name] = safe_xml(content, name)
-                    self.parser.add_dmn_xml(self.trees[name], name)
+                    self.parser.add_dmn_xml(_runnable_dmn(self.trees[name]), name)
                 else:
                     problems.append(Problem(name, "not a .bpmn, .dmn or .form file"))
             except DeploymentError as error:
@@ -232,6 +234,21 @@ class Bundle:
                 process_id, spec, subs, self.forms, self.form_files
             )
         return problems
+
+
+def _runnable_dmn(tree):
+    """A copy of a DMN tree whose FEEL cells are replaced by the Python the engine runs.
+
+    Cells that cannot be translated are left as they are; the deploy checks name them.
+    """
+    copy = deepcopy(tree)
+    for _, kind, text_node in dmn_cells(copy):
+        try:
+            python = translate_cell(kind, text_node.text)
+        except UntranslatableExpression:
+            continue
+        text_node.text = "-" if python is None and kind == "test" else python
+    return copy
 
 
 def _problem_from(error: ValidationException, default_file="?") -> Problem:

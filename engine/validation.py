@@ -9,6 +9,7 @@ assignee and due-date expressions, timers, scripts and DMN cells compile under t
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 
 from .errors import Problem
+from .expressions import UntranslatableExpression, feel_to_python, feel_unary_to_python
 from .groups import GROUP_IDS, LANE_GROUPS
 from .sandbox import SandboxError, compile_expression, compile_script
 from .timers import _ISO_LITERAL
@@ -187,23 +188,34 @@ def _check_timer(name, timer, owner):
     return _compile(name, timer.sourceline, owner, text, LITERALS["dueDate"])
 
 
+def dmn_cells(tree):
+    """(element, kind, text) of every expression cell of a DMN tree: kind is 'input', 'test', 'output'."""
+    for ns in DMN_NS:
+        for tag, kind in (("inputExpression", "input"), ("inputEntry", "test"), ("outputEntry", "output")):
+            for entry in tree.iter(f"{{{ns}}}{tag}"):
+                text_node = entry.find(f"{{{ns}}}text")
+                if text_node is not None:
+                    yield entry, kind, text_node
+
+
+def translate_cell(kind, text):
+    """The Python the engine runs for a DMN cell (None: any value). Raises UntranslatableExpression."""
+    if kind == "test":
+        return feel_unary_to_python(text)
+    text = (text or "").strip()
+    return feel_to_python(text) if text else None
+
+
 def _check_dmn(name, tree):
     problems = []
-    for ns in DMN_NS:
-        for entry in tree.iter(f"{{{ns}}}inputEntry", f"{{{ns}}}outputEntry", f"{{{ns}}}inputExpression"):
-            text_node = entry.find(f"{{{ns}}}text")
-            text = (text_node.text if text_node is not None else "") or ""
-            text = text.strip()
-            if not text or text == "-":
-                continue
-            owner = entry.getparent().get("id")
-            try:
-                compile_expression(text)
-            except SandboxError:
-                try:
-                    compile_expression("v " + text)  # a unary test such as `< 10`
-                except SandboxError as error:
-                    problems.append(
-                        Problem(name, f"cell {text!r} does not compile: {error}", entry.sourceline, owner)
-                    )
+    for entry, kind, text_node in dmn_cells(tree):
+        owner = entry.getparent().get("id") or entry.get("id")
+        try:
+            python = translate_cell(kind, text_node.text)
+            if python is not None:
+                compile_expression(python.replace("?", "dmninputexpr"))
+        except (UntranslatableExpression, SandboxError) as error:
+            problems.append(
+                Problem(name, f"cell {text_node.text!r} cannot be run: {error}", text_node.sourceline, owner)
+            )
     return problems

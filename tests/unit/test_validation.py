@@ -169,3 +169,53 @@ def test_reference_diagrams_deploy_or_are_refused_with_reasons(path):
     except DeploymentError as error:
         assert error.problems
         assert all(p.message for p in error.problems)
+
+
+def dmn(cells):
+    rules = "".join(
+        f'<rule id="r{i}"><inputEntry id="i{i}"><text>{test}</text></inputEntry>'
+        f'<outputEntry id="o{i}"><text>"{out}"</text></outputEntry></rule>'
+        for i, (test, out) in enumerate(cells)
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="dd" name="d" namespace="http://x">
+  <decision id="size" name="size"><decisionTable id="t" hitPolicy="FIRST">
+    <input id="in"><inputExpression id="ie" typeRef="number"><text>amount</text></inputExpression></input>
+    <output id="out" name="size" typeRef="string"/>{rules}
+  </decisionTable></decision>
+</definitions>""".encode()
+
+
+RULE_TASK = """
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="decide"/>
+    <bpmn:businessRuleTask id="decide" camunda:decisionRef="size"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="decide" targetRef="end"/>
+    <bpmn:endEvent id="end"/>"""
+
+
+AMOUNT_FORM = (
+    b'{"id": "s", "components": [{"key": "amount", "type": "number", "validate": {"required": true}}]}'
+)
+
+
+@pytest.mark.parametrize(("amount", "size"), [(5, "small"), (10, "medium"), (50, "medium"), (51, "large")])
+def test_a_camunda_decision_table_with_feel_cells_runs(amount, size):
+    from engine import Actor, Instance, ManualClock
+
+    cells = [("&lt; 10", "small"), ("[10..50]", "medium"), ("&gt; 50", "large")]
+    diagram = bpmn(RULE_TASK).replace(
+        b'<bpmn:startEvent id="start"/>', b'<bpmn:startEvent id="start" camunda:formRef="s"/>'
+    )
+    files = {
+        "p.bpmn": diagram,
+        "d.dmn": dmn(cells).replace(b"<text>amount</text>", b"<text>start.amount</text>"),
+    }
+    definition = Bundle({**files, "s.form": AMOUNT_FORM}).definitions["p"]
+    instance, _ = Instance.start(definition, {"amount": amount}, Actor("a"), ManualClock())
+    assert (instance.status, instance.data["size"]) == ("completed", size)
+
+
+def test_a_feel_cell_the_engine_cannot_run_is_named():
+    [problem] = problems_of({"p.bpmn": bpmn(RULE_TASK), "d.dmn": dmn([('date("2020-01-01")', "old")])})
+    assert (problem.file, problem.element) == ("d.dmn", "r0")
+    assert "cannot be run" in problem.message

@@ -5,7 +5,16 @@ SQLAlchemy session and flush; the caller (one request, command or job) commits.
 """
 
 from .clock import ManualClock, system_clock
-from .deployments import ProcessNotFound, deploy, get_process, list_processes
+from .deployments import (
+    ProcessNotFound,
+    deploy,
+    diff_versions,
+    get_process,
+    list_processes,
+    list_versions,
+    process_sources,
+    waiting_counts,
+)
 from .errors import (
     DeploymentError,
     EngineError,
@@ -39,7 +48,8 @@ from .users import (
     set_locale,
     user_for_token,
 )
-from .views import DeployedProcess, EventInfo, InstanceInfo, Page, ProcessInfo, TaskInfo
+from .versions import ProcessChanges, VersionDiff
+from .views import DeployedProcess, EventInfo, InstanceInfo, Page, ProcessInfo, TaskInfo, VersionInfo
 from .workflows import (
     InstanceConflict,
     InstanceNotFound,
@@ -81,6 +91,7 @@ __all__ = [
     "NotAllowed",
     "Page",
     "Problem",
+    "ProcessChanges",
     "ProcessDefinition",
     "ProcessInfo",
     "ProcessNotFound",
@@ -91,6 +102,8 @@ __all__ = [
     "TaskNotFound",
     "User",
     "UserError",
+    "VersionDiff",
+    "VersionInfo",
     "authenticate",
     "bundle_files",
     "claim_task",
@@ -98,6 +111,7 @@ __all__ = [
     "create_demo_users",
     "create_user",
     "deploy",
+    "diff_versions",
     "ensure_groups",
     "fire_due_timers",
     "get_instance",
@@ -110,8 +124,10 @@ __all__ = [
     "list_instances",
     "list_processes",
     "list_tasks",
+    "list_versions",
     "load_bundle",
     "may_complete",
+    "process_sources",
     "revoke_token",
     "send_message",
     "set_locale",
@@ -119,4 +135,5 @@ __all__ = [
     "system_clock",
     "unclaim_task",
     "user_for_token",
+    "waiting_counts",
 ]

@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from .errors import DeploymentError, EngineError, Problem
-from .models import ProcessVersionRecord
+from .models import InstanceRecord, ProcessVersionRecord, TaskRecord
 from .specs import Bundle, ProcessDefinition
-from .views import DeployedProcess, ProcessInfo
+from .versions import VersionDiff, diff_definitions
+from .views import DeployedProcess, ProcessInfo, VersionInfo
 
 
 class ProcessNotFound(EngineError):
@@ -140,3 +141,73 @@ def list_processes(session) -> list[ProcessInfo]:
 def get_process(session, process_id, version=None) -> ProcessInfo:
     """One process version with its start form's schema. Raises ProcessNotFound."""
     return _info(version_record(session, process_id, version), with_form=True)
+
+
+def process_sources(session, process_id, version=None) -> dict[str, str]:
+    """{file name: text} of every file deployed with a process version (latest when version is
+    None), exactly as deployed: the diagrams a viewer draws and the forms that label its data.
+
+    Raises ProcessNotFound.
+    """
+    return dict(version_record(session, process_id, version).sources)
+
+
+def list_versions(session, process_id) -> list[VersionInfo]:
+    """Every version of a process, newest first, with how many instances run on each.
+
+    Raises ProcessNotFound.
+    """
+    records = list(
+        session.scalars(
+            select(ProcessVersionRecord)
+            .where(ProcessVersionRecord.process_id == process_id)
+            .order_by(ProcessVersionRecord.version.desc())
+        )
+    )
+    if not records:
+        raise ProcessNotFound(f"no process {process_id!r}")
+    counts = {}
+    rows = session.execute(
+        select(InstanceRecord.process_version_id, InstanceRecord.status, func.count())
+        .where(InstanceRecord.process_id == process_id)
+        .group_by(InstanceRecord.process_version_id, InstanceRecord.status)
+    )
+    for version_id, status, count in rows:
+        counts.setdefault(version_id, {})[status] = count
+    return [
+        VersionInfo(
+            r.process_id,
+            r.name,
+            r.version,
+            r.deployed_at,
+            r.deployed_by,
+            counts.get(r.id, {}).get("running", 0),
+            sum(counts.get(r.id, {}).values()),
+        )
+        for r in records
+    ]
+
+
+def diff_versions(session, process_id, old_version, new_version) -> VersionDiff:
+    """Elements and forms added, removed or changed from one version to another.
+
+    Raises ProcessNotFound.
+    """
+    old = definition_of(version_record(session, process_id, old_version))
+    new = definition_of(version_record(session, process_id, new_version))
+    return diff_definitions(old, new)
+
+
+def waiting_counts(session, process_id, version=None) -> dict[str, int]:
+    """{element id: ready tasks} over the running instances of a version (latest when None).
+
+    Raises ProcessNotFound.
+    """
+    record = version_record(session, process_id, version)
+    rows = session.execute(
+        select(TaskRecord.element_id, func.count())
+        .join(InstanceRecord, TaskRecord.instance_id == InstanceRecord.id)
+        .where(InstanceRecord.process_version_id == record.id)
+        .group_by(TaskRecord.element_id)
+    )
+    return dict(rows.all())

@@ -52,6 +52,11 @@ _REGISTRY = BpmnWorkflowSerializer.configure(_config())
 _SERIALIZER = BpmnWorkflowSerializer(_REGISTRY)
 
 
+def registry():
+    """The serializer registry (SpiffWorkflow's spec diff compares specs through it)."""
+    return _REGISTRY
+
+
 def dump_specs(spec, subprocess_specs) -> dict:
     """The process spec and the specs it calls, as a dict to store once per version."""
     return {

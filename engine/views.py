@@ -15,6 +15,17 @@ class ProcessInfo:
 
 
 @dataclass
+class VersionInfo:
+    id: str
+    name: str
+    version: int
+    deployed_at: datetime
+    deployed_by: str | None
+    running: int  # instances running on this version
+    total: int  # instances ever started on it
+
+
+@dataclass
 class DeployedProcess:
     id: str
     version: int

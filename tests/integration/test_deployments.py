@@ -1,0 +1,94 @@
+"""Deploying versions: byte-for-byte sources, new versions only on change, running instances untouched."""
+
+import pytest
+from sqlalchemy import func, select
+
+import engine
+from engine.models import ProcessVersionRecord
+
+REQUEST = {
+    "system": "oa",
+    "title": "OA 升級",
+    "content": "增加審批",
+    "background": "效率低",
+    "expected_effect": "更快",
+    "department": "行政部",
+}
+ALICE = engine.Actor("alice", frozenset({"business"}))
+
+
+def renamed(files, old="需求初審", new="需求初步審核"):
+    changed = dict(files)
+    changed["software_upgrade.bpmn"] = files["software_upgrade.bpmn"].replace(old.encode(), new.encode())
+    return changed
+
+
+@pytest.fixture
+def files():
+    return engine.bundle_files("processes", "forms")
+
+
+def test_sources_come_back_byte_for_byte(Session, files):
+    with Session() as session:
+        sources = engine.process_sources(session, "software_upgrade", 1)
+    assert {name: text.encode("utf-8") for name, text in sources.items()} == files
+
+
+def test_an_unchanged_bundle_keeps_its_version_and_a_changed_one_gets_the_next(Session, files):
+    with Session.begin() as session:
+        assert engine.deploy(session, files, "po") == [engine.DeployedProcess("software_upgrade", 1, False)]
+        assert engine.deploy(session, renamed(files), "po") == [
+            engine.DeployedProcess("software_upgrade", 2, True)
+        ]
+    with Session() as session:
+        versions = engine.list_versions(session, "software_upgrade")
+        assert [(v.version, v.deployed_by) for v in versions] == [(2, "po"), (1, "tests")]
+        diff = engine.diff_versions(session, "software_upgrade", 1, 2)
+        assert [(p.process_id, p.changed) for p in diff.processes] == [
+            ("software_upgrade", {"preliminary_review": ["bpmn_name"]})
+        ]
+
+
+def test_a_running_instance_stays_on_its_version(Session, files):
+    with Session.begin() as session:
+        old = engine.start_instance(session, "software_upgrade", REQUEST, ALICE)
+        engine.deploy(session, renamed(files), "po")
+        new = engine.start_instance(session, "software_upgrade", REQUEST, ALICE)
+    with Session() as session:
+        assert (
+            engine.get_instance(session, old.id).version,
+            engine.get_instance(session, new.id).version,
+        ) == (1, 2)
+        [task] = engine.list_tasks(session, engine.Actor("ivy", frozenset({"it"})), instance_id=old.id)
+        assert task.title == "需求初審"
+        assert engine.waiting_counts(session, "software_upgrade", 1) == {"preliminary_review": 1}
+        versions = {
+            v.version: (v.running, v.total) for v in engine.list_versions(session, "software_upgrade")
+        }
+        assert versions == {1: (1, 1), 2: (1, 1)}
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d">&lol3;</bpmn:definitions>"""
+XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d">&x;</bpmn:definitions>"""
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"evil.bpmn": XXE},
+        {"lol.bpmn": BILLION_LAUGHS},
+        {"x.bpmn": b"\xff\xfe not utf-8"},
+        {"notes.txt": b"hello"},
+    ],
+)
+def test_a_refused_bundle_stores_nothing(Session, files, bad):
+    with Session() as session, pytest.raises(engine.DeploymentError) as caught:
+        engine.deploy(session, {**renamed(files), **bad}, "po")
+    assert caught.value.problems
+    with Session() as session:
+        assert session.scalar(select(func.count()).select_from(ProcessVersionRecord)) == 1

@@ -13,6 +13,7 @@ for rules such as "response measures are required for every high-priority risk" 
 
 import json
 import re
+from copy import deepcopy
 from datetime import date, datetime, time
 from functools import cached_property
 from typing import ClassVar
@@ -32,6 +33,7 @@ MSG_LENGTH = "長度須在 {min} 至 {max} 之間 / Length must be between {min}
 MSG_PATTERN = "格式不正確 / Does not match the required format."
 MSG_DATE = "日期格式不正確（YYYY-MM-DD） / Not a valid date (YYYY-MM-DD)."
 MSG_TYPE = "類型不正確 / Invalid type."
+MSG_ROWS = "不能增加或刪除行 / Rows cannot be added or removed here."
 
 DISPLAY_ONLY = {
     "text",
@@ -261,6 +263,48 @@ def _flatten(messages, prefix=""):
     return flat
 
 
+def _protect(components, submitted, initial):
+    """Put the shown values back into read-only fields; returns problems (path -> messages)."""
+    problems = {}
+    for component in components or []:
+        kind = component.get("type")
+        if kind == "group":
+            path = component.get("path")
+            if path:
+                inner = submitted.get(path)
+                if isinstance(inner, dict):
+                    problems.update(
+                        _prefixed(path, _protect(component.get("components"), inner, initial.get(path) or {}))
+                    )
+            else:
+                problems.update(_protect(component.get("components"), submitted, initial))
+        elif kind == "dynamiclist":
+            path = component.get("path") or component.get("key")
+            rows, shown = submitted.get(path), initial.get(path) or []
+            if not isinstance(rows, list) or not isinstance(shown, list):
+                continue
+            if component.get("allowAddRemove") is False and len(rows) != len(shown):
+                problems[path] = [MSG_ROWS]
+                continue
+            for index, row in enumerate(rows[: len(shown)]):
+                if isinstance(row, dict) and isinstance(shown[index], dict):
+                    found = _protect(component.get("components"), row, shown[index])
+                    problems.update(_prefixed(f"{path}.{index}", found))
+        elif component.get("key") and (
+            component.get("readonly") is True or component.get("disabled") is True
+        ):
+            key = component["key"]
+            if key in initial:
+                submitted[key] = deepcopy(initial[key])
+            else:
+                submitted.pop(key, None)
+    return problems
+
+
+def _prefixed(prefix, problems):
+    return {f"{prefix}.{path}": messages for path, messages in problems.items()}
+
+
 class Form:
     """One Camunda Form: its id, the file it came from and its form-js schema."""
 
@@ -294,12 +338,21 @@ class Form:
         """The top-level keys a submission of this form may carry."""
         return frozenset(self._marshmallow().fields)
 
-    def validate(self, data) -> dict:
-        """Return the submission as accepted. Raises FormValidationError naming each bad field."""
+    def validate(self, data, shown: dict | None = None) -> dict:
+        """Return the submission as accepted. Raises FormValidationError naming each bad field.
+
+        With `shown` (the values the form was opened with), read-only and disabled fields keep
+        the shown values whatever the client sent, and fixed lists keep their number of rows.
+        """
         if not isinstance(data, dict):
             raise FormValidationError(
                 {"_schema": ["提交的數據必須是對象 / The submission must be an object."]}
             )
+        if shown is not None:
+            data = deepcopy(data)
+            problems = _protect(self.schema["components"], data, shown)
+            if problems:
+                raise FormValidationError(problems)
         try:
             return self._marshmallow().load(data)
         except ValidationError as error:

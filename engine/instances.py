@@ -46,6 +46,7 @@ from .errors import (
 from .sandbox import ScriptEngine
 from .serialization import dump_state, load_state
 from .tasks import Actor, HumanTask, describe_task, may_complete
+from .timers import end_cycles_before
 
 OPEN = TaskState.READY | TaskState.STARTED | TaskState.WAITING
 
@@ -193,8 +194,8 @@ class Instance:
             raise TaskClaimed(f"{task.task_spec.name} is claimed by {holder}")
         if not may_complete(actor, describe_task(task, self._engine)):
             raise NotAllowed(f"{actor.username} may not complete {task.task_spec.name}")
-        form = self.definition.form_for(task.task_spec)
-        cleaned = form.validate(data) if form is not None else _no_form_data(data)
+        form, shown = self.form_for(task_id)
+        cleaned = form.validate(data, shown) if form is not None else _no_form_data(data)
         element_id = task.task_spec.name
         result = StepResult()
         outputs = {element_id: deepcopy(cleaned)}
@@ -206,6 +207,7 @@ class Instance:
             task.data.pop(element_id, None)
             raise InstanceStateError(f"{element_id}: output mapping failed: {error}") from None
         _share_with_open_branches(task, outputs)
+        end_cycles_before(task)
         task.run()
         self._count(element_id)
         result.events.append(self._event("task_completed", element_id, task, actor, cleaned))

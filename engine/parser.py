@@ -13,10 +13,12 @@ from typing import ClassVar
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.control import BpmnStartTask
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity, EventSubprocess
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.camunda.parser.CamundaParser import NSMAP as CAMUNDA_NSMAP
 from SpiffWorkflow.camunda.parser.task_spec import BusinessRuleTaskParser, SubWorkflowParser
+from SpiffWorkflow.util.task import TaskState
 
 from .timers import use_clock_timers
 
@@ -92,6 +94,38 @@ class ExtensionsMixin:
             ext["zeebeUserTask"] = True
 
 
+class EventTriggerStart(BpmnStartTask):
+    """A process start that triggers event subprocesses without rewiring the shared spec.
+
+    SpiffWorkflow's start connects itself to an event subprocess the first time one is
+    triggered, changing the spec for good. Specs are shared by every instance of a version, so
+    each later instance would carry an event subprocess that was never triggered and never end.
+    The subprocess is wired to the process end once, at parse time (`prewire_event_subprocesses`),
+    and triggering only adds the task.
+    """
+
+    def trigger_wf(self, my_task, spec_name):
+        spec = self._wf_spec.task_specs.get(spec_name)
+        child = my_task._add_child(spec, TaskState.FUTURE)
+        child.triggered = True
+        child.task_spec._update(child)
+        return child.id
+
+
+def prewire_event_subprocesses(spec):
+    """Use EventTriggerStart and connect each event subprocess to the end (in place)."""
+    start = spec.start
+    start.__class__ = EventTriggerStart
+    for name in start.trigger_specs:
+        subprocess = spec.task_specs[name]
+        if spec.end not in subprocess.outputs:
+            subprocess.connect(spec.end)
+        # The start is its input (SpiffWorkflow checks every task has one), but not the other way
+        # round: the start must not begin an untriggered event subprocess in every instance.
+        if start.name not in subprocess._inputs:
+            subprocess._inputs.append(start.name)
+
+
 class EventSubprocessAwareParser(SubWorkflowParser):
     """Parses `<subProcess triggeredByEvent="true">` as an event subprocess."""
 
@@ -143,12 +177,14 @@ class ModelParser(CamundaParser):
         spec = super().get_spec(process_id, required)
         if spec is not None:
             _use_clock_timers(spec)
+            prewire_event_subprocesses(spec)
         return spec
 
     def get_subprocess_specs(self, name, specs=None, require_call_activity_specs=True):
         specs = super().get_subprocess_specs(name, specs, require_call_activity_specs)
         for spec in specs.values():
             _use_clock_timers(spec)
+            prewire_event_subprocesses(spec)
         return specs
 
 

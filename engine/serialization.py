@@ -12,10 +12,12 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnStartTaskConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 
 from .errors import StateFormatError
+from .parser import EventTriggerStart
 from .timers import CLOCK_TIMERS
 
 FORMAT_VERSION = 1
@@ -43,6 +45,7 @@ class SpecFreeWorkflowConverter(BpmnWorkflowConverter):
 def _config():
     config = dict(CAMUNDA_CONFIG)
     config[BpmnWorkflow] = SpecFreeWorkflowConverter
+    config[EventTriggerStart] = BpmnStartTaskConverter
     for twin in CLOCK_TIMERS.values():
         config[twin] = TimerConditionalEventDefinitionConverter
     return config
@@ -88,7 +91,11 @@ def dump_state(workflow, extra: dict) -> dict:
 def load_state(state: dict, spec, subprocess_specs, script_engine):
     """Return (workflow, extra) from `dump_state` output. Raises StateFormatError."""
     state = upgrade_state(state)
-    dct = deepcopy(state["workflow"])
+    # Restoring builds new containers for all data; it only pops entries off the subprocess
+    # mapping, so a shallow copy of that keeps the caller's state intact (a deep copy of a
+    # long-running instance's state costs more than the restore itself).
+    dct = dict(state["workflow"])
+    dct["subprocesses"] = dict(dct.get("subprocesses", {}))
     workflow = _REGISTRY.restore(
         dct, spec=spec, subprocess_specs=subprocess_specs, script_engine=script_engine
     )

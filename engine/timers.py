@@ -9,12 +9,14 @@ a literal ISO 8601 value as it is; anything else is an expression evaluated in t
 import re
 from datetime import datetime, timedelta
 
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.util.task import TaskState
 
 _ISO_LITERAL = re.compile(
     r"^(R\d*/.+|P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?|\d{4}-\d{2}-\d{2}.*)$"
@@ -109,6 +111,38 @@ class ClockCycle(CycleTimerEventDefinition):
             my_task.internal_data["event_fired"] = True
         my_task._set_internal_data(event_value=value)
         return ready
+
+
+def end_cycles_before(task):
+    """Let the branches a repeating boundary timer started on `task` outlive it. Returns None.
+
+    Call it just before `task` (an activity) finishes. SpiffWorkflow hangs every branch that a
+    repeating non-interrupting timer starts below the timer itself, and when the activity
+    finishes it cancels the timer and so removes each of those branches still open: a risk
+    reassessment someone is working on would vanish the moment the vendor reports `implement`
+    done. In BPMN such a branch runs on, and its process waits for it. So a timer with open
+    branches is marked done and no longer waited on, and its activity's end leaves it alone; a
+    timer without open branches is left for SpiffWorkflow to cancel, as before.
+    """
+    split = task.parent
+    if split is None or not isinstance(split.task_spec, BoundaryEventSplit):
+        return
+    for timer in split.children:
+        spec = timer.task_spec
+        if (
+            timer is task
+            or timer.state != TaskState.WAITING
+            or getattr(spec, "cancel_activity", True)
+            or not isinstance(getattr(spec, "event_definition", None), CycleTimerEventDefinition)
+        ):
+            continue
+        if any(
+            not child.has_state(TaskState.FINISHED_MASK)
+            and not isinstance(child.task_spec, BoundaryEventJoin)
+            for child in timer.children
+        ):
+            timer.workflow.top_workflow.event_manager.remove_task(timer)
+            timer._set_state(TaskState.COMPLETED)
 
 
 CLOCK_TIMERS = {

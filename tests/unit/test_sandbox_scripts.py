@@ -1,0 +1,96 @@
+"""Script tasks that try to leave the sandbox: refused at deployment, or failing safely at run time.
+
+A tiny process is built here (not the real diagrams): a user task, then a script task.
+"""
+
+import json
+
+import pytest
+
+from engine import (
+    Actor,
+    Bundle,
+    DeploymentError,
+    Instance,
+    InstanceStateError,
+    ManualClock,
+    ProcessDefinition,
+)
+
+IT = Actor("it_user", frozenset({"it"}))
+
+FORM = {
+    "id": "note",
+    "type": "default",
+    "components": [{"id": "Field_note", "type": "textfield", "key": "note", "label": "備註"}],
+}
+
+
+def bpmn(script: str) -> bytes:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="script_process" name="腳本" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:userTask id="write_note" name="填寫備註" camunda:candidateGroups="it"
+        camunda:formRef="note" camunda:formRefBinding="latest" />
+    <bpmn:scriptTask id="run_script" name="執行腳本" scriptFormat="python">
+      <bpmn:script><![CDATA[{script}]]></bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:endEvent id="end" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="write_note" />
+    <bpmn:sequenceFlow id="f2" sourceRef="write_note" targetRef="run_script" />
+    <bpmn:sequenceFlow id="f3" sourceRef="run_script" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+def deploy(script: str) -> ProcessDefinition:
+    bundle = Bundle({"t.bpmn": bpmn(script), "note.form": json.dumps(FORM).encode()})
+    return bundle.definitions["script_process"]
+
+
+def run_to_script(definition):
+    clock = ManualClock()
+    instance, _ = Instance.start(definition, {}, IT, clock)
+    (task,) = instance.ready_tasks()
+    result = instance.complete_task(task.id, {"note": "第一步已完成"}, IT)
+    restored = Instance.restore(definition, json.loads(json.dumps(instance.dump())), clock)
+    return restored, result
+
+
+def test_a_harmless_script_runs():
+    instance, result = run_to_script(deploy('total = 1 + 2\nnotify("it", "done")'))
+    assert instance.status == "completed"
+    assert instance.data["total"] == 3
+    assert [n["text"] for n in result.notifications] == ["done"]
+
+
+@pytest.mark.parametrize(
+    "script",
+    ["import os", "from subprocess import run", '__import__("os")', "x = ().__class__", 'eval("1")'],
+)
+def test_a_script_that_reaches_outside_the_sandbox_is_refused_at_deployment(script):
+    with pytest.raises(DeploymentError) as refused:
+        deploy(script)
+    assert [p.element for p in refused.value.problems] == ["run_script"]
+    assert refused.value.problems[0].file == "t.bpmn"
+
+
+@pytest.mark.parametrize(
+    ("script", "missing"),
+    [('open("x")', "open"), ('getattr(notify, "__globals__")', "getattr"), ("t = type(notify)", "type")],
+)
+def test_a_script_failing_at_run_time_puts_the_instance_in_error_and_keeps_earlier_work(script, missing):
+    definition = deploy(script)  # compiles: only running it shows the name is not there
+    instance, result = run_to_script(definition)
+
+    assert instance.status == "error"
+    assert instance.error["element"] == "run_script"
+    assert missing in instance.error["message"]
+    assert [e.kind for e in result.events] == ["task_completed", "error"]
+    assert instance.data["write_note"] == {"note": "第一步已完成"}
+    assert instance.completed_elements["write_note"] == 1
+    assert instance.ready_tasks() == []
+    with pytest.raises(InstanceStateError):
+        instance.complete_task("any", {}, IT)

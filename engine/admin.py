@@ -1,0 +1,137 @@
+"""Admin services over stored instances: replay, verify and undo.
+
+Every function here requires an admin actor (NotAllowed otherwise), records what it did in the
+instance's event log with who did it, and only flushes; the caller commits.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from .clock import system_clock
+from .deployments import definition_of, version_record
+from .errors import EngineError, NotAllowed
+from .instances import Instance
+from .models import EventRecord, InstanceRecord, SnapshotRecord
+from .replay import compare, replay
+from .tasks import Actor
+from .workflows import InstanceNotFound, _save, instance_events
+
+
+class NothingToUndo(EngineError):
+    """The instance has no saved state to go back to."""
+
+
+@dataclass
+class ReplayReport:
+    instance_id: int
+    version: int
+    matches: bool
+    applied: int
+    divergence: dict | None  # {"seq", "event", "reason"} where the replay stopped agreeing
+    replaced: bool = False
+
+
+def require_admin(actor: Actor):
+    if not actor.is_admin:
+        raise NotAllowed(f"{actor.username} is not an administrator")
+
+
+def _record(session, instance_id) -> InstanceRecord:
+    record = session.get(InstanceRecord, instance_id)
+    if record is None:
+        raise InstanceNotFound(f"no instance {instance_id}")
+    return record
+
+
+def _log(session, record, kind, actor, data, now):
+    session.add(EventRecord(instance_id=record.id, type=kind, actor=actor.username, at=now, data=data))
+
+
+def _snapshot(session, record, reason, actor, now):
+    session.add(
+        SnapshotRecord(
+            instance_id=record.id,
+            reason=reason,
+            process_version_id=record.process_version_id,
+            state=record.state,
+            status=record.status,
+            created_by=actor.username,
+            created_at=now,
+        )
+    )
+
+
+def replay_instance(session, instance_id, actor: Actor, version=None, dry_run=True, clock=system_clock):
+    """Rebuild an instance from its event log on its own version (or `version`) and compare it
+    with the stored state. Without dry_run, a matching-or-not replay that applied every event
+    replaces the stored state (the old state kept for undo). Returns ReplayReport.
+
+    Raises NotAllowed, InstanceNotFound, ProcessNotFound.
+    """
+    require_admin(actor)
+    record = _record(session, instance_id)
+    target = version_record(session, record.process_id, version) if version else record.process_version
+    definition = definition_of(target)
+    result = replay(definition, instance_events(session, instance_id))
+    stored = Instance.restore(definition_of(record.process_version), record.state, clock)
+    divergence = result.divergence
+    if divergence is not None:
+        found = dict(divergence.__dict__)
+    else:
+        difference = compare(stored, result.instance) if result.instance is not None else "nothing replayed"
+        found = {"seq": None, "event": None, "reason": difference} if difference else None
+    report = ReplayReport(record.id, target.version, found is None, result.applied, found)
+    if not dry_run and divergence is None and result.instance is not None:
+        now = clock()
+        _snapshot(session, record, "replay", actor, now)
+        record.process_version_id = target.id
+        record.process_version = target
+        _save(session, record, result.instance, _Empty(), now)
+        _log(session, record, "replayed", actor, {"version": target.version, "matched": report.matches}, now)
+        session.flush()
+        report.replaced = True
+    return report
+
+
+class _Empty:
+    events: tuple = ()
+    notifications: tuple = ()
+
+
+def verify_instances(session, actor: Actor, clock=system_clock) -> list[ReplayReport]:
+    """Replay every running instance (dry run). Returns the reports of those that differ."""
+    require_admin(actor)
+    ids = session.scalars(
+        select(InstanceRecord.id).where(InstanceRecord.status == "running").order_by(InstanceRecord.id)
+    )
+    reports = [replay_instance(session, i, actor, dry_run=True, clock=clock) for i in list(ids)]
+    return [r for r in reports if not r.matches]
+
+
+def undo(session, instance_id, actor: Actor, clock=system_clock):
+    """Put back the state (and version) saved before the last replay or migration.
+
+    Raises NotAllowed, InstanceNotFound, NothingToUndo.
+    """
+    require_admin(actor)
+    record = _record(session, instance_id)
+    snapshot = session.scalar(
+        select(SnapshotRecord)
+        .where(SnapshotRecord.instance_id == record.id)
+        .order_by(SnapshotRecord.id.desc())
+        .limit(1)
+    )
+    if snapshot is None:
+        raise NothingToUndo(f"instance {instance_id} has no earlier state to go back to")
+    now = clock()
+    target = snapshot.process_version_id
+    record.process_version_id = target
+    session.flush()
+    session.refresh(record, ["process_version"])
+    instance = Instance.restore(definition_of(record.process_version), snapshot.state, clock)
+    _save(session, record, instance, _Empty(), now)
+    _log(session, record, "undone", actor, {"snapshot": snapshot.id, "reason": snapshot.reason}, now)
+    session.delete(snapshot)
+    session.flush()
+    return record.id

@@ -1,0 +1,137 @@
+"""Rebuild an instance from its event log, on its own version or another, and compare.
+
+Every event the engine records carries what is needed to repeat it: the start form's data and the
+initiator, each completed task's element, data and actor, each message's payload and sender, each
+timer firing's time, each claim. Replay applies them in order on a fresh instance with a clock set
+to each event's time. Outcomes (`ended`, `error`) are not inputs; replay reproduces them.
+
+Tasks get new ids in a replay. An original task id is matched to the oldest ready replayed task of
+the same element that is not matched yet, which is what happens in the original when several
+tasks of one element are open (two change reviews).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .clock import ManualClock
+from .errors import EngineError
+from .groups import GROUP_IDS
+from .instances import Instance
+from .tasks import Actor
+
+INPUTS = {"started", "task_completed", "message_received", "timer_fired", "task_claimed", "task_unclaimed"}
+OUTCOMES = {"ended", "error"}
+ANNOTATIONS = {"replayed", "undone", "migrated"}  # admin records about the log, not steps in it
+
+
+@dataclass
+class Divergence:
+    """Where a replay stopped agreeing with the log, and why."""
+
+    seq: int | None
+    event: str | None
+    reason: str
+
+
+@dataclass
+class ReplayResult:
+    instance: Instance | None
+    applied: int
+    divergence: Divergence | None
+
+
+def _actor(name):
+    # The original action was authorized when it happened; replay acts with the same name and
+    # every group, so an assignee check (revise_request by its initiator) still holds.
+    return Actor(name or "system", GROUP_IDS)
+
+
+class _Replayer:
+    def __init__(self, definition, events):
+        self.definition = definition
+        self.events = events
+        self.clock = ManualClock(_at(events[0]) if events else None)
+        self.instance = None
+        self.task_ids = {}  # original task id -> replayed task id
+
+    def task_for(self, event):
+        if event.task_id in self.task_ids:
+            return self.task_ids[event.task_id]
+        matched = set(self.task_ids.values())
+        candidates = [
+            t for t in self.instance.ready_tasks() if t.element_id == event.task and t.id not in matched
+        ]
+        if not candidates:
+            ready = sorted({t.element_id for t in self.instance.ready_tasks()})
+            raise _Diverged(f"{event.task} is not ready in the replay (ready: {', '.join(ready) or 'none'})")
+        self.task_ids[event.task_id] = candidates[0].id
+        return candidates[0].id
+
+    def message_name(self, element_id):
+        spec = self.definition.task_spec(element_id)
+        definition = getattr(spec, "event_definition", None)
+        if definition is None:
+            raise _Diverged(f"the version has no message event {element_id}")
+        return definition.name
+
+    def apply(self, event):
+        self.clock.now = _at(event)
+        kind = event.type
+        if kind == "started":
+            self.instance, _ = Instance.start(
+                self.definition, event.data or {}, _actor(event.actor), self.clock
+            )
+        elif kind == "task_completed":
+            self.instance.complete_task(self.task_for(event), event.data or {}, _actor(event.actor))
+        elif kind == "message_received":
+            self.instance.send_message(self.message_name(event.task), event.data or {}, _actor(event.actor))
+        elif kind == "timer_fired":
+            self.instance.fire_timers()
+        elif kind == "task_claimed":
+            self.instance.claim(self.task_for(event), _actor(event.actor))
+        elif kind == "task_unclaimed":
+            self.instance.unclaim(self.task_for(event), _actor(event.actor))
+
+
+class _Diverged(Exception):
+    pass
+
+
+def _at(event):
+    return datetime.fromisoformat(event.at) if isinstance(event.at, str) else event.at
+
+
+def replay(definition, events) -> ReplayResult:
+    """Apply an instance's logged events (EventInfo, oldest first) to a fresh instance.
+
+    Returns ReplayResult; `divergence` names the first event that could not be repeated.
+    """
+    events = [e for e in events if e.type not in OUTCOMES | ANNOTATIONS]
+    if not events or events[0].type != "started":
+        return ReplayResult(None, 0, Divergence(None, None, "the log does not begin with the start"))
+    replayer = _Replayer(definition, events)
+    for applied, event in enumerate(events):
+        if event.type not in INPUTS:
+            return ReplayResult(
+                replayer.instance, applied, Divergence(event.seq, event.type, "unknown event type")
+            )
+        try:
+            replayer.apply(event)
+        except (_Diverged, EngineError) as error:
+            return ReplayResult(replayer.instance, applied, Divergence(event.seq, event.type, str(error)))
+    return ReplayResult(replayer.instance, len(events), None)
+
+
+def compare(stored: Instance, replayed: Instance) -> str | None:
+    """None when the two instances agree on status, waiting tasks and data; else what differs."""
+    if stored.status != replayed.status:
+        return f"status {stored.status} in the stored state, {replayed.status} in the replay"
+    waiting = sorted(t.element_id for t in stored.ready_tasks())
+    again = sorted(t.element_id for t in replayed.ready_tasks())
+    if waiting != again:
+        return f"waiting at {waiting} in the stored state, {again} in the replay"
+    data, data_again = stored.data, replayed.data
+    for key in sorted(set(data) | set(data_again)):
+        if data.get(key) != data_again.get(key):
+            return f"data {key!r} differs"
+    return None

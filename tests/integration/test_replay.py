@@ -1,0 +1,147 @@
+"""Replay: an instance rebuilt from its event log matches its stored state; a changed version
+diverges at a named event; replacing the state keeps the old one for undo."""
+
+import pytest
+from sqlalchemy import func, select
+
+import engine
+from engine.admin import NothingToUndo, replay_instance, undo, verify_instances
+from engine.groups import GROUP_IDS
+from engine.models import InstanceRecord, SnapshotRecord
+from tests.processes.harness import DEFAULTS, REQUEST
+
+ADMIN = engine.Actor("root", frozenset(), is_admin=True)
+APPLICANT = engine.Actor("applicant", frozenset({"business"}))
+
+
+class Driver:
+    """Drives one stored instance through engine services, one transaction per step."""
+
+    def __init__(self, Session, clock):
+        self.Session, self.clock = Session, clock
+        with Session.begin() as session:
+            self.id = engine.start_instance(session, "software_upgrade", REQUEST, APPLICANT, clock).id
+
+    def complete(self, element, **data):
+        with self.Session.begin() as session:
+            anyone = engine.Actor("anyone", GROUP_IDS)
+            [task] = [
+                t for t in engine.list_tasks(session, anyone, instance_id=self.id) if t.name == element
+            ] or [t for t in engine.list_tasks(session, APPLICANT, instance_id=self.id) if t.name == element]
+            actor = engine.Actor(task.assignee, GROUP_IDS) if task.assignee else anyone
+            _, schema, shown = engine.get_task(session, task.id, actor, self.clock)
+            default = DEFAULTS[schema["id"]]
+            values = default(shown) if callable(default) else dict(default)
+            engine.complete_task(session, task.id, {**values, **data}, actor, self.clock)
+        self.clock.advance(hours=1)
+
+    def send(self, message, **payload):
+        with self.Session.begin() as session:
+            engine.send_message(
+                session, self.id, message, payload, engine.Actor("it_user", frozenset({"it"})), self.clock
+            )
+
+    def wait(self, days):
+        self.clock.advance(days=days)
+        with self.Session.begin() as session:
+            engine.fire_due_timers(session, self.clock)
+
+
+def run_procedure(driver):
+    driver.complete("preliminary_review", decision="return")
+    driver.complete("revise_request", title="辦公自動化系統升級（修訂）")
+    for element in ("preliminary_review", "requirement_analysis", "risk_identification", "risk_response"):
+        driver.complete(element)
+    driver.complete("analysis_report")
+    driver.complete("initiation_application")
+    driver.complete("budget_audit", decision="revise")
+    driver.complete("initiation_review")
+    driver.complete("initiation_application")
+    driver.complete("budget_audit")
+    driver.complete("initiation_review")
+    for element in ("sign_contract", "implementation_plan", "plan_review"):
+        driver.complete(element)
+    driver.send("change_request", reason="增加電子簽章。")
+    driver.wait(days=15)  # one risk reassessment
+    driver.complete("change_review", decision="reject")
+    driver.complete("risk_reassessment")
+    driver.complete("reassessment_response")
+    driver.complete("implement")
+    driver.complete("self_test")
+    driver.complete("joint_test", decision="fail")
+    driver.complete("rectify")
+    driver.complete("joint_test")
+
+
+@pytest.fixture
+def driver(Session):
+    return Driver(Session, engine.ManualClock())
+
+
+def test_a_replay_of_the_procedure_with_loops_matches_the_stored_state(Session, driver):
+    run_procedure(driver)
+    with Session() as session:
+        report = replay_instance(session, driver.id, ADMIN)
+        waiting = engine.get_instance(session, driver.id).waiting_at
+    assert (report.matches, report.divergence) == (True, None)
+    assert report.applied > 25
+    assert waiting == ["acceptance", "business_acceptance"]
+
+
+def test_a_replay_on_a_changed_version_names_the_first_event_that_diverges(Session, driver):
+    run_procedure(driver)
+    files = engine.bundle_files("processes", "forms")
+    # Version 2 sends a returned request straight to rejection: the revision cannot happen.
+    changed = files["software_upgrade.bpmn"].replace(
+        b'${preliminary_review.decision == "return"}', b'${preliminary_review.decision == "never"}'
+    )
+    with Session.begin() as session:
+        engine.deploy(session, {**files, "software_upgrade.bpmn": changed}, "po")
+    with Session() as session:
+        report = replay_instance(session, driver.id, ADMIN, version=2)
+        events = engine.instance_events(session, driver.id)
+    revise = next(e for e in events if e.task == "revise_request")
+    assert report.matches is False
+    assert (report.divergence["seq"], report.divergence["event"]) == (revise.seq, "task_completed")
+    assert "revise_request is not ready" in report.divergence["reason"]
+
+
+def test_replacing_the_state_keeps_the_old_one_for_undo(Session, driver):
+    driver.complete("preliminary_review")
+    with Session.begin() as session:
+        report = replay_instance(session, driver.id, ADMIN, dry_run=False)
+    assert report.replaced and report.matches
+    with Session() as session:
+        assert session.scalar(select(func.count()).select_from(SnapshotRecord)) == 1
+        assert [e.type for e in engine.instance_events(session, driver.id)][-1] == "replayed"
+    with Session.begin() as session:
+        undo(session, driver.id, ADMIN)
+    with Session() as session:
+        assert session.scalar(select(func.count()).select_from(SnapshotRecord)) == 0
+        assert engine.get_instance(session, driver.id).waiting_at == ["requirement_analysis"]
+        with pytest.raises(NothingToUndo):
+            undo(session, driver.id, ADMIN)
+
+
+def test_verify_reports_only_instances_whose_state_differs(Session, driver):
+    other = Driver(Session, driver.clock)
+    with Session() as session:
+        state_at_start = session.get(InstanceRecord, driver.id).state
+    driver.complete("preliminary_review")
+    other.complete("preliminary_review")
+    with Session() as session:
+        assert verify_instances(session, ADMIN) == []
+    with Session.begin() as session:  # the stored state loses the step its log records
+        session.get(InstanceRecord, driver.id).state = state_at_start
+    with Session() as session:
+        [report] = verify_instances(session, ADMIN)
+    assert report.instance_id == driver.id
+    assert "waiting at ['preliminary_review'] in the stored state" in report.divergence["reason"]
+
+
+def test_replay_and_undo_are_for_admins_only(Session, driver):
+    with Session() as session:
+        with pytest.raises(engine.NotAllowed):
+            replay_instance(session, driver.id, APPLICANT)
+        with pytest.raises(engine.NotAllowed):
+            undo(session, driver.id, APPLICANT)

@@ -27,9 +27,10 @@ from .errors import (
     TaskClaimed,
     TaskNotFound,
 )
+from .events import Event, StepResult
 from .forms import Form
 from .groups import GROUPS, LANE_GROUPS
-from .instances import Event, Instance, StepResult
+from .instances import Instance
 from .models import Base
 from .specs import Bundle, ProcessDefinition, bundle_files, load_bundle
 from .tasks import Actor, HumanTask, may_complete

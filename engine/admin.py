@@ -6,7 +6,7 @@ instance's event log with who did it, and only flushes; the caller commits.
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .clock import system_clock
 from .deployments import definition_of, version_record
@@ -15,7 +15,7 @@ from .instances import Instance
 from .models import EventRecord, InstanceRecord, SnapshotRecord
 from .replay import compare, replay
 from .tasks import Actor
-from .workflows import InstanceNotFound, _save, instance_events
+from .workflows import InstanceNotFound, _info, _load, _save, _tasks_of, instance_events
 
 
 class NothingToUndo(EngineError):
@@ -135,3 +135,70 @@ def undo(session, instance_id, actor: Actor, clock=system_clock):
     session.delete(snapshot)
     session.flush()
     return record.id
+
+
+def _repair(session, instance_id, actor, clock, action):
+    require_admin(actor)
+    record, instance = _load(session, instance_id, clock, lock=True)
+    result = action(instance)
+    _save(session, record, instance, result, clock())
+    return _info(record, instance, _tasks_of(session, record.id))
+
+
+def suspend_instance(session, instance_id, actor: Actor, reason, clock=system_clock):
+    """Suspend an instance (nothing moves until resumed). Returns InstanceInfo.
+
+    Raises NotAllowed, InstanceNotFound, InstanceStateError.
+    """
+    return _repair(session, instance_id, actor, clock, lambda i: i.suspend(actor, reason))
+
+
+def resume_instance(session, instance_id, actor: Actor, reason="", clock=system_clock):
+    """Resume a suspended instance. Returns InstanceInfo. Raises as suspend_instance."""
+    return _repair(session, instance_id, actor, clock, lambda i: i.resume(actor, reason))
+
+
+def terminate_instance(session, instance_id, actor: Actor, reason, clock=system_clock):
+    """End an instance for good. Returns InstanceInfo. Raises as suspend_instance."""
+    return _repair(session, instance_id, actor, clock, lambda i: i.terminate(actor, reason))
+
+
+def retry_instance(session, instance_id, actor: Actor, clock=system_clock):
+    """Run an instance's failed step again. Returns InstanceInfo. Raises as suspend_instance."""
+    return _repair(session, instance_id, actor, clock, lambda i: i.retry(actor))
+
+
+def skip_task(session, instance_id, task_id, actor: Actor, reason, data=None, clock=system_clock):
+    """Complete a ready task without its form. Returns InstanceInfo.
+
+    Raises NotAllowed, InstanceNotFound, TaskNotFound, InstanceStateError.
+    """
+    return _repair(session, instance_id, actor, clock, lambda i: i.skip(task_id, actor, reason, data))
+
+
+def edit_instance_data(session, instance_id, actor: Actor, changes, reason, clock=system_clock):
+    """Set process variables (old and new values logged). Returns InstanceInfo."""
+    return _repair(session, instance_id, actor, clock, lambda i: i.edit_data(actor, changes, reason))
+
+
+def rewind_instance(session, instance_id, task_id, actor: Actor, reason, clock=system_clock):
+    """Make a step from the history ready again. Returns InstanceInfo.
+
+    Raises NotAllowed, InstanceNotFound, TaskNotFound, InstanceStateError.
+    """
+    require_admin(actor)
+    completed_at = session.scalar(
+        select(func.max(EventRecord.seq)).where(
+            EventRecord.instance_id == instance_id,
+            EventRecord.task_id == str(task_id),
+            EventRecord.type.in_(("task_completed", "task_skipped")),
+        )
+    )
+
+    def rewind(instance):
+        result = instance.rewind(task_id, actor, reason)
+        # Later events stay in the log; this marks where the undone part begins.
+        result.events[0].data["from_seq"] = completed_at
+        return result
+
+    return _repair(session, instance_id, actor, clock, rewind)

@@ -23,7 +23,6 @@ here:
 """
 
 from copy import deepcopy
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -43,6 +42,8 @@ from .errors import (
     TaskClaimed,
     TaskNotFound,
 )
+from .events import Event, StepResult
+from .repair import RepairMixin
 from .sandbox import ScriptEngine
 from .serialization import dump_state, load_state
 from .tasks import Actor, HumanTask, describe_task, may_complete
@@ -51,27 +52,7 @@ from .timers import end_cycles_before
 OPEN = TaskState.READY | TaskState.STARTED | TaskState.WAITING
 
 
-@dataclass
-class Event:
-    """One change of an instance, with everything needed to repeat it (for the event log)."""
-
-    kind: str  # started | task_completed | message_received | timer_fired | ended | error
-    at: str
-    element_id: str | None = None
-    task_id: str | None = None
-    actor: str | None = None
-    data: dict | None = None
-
-
-@dataclass
-class StepResult:
-    """What one engine call did: its events and the notifications scripts asked to send."""
-
-    events: list = field(default_factory=list)
-    notifications: list = field(default_factory=list)
-
-
-class Instance:
+class Instance(RepairMixin):
     """A running (or ended) instance of a process definition."""
 
     def __init__(self, definition, workflow, script_engine, extra=None, max_depth=DEFAULT_MAX_DEPTH):
@@ -119,7 +100,11 @@ class Instance:
 
     @property
     def status(self) -> str:
-        """'error' after a failed step, 'completed' once ended, otherwise 'running'."""
+        """'terminated', 'suspended', 'error' (a step failed), 'completed' or 'running'."""
+        if self._extra.get("terminated"):
+            return "terminated"
+        if self._extra.get("suspended"):
+            return "suspended"
         if self._extra.get("error"):
             return "error"
         return "completed" if self._workflow.is_completed() else "running"
@@ -198,18 +183,7 @@ class Instance:
         cleaned = form.validate(data, shown) if form is not None else _no_form_data(data)
         element_id = task.task_spec.name
         result = StepResult()
-        outputs = {element_id: deepcopy(cleaned)}
-        try:
-            task.data[element_id] = deepcopy(cleaned)
-            for name, expression in (task.task_spec.extensions or {}).get("outputParameters", []):
-                outputs[name] = task.data[name] = deepcopy(self._engine.evaluate(task, expression))
-        except SpiffWorkflowException as error:
-            task.data.pop(element_id, None)
-            raise InstanceStateError(f"{element_id}: output mapping failed: {error}") from None
-        _share_with_open_branches(task, outputs)
-        end_cycles_before(task)
-        task.run()
-        self._count(element_id)
+        self._finish_task(task, cleaned)
         result.events.append(self._event("task_completed", element_id, task, actor, cleaned))
         self._advance(result)
         return result
@@ -292,6 +266,10 @@ class Instance:
     # -- internals ----------------------------------------------------------------------------
 
     def _require_running(self):
+        if self._extra.get("terminated"):
+            raise InstanceStateError("the instance was terminated")
+        if self._extra.get("suspended"):
+            raise InstanceStateError("the instance is suspended")
         if self._extra.get("error"):
             raise InstanceStateError(f"the instance is in error at {self._extra['error']['element']}")
         if self._workflow.is_completed():
@@ -331,16 +309,37 @@ class Instance:
                 )
         return catcher
 
+    def _finish_task(self, task, submitted):
+        """Store a submission under the task's element id, apply its output mappings, share them
+        with the open branches and run the task. Raises InstanceStateError (nothing changes)
+        when an output mapping fails."""
+        element_id = task.task_spec.name
+        outputs = {element_id: deepcopy(submitted)}
+        try:
+            task.data[element_id] = deepcopy(submitted)
+            for name, expression in (task.task_spec.extensions or {}).get("outputParameters", []):
+                outputs[name] = task.data[name] = deepcopy(self._engine.evaluate(task, expression))
+        except SpiffWorkflowException as error:
+            for name in outputs:
+                task.data.pop(name, None)
+            raise InstanceStateError(f"{element_id}: output mapping failed: {error}") from None
+        _share_with_open_branches(task, outputs)
+        end_cycles_before(task)
+        task.run()
+        self._count(element_id)
+
     def _advance(self, result: StepResult):
         outbox = self._engine.outbox
         outbox.clear()
         try:
             self._workflow.do_engine_steps(did_complete_task=self._count_task)
-        except SpiffWorkflowException as error:
-            failed = getattr(error, "task", None)
+        except Exception as error:  # any failing step is an incident, not a crash of the request
+            failed = getattr(error, "task", None) or next(
+                iter(self._workflow.get_tasks(state=TaskState.ERROR)), None
+            )
             self._extra["error"] = {
                 "element": failed.task_spec.name if failed is not None else None,
-                "message": str(error),
+                "message": str(error) or type(error).__name__,
                 "data": deepcopy(failed.data) if failed is not None else None,
                 "at": self._engine.clock().isoformat(),
             }

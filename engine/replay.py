@@ -20,6 +20,7 @@ from .instances import Instance
 from .tasks import Actor
 
 INPUTS = {"started", "task_completed", "message_received", "timer_fired", "task_claimed", "task_unclaimed"}
+REPAIRS = {"suspended", "resumed", "terminated", "retried", "task_skipped", "data_edited", "rewound"}
 OUTCOMES = {"ended", "error"}
 ANNOTATIONS = {"replayed", "undone", "migrated"}  # admin records about the log, not steps in it
 
@@ -91,6 +92,31 @@ class _Replayer:
             self.instance.claim(self.task_for(event), _actor(event.actor))
         elif kind == "task_unclaimed":
             self.instance.unclaim(self.task_for(event), _actor(event.actor))
+        else:
+            self.repair(event)
+
+    def repair(self, event):
+        admin = Actor(event.actor or "system", GROUP_IDS, is_admin=True)
+        data = event.data or {}
+        reason = data.get("reason", "")
+        kind = event.type
+        if kind == "suspended":
+            self.instance.suspend(admin, reason)
+        elif kind == "resumed":
+            self.instance.resume(admin, reason)
+        elif kind == "terminated":
+            self.instance.terminate(admin, reason)
+        elif kind == "retried":
+            self.instance.retry(admin)
+        elif kind == "task_skipped":
+            self.instance.skip(self.task_for(event), admin, reason, data.get("data"))
+        elif kind == "data_edited":
+            changes = {key: value["new"] for key, value in data.get("changes", {}).items()}
+            self.instance.edit_data(admin, changes, reason)
+        elif kind == "rewound":
+            if event.task_id not in self.task_ids:
+                raise _Diverged(f"the step {event.task} to rewind to was not replayed")
+            self.instance.rewind(self.task_ids[event.task_id], admin, reason)
 
 
 class _Diverged(Exception):
@@ -111,7 +137,7 @@ def replay(definition, events) -> ReplayResult:
         return ReplayResult(None, 0, Divergence(None, None, "the log does not begin with the start"))
     replayer = _Replayer(definition, events)
     for applied, event in enumerate(events):
-        if event.type not in INPUTS:
+        if event.type not in INPUTS | REPAIRS:
             return ReplayResult(
                 replayer.instance, applied, Divergence(event.seq, event.type, "unknown event type")
             )

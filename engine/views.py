@@ -74,6 +74,7 @@ class EventInfo:
     actor: str | None
     at: datetime
     data: dict | None
+    rewound: bool = False  # undone by a later rewind (kept in the log, marked)
 
 
 @dataclass

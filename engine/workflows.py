@@ -21,6 +21,9 @@ from .serialization import FORMAT_VERSION
 from .tasks import Actor, may_complete
 from .views import EventInfo, InstanceInfo, Page, TaskInfo
 
+# Steps a rewind undoes (admin records and claims between stay as they were).
+UNDOABLE = {"task_completed", "task_skipped", "message_received", "timer_fired"}
+
 
 class InstanceNotFound(EngineError):
     """No instance with that id."""
@@ -214,7 +217,12 @@ def instance_events(session, instance_id) -> list[EventInfo]:
     rows = session.scalars(
         select(EventRecord).where(EventRecord.instance_id == instance_id).order_by(EventRecord.seq)
     )
-    return [EventInfo(r.seq, r.type, r.element_id, r.task_id, r.actor, r.at, r.data) for r in rows]
+    events = [EventInfo(r.seq, r.type, r.element_id, r.task_id, r.actor, r.at, r.data) for r in rows]
+    for rewind in (e for e in events if e.type == "rewound" and (e.data or {}).get("from_seq")):
+        for event in events:
+            if event.type in UNDOABLE and rewind.data["from_seq"] <= event.seq < rewind.seq:
+                event.rewound = True
+    return events
 
 
 def list_tasks(session, actor: Actor, *, instance_id=None, assigned="any") -> list[TaskInfo]:
@@ -313,7 +321,7 @@ def fire_due_timers(session, clock=system_clock, limit=100) -> int:
         .order_by(InstanceRecord.timer_due_at)
         .limit(limit)
     )
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":  # session.bind is None under Flask-SQLAlchemy
         query = query.with_for_update(skip_locked=True)
     moved = 0
     for instance_id in list(session.scalars(query)):

@@ -145,3 +145,27 @@ def test_replay_and_undo_are_for_admins_only(Session, driver):
             replay_instance(session, driver.id, APPLICANT)
         with pytest.raises(engine.NotAllowed):
             undo(session, driver.id, APPLICANT)
+
+
+def test_after_repairs_the_replay_still_matches_and_rewound_events_are_marked(Session, driver):
+    from engine.admin import edit_instance_data, resume_instance, rewind_instance, skip_task, suspend_instance
+
+    driver.complete("preliminary_review")
+    driver.complete("requirement_analysis")
+    with Session() as session:
+        events = engine.instance_events(session, driver.id)
+    analysis = next(e for e in events if e.task == "requirement_analysis")
+    with Session.begin() as session:
+        suspend_instance(session, driver.id, ADMIN, "暫停", driver.clock)
+        resume_instance(session, driver.id, ADMIN, "繼續", driver.clock)
+        rewind_instance(session, driver.id, analysis.task_id, ADMIN, "分析有誤", driver.clock)
+    driver.complete("requirement_analysis", cost_training=20000)
+    with Session.begin() as session:
+        edit_instance_data(session, driver.id, ADMIN, {"note": "已複核"}, "備註", driver.clock)
+        [task] = engine.get_instance(session, driver.id).tasks
+        skip_task(session, driver.id, task.id, ADMIN, "線下識別", {"risks": []}, driver.clock)
+    with Session() as session:
+        events = engine.instance_events(session, driver.id)
+        report = replay_instance(session, driver.id, ADMIN)
+    assert [e.type for e in events if e.rewound] == ["task_completed"]  # the first analysis
+    assert (report.matches, report.divergence) == (True, None)

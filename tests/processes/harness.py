@@ -259,6 +259,10 @@ class Flow:
         actor = actor or Actor("it_user", frozenset({"it"}))
         return self._step(lambda: self.instance.send_message(message, payload, actor))
 
+    def repair(self, action):
+        """An admin operation on the instance: `flow.repair(lambda i: i.suspend(admin, why))`."""
+        return self._step(lambda: action(self.instance))
+
     def advance(self, days):
         """Move the clock by `days` and fire the timers that are due by then."""
         self.clock.advance(days=days)

@@ -1,0 +1,158 @@
+"""Admin repairs of one instance: suspend, resume, terminate, retry, skip, edit data, rewind.
+
+`RepairMixin` is part of `Instance` (kept apart to keep each module small). Each repair checks
+that the actor is an admin, records an event that says who did it and why, with what is needed
+to repeat it in a replay, and never loses a step already recorded: a rewind leaves the later
+events in the log, and replay marks them as rewound.
+"""
+
+from copy import deepcopy
+
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from .errors import InstanceStateError, NotAllowed, TaskNotFound
+from .events import StepResult
+
+EDITABLE = TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR
+
+
+def _require_admin(actor):
+    if not actor.is_admin:
+        raise NotAllowed(f"{actor.username} is not an administrator")
+
+
+def _require_reason(reason):
+    if not (reason or "").strip():
+        raise InstanceStateError("a reason is required")
+    return reason.strip()
+
+
+class RepairMixin:
+    """Admin operations on an Instance (uses its internals: _workflow, _extra, _advance...)."""
+
+    @property
+    def suspended(self) -> bool:
+        return bool(self._extra.get("suspended"))
+
+    @property
+    def terminated(self) -> bool:
+        return bool(self._extra.get("terminated"))
+
+    def suspend(self, actor, reason):
+        """Stop all work on a running instance until resumed. Returns StepResult."""
+        _require_admin(actor)
+        reason = _require_reason(reason)
+        if self.status not in ("running", "error"):
+            raise InstanceStateError(f"a {self.status} instance cannot be suspended")
+        self._extra["suspended"] = {"by": actor.username, "reason": reason}
+        return self._admin_result("suspended", actor, {"reason": reason})
+
+    def resume(self, actor, reason=""):
+        """Let a suspended instance go on. Returns StepResult."""
+        _require_admin(actor)
+        if not self.suspended:
+            raise InstanceStateError("the instance is not suspended")
+        del self._extra["suspended"]
+        return self._admin_result("resumed", actor, {"reason": (reason or "").strip()})
+
+    def terminate(self, actor, reason):
+        """End an instance for good, cancelling what is open. Returns StepResult."""
+        _require_admin(actor)
+        reason = _require_reason(reason)
+        if self.status in ("completed", "terminated"):
+            raise InstanceStateError(f"a {self.status} instance cannot be terminated")
+        self._workflow.cancel()
+        self._extra.pop("suspended", None)
+        self._extra["terminated"] = {"by": actor.username, "reason": reason}
+        return self._admin_result("terminated", actor, {"reason": reason})
+
+    def retry(self, actor):
+        """Run the failed step of an instance in error again (after a fix). Returns StepResult."""
+        _require_admin(actor)
+        if self._extra.get("error") is None:
+            raise InstanceStateError("the instance is not in error")
+        failed = self._workflow.get_tasks(state=TaskState.ERROR)
+        if not failed:
+            raise InstanceStateError("no failed step to run again")
+        self._extra["error"] = None
+        for task in failed:
+            task._set_state(TaskState.READY)
+        result = self._admin_result(
+            "retried", actor, {"elements": sorted({t.task_spec.name for t in failed})}
+        )
+        self._advance(result)
+        return result
+
+    def skip(self, task_id, actor, reason, data=None):
+        """Complete a ready task without its form, storing `data` (a dict) as its result.
+
+        Returns StepResult. Raises NotAllowed, TaskNotFound, InstanceStateError.
+        """
+        _require_admin(actor)
+        reason = _require_reason(reason)
+        if self.status != "running":
+            raise InstanceStateError(f"a {self.status} instance cannot move")
+        if data is not None and not isinstance(data, dict):
+            raise InstanceStateError("the data of a skipped task must be an object")
+        task = self._find(task_id)
+        element_id = task.task_spec.name
+        self._finish_task(task, data or {})
+        result = self._admin_result(
+            "task_skipped", actor, {"reason": reason, "data": deepcopy(data or {})}, element_id, task
+        )
+        self._advance(result)
+        return result
+
+    def edit_data(self, actor, changes: dict, reason):
+        """Set process variables in every open step; the old and new values go in the log.
+
+        Returns StepResult. Raises NotAllowed, InstanceStateError.
+        """
+        _require_admin(actor)
+        reason = _require_reason(reason)
+        if not isinstance(changes, dict) or not changes:
+            raise InstanceStateError("changes must be a non-empty object of variable: value")
+        if self.status in ("completed", "terminated"):
+            raise InstanceStateError(f"a {self.status} instance's data cannot be edited")
+        current = self.data
+        logged = {
+            key: {"old": deepcopy(current.get(key)), "new": deepcopy(value)} for key, value in changes.items()
+        }
+        # Open steps and a failed one: a fix for an incident must reach the step that retries.
+        targets = self._workflow.get_tasks(state=EDITABLE) or [self._workflow.last_task]
+        for task in targets:
+            for key, value in changes.items():
+                task.data[key] = deepcopy(value)
+        return self._admin_result("data_edited", actor, {"reason": reason, "changes": logged})
+
+    def rewind(self, task_id, actor, reason):
+        """Make a completed task (from the history) ready again; later work is undone.
+
+        Returns StepResult. Raises NotAllowed, TaskNotFound (the step is no longer in the
+        instance's tree, e.g. pruned after hundreds of loop rounds), InstanceStateError.
+        """
+        _require_admin(actor)
+        reason = _require_reason(reason)
+        if self.terminated:
+            raise InstanceStateError("a terminated instance cannot be rewound")
+        task = self._completed_task(task_id)
+        element_id = task.task_spec.name
+        self._workflow.completed = False  # SpiffWorkflow never reopens an ended workflow itself
+        try:
+            self._workflow.reset_from_task_id(task.id)
+        except SpiffWorkflowException as error:
+            raise InstanceStateError(f"cannot rewind to {element_id}: {error}") from None
+        self._extra["error"] = None
+        result = self._admin_result("rewound", actor, {"reason": reason}, element_id, task)
+        self._advance(result)
+        return result
+
+    def _completed_task(self, task_id):
+        for task in self._workflow.get_tasks(state=TaskState.COMPLETED):
+            if str(task.id) == str(task_id) and task.task_spec.bpmn_id is not None:
+                return task
+        raise TaskNotFound(f"no completed step {task_id} in the instance (it may have been pruned)")
+
+    def _admin_result(self, kind, actor, data, element_id=None, task=None):
+        return StepResult([self._event(kind, element_id, task, actor, data)])

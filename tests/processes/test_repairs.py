@@ -1,0 +1,110 @@
+"""Admins repair instances: suspend/resume/terminate, incidents and retry, skip, edit data, rewind."""
+
+import pytest
+
+from engine import Actor, InstanceStateError, MessageRefused, NotAllowed
+
+ADMIN = Actor("root", frozenset(), is_admin=True)
+IT = Actor("it_user", frozenset({"it"}))
+
+
+def test_a_suspended_instance_does_nothing_until_resumed(start):
+    flow = start()
+    flow.repair(lambda i: i.suspend(ADMIN, "等待預算確認"))
+    assert flow.status == "suspended"
+    with pytest.raises(InstanceStateError, match="suspended"):
+        flow.complete("preliminary_review")
+    assert flow.ready() == ["preliminary_review"]
+    flow.repair(lambda i: i.resume(ADMIN, "預算已確認"))
+    flow.complete("preliminary_review")
+    assert (flow.status, flow.ready()) == ("running", ["requirement_analysis"])
+    assert [e.kind for e in flow.events if e.kind in ("suspended", "resumed")] == ["suspended", "resumed"]
+    assert next(e for e in flow.events if e.kind == "suspended").data == {"reason": "等待預算確認"}
+
+
+def test_a_terminated_instance_takes_no_step_and_no_message(start):
+    flow = start()
+    flow.reach("implement")
+    flow.repair(lambda i: i.terminate(ADMIN, "項目取消"))
+    assert (flow.status, flow.ready()) == ("terminated", [])
+    with pytest.raises(MessageRefused):
+        flow.send("change_request", reason="x")
+
+
+def test_an_incident_keeps_what_was_done_and_a_retry_after_the_fix_goes_on(start):
+    flow = start()
+    flow.reach("golive")
+    # The contract's support period goes missing: going live cannot start the support period.
+    flow.repair(lambda i: i.edit_data(ADMIN, {"sign_contract": {}}, "模擬數據錯誤"))
+    flow.complete("golive", decision="success")
+    assert flow.status == "error"
+    assert flow.instance.error["element"] == "start_support_period"
+    assert "support_months" in flow.instance.error["message"]
+    assert flow.instance.completed_elements["golive"] == 1
+    assert flow.ready() == []
+    assert flow.advance(days=60).events == []  # nothing moves while in error
+
+    flow.repair(lambda i: i.edit_data(ADMIN, {"sign_contract": {"support_months": 1}}, "補錄支持期"))
+    flow.repair(lambda i: i.retry(ADMIN))
+    assert flow.status == "running"
+    assert flow.data["support_end"] == "2026-04-06"  # retried on 2026-03-06 (60 days in error), plus a month
+
+
+def test_rewind_makes_an_earlier_step_ready_again_and_it_can_be_done_again(start):
+    flow = start()
+    flow.reach("analysis_report")
+    identified = next(
+        e for e in flow.events if e.kind == "task_completed" and e.element_id == "risk_identification"
+    )
+    flow.repair(lambda i: i.rewind(identified.task_id, ADMIN, "風險遺漏"))
+    assert flow.ready() == ["risk_identification"]
+    flow.complete("risk_identification")
+    flow.complete("risk_response")
+    assert flow.ready() == ["analysis_report"]
+    assert flow.instance.completed_elements["risk_identification"] == 2
+
+
+def test_skip_completes_a_task_without_its_form_with_a_reason(start):
+    flow = start()
+    flow.repair(
+        lambda i: i.skip(flow.task("preliminary_review").id, ADMIN, "線下已審核", {"decision": "accept"})
+    )
+    assert flow.ready() == ["requirement_analysis"]
+    skipped = next(e for e in flow.events if e.kind == "task_skipped")
+    assert skipped.data == {"reason": "線下已審核", "data": {"decision": "accept"}}
+
+
+def test_edited_data_logs_old_and_new_values(start):
+    flow = start()
+    flow.repair(lambda i: i.edit_data(ADMIN, {"requirement_request": {"title": "新標題"}}, "更正標題"))
+    edited = next(e for e in flow.events if e.kind == "data_edited")
+    assert edited.data["changes"]["requirement_request"]["new"] == {"title": "新標題"}
+    assert edited.data["changes"]["requirement_request"]["old"]["title"] == "辦公自動化系統升級"
+    assert flow.data["requirement_request"] == {"title": "新標題"}
+
+
+@pytest.mark.parametrize(
+    "repair",
+    [
+        lambda i, t: i.suspend(IT, "r"),
+        lambda i, t: i.terminate(IT, "r"),
+        lambda i, t: i.retry(IT),
+        lambda i, t: i.skip(t, IT, "r"),
+        lambda i, t: i.edit_data(IT, {"x": 1}, "r"),
+        lambda i, t: i.rewind(t, IT, "r"),
+    ],
+)
+def test_every_repair_is_for_admins_only(start, repair):
+    flow = start()
+    task_id = flow.task("preliminary_review").id
+    before = flow.data
+    with pytest.raises(NotAllowed):
+        flow.repair(lambda i: repair(i, task_id))
+    assert (flow.status, flow.ready(), flow.data) == ("running", ["preliminary_review"], before)
+
+
+def test_a_repair_needs_a_reason(start):
+    flow = start()
+    with pytest.raises(InstanceStateError, match="reason"):
+        flow.repair(lambda i: i.suspend(ADMIN, "  "))
+    assert flow.status == "running"

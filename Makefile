@@ -4,7 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install clean
+TRANSLATIONS := web/translations
+LANGUAGES := zh en
+CATALOGS := $(foreach l,$(LANGUAGES),$(TRANSLATIONS)/$(l)/LC_MESSAGES/messages.mo)
+
+.PHONY: run test lint install clean translations messages
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -19,11 +23,33 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check engine web tests bench
 	$(BIN)/lint-imports
 
-test: lint
+test: lint translations
 	$(BIN)/pytest -q
 
-run: $(STAMP)
-	$(BIN)/python -m engine.cli check processes/
+# The pages' browser libraries (bpmn-js, form-js) from npm, exactly as locked. --ignore-scripts:
+# no package's install script runs (form-js pulls Carbon packages whose scripts start telemetry).
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --ignore-scripts
+
+# Compiled catalogs (.mo) are build output, not committed.
+translations: $(CATALOGS)
+
+$(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -d $(TRANSLATIONS) -D messages -l $*
+
+# After changing user-facing text: extract it again and merge it into the catalogs to translate.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F $(TRANSLATIONS)/babel.cfg -k lazy_gettext -k N_ --no-location \
+		--sort-output --project Upgradeflow -o $(TRANSLATIONS)/messages.pot web
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -D messages --no-fuzzy-matching
+
+# Serves on http://127.0.0.1:5000 with one demo user per group (printed by `upgradeflow demo`).
+run: $(STAMP) translations node_modules/.package-lock.json
+	$(BIN)/upgradeflow db upgrade
+	$(BIN)/upgradeflow deploy processes forms
+	$(BIN)/upgradeflow demo
+	@echo "Upgradeflow: http://127.0.0.1:5000  (log in with a demo user above)"
+	$(BIN)/upgradeflow run --host 127.0.0.1 --port 5000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -46,7 +46,7 @@ from .events import Event, StepResult
 from .repair import RepairMixin
 from .sandbox import ScriptEngine
 from .serialization import dump_state, load_state
-from .tasks import Actor, HumanTask, describe_task, may_complete
+from .tasks import Actor, HumanTask, describe_task, may_take
 from .timers import end_cycles_before
 
 OPEN = TaskState.READY | TaskState.STARTED | TaskState.WAITING
@@ -174,11 +174,11 @@ class Instance(RepairMixin):
         """
         self._require_running()
         task = self._find(task_id)
-        holder = task.internal_data.get("claimed_by")
-        if holder and holder != actor.username:
-            raise TaskClaimed(f"{task.task_spec.name} is claimed by {holder}")
-        if not may_complete(actor, describe_task(task, self._engine)):
+        human = describe_task(task, self._engine)
+        if not may_take(actor, human):  # not a candidate at all: 403 before any claim matters
             raise NotAllowed(f"{actor.username} may not complete {task.task_spec.name}")
+        if human.claimed_by and human.claimed_by != actor.username:
+            raise TaskClaimed(f"{task.task_spec.name} is claimed by {human.claimed_by}")
         form, shown = self.form_for(task_id)
         cleaned = form.validate(data, shown) if form is not None else _no_form_data(data)
         element_id = task.task_spec.name
@@ -240,11 +240,11 @@ class Instance(RepairMixin):
         """
         self._require_running()
         task = self._find(task_id)
-        holder = task.internal_data.get("claimed_by")
-        if holder and holder != actor.username:
-            raise TaskClaimed(f"{task.task_spec.name} is claimed by {holder}")
-        if not may_complete(actor, describe_task(task, self._engine)):
+        human = describe_task(task, self._engine)
+        if not may_take(actor, human):
             raise NotAllowed(f"{actor.username} may not claim {task.task_spec.name}")
+        if human.claimed_by and human.claimed_by != actor.username:
+            raise TaskClaimed(f"{task.task_spec.name} is claimed by {human.claimed_by}")
         task.internal_data["claimed_by"] = actor.username
         return StepResult([self._event("task_claimed", task.task_spec.name, task, actor, None)])
 

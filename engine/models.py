@@ -118,6 +118,7 @@ class TaskRecord(Base):
     groups: Mapped[list] = mapped_column(JSON)
     users: Mapped[list] = mapped_column(JSON)
     assignee: Mapped[str | None] = mapped_column(String(80), index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(80))  # set when assignee came from a claim
     form_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)

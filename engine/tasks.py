@@ -1,6 +1,6 @@
 """Human tasks as the rest of the system sees them, and who may complete them."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -35,6 +35,7 @@ class HumanTask:
     ready_at: str | None
     documentation: str | None = None
     claimed_by: str | None = None
+    designated: str | None = None  # the assignee the diagram names (before any claim)
 
 
 def _evaluate(task, engine, text):
@@ -84,7 +85,13 @@ def describe_task(task, engine) -> HumanTask:
         ready_at=ready_at,
         documentation=spec.documentation,
         claimed_by=claimed_by,
+        designated=assignee,
     )
+
+
+def may_take(actor: Actor, task: HumanTask) -> bool:
+    """Whether the actor is a candidate for the task at all, whoever has claimed it."""
+    return may_complete(actor, replace(task, assignee=task.designated))
 
 
 def may_complete(actor: Actor, task: HumanTask) -> bool:

@@ -46,6 +46,7 @@ class TaskInfo:
     created_at: datetime
     due_at: datetime | None
     instance_title: str | None = None
+    claimed_by: str | None = None  # the assignee took it by claiming (else the diagram assigned it)
 
 
 @dataclass

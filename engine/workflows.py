@@ -84,6 +84,7 @@ def _save(session, record: InstanceRecord, instance: Instance, result, now: date
                 groups=list(task.groups),
                 users=list(task.users),
                 assignee=task.assignee,
+                claimed_by=task.claimed_by,
                 form_id=task.form,
                 created_at=_dt(task.ready_at) or now,
                 due_at=_dt(task.due),
@@ -145,6 +146,7 @@ def _task_info(row: TaskRecord, title=None) -> TaskInfo:
         created_at=row.created_at,
         due_at=row.due_at,
         instance_title=title,
+        claimed_by=row.claimed_by,
     )
 
 

@@ -24,6 +24,7 @@ def create_app(config=None):
         )
     register_extensions(app)
     register_blueprints(app)
+    register_vendor(app)
     register_error_handlers(app)
     register_cli(app)
     return app
@@ -46,6 +47,12 @@ def register_blueprints(app):
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)  # the API authenticates with bearer tokens, not cookies
+
+
+def register_vendor(app):
+    from . import vendor
+
+    vendor.register(app)  # bpmn-js and form-js from node_modules, allow-listed
 
 
 def register_error_handlers(app):

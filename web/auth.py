@@ -2,8 +2,9 @@
 
 from functools import wraps
 
-from flask import Blueprint, abort, g, redirect, request
-from flask_login import UserMixin, current_user
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext
+from flask_login import UserMixin, current_user, login_user, logout_user
 
 import engine
 
@@ -69,3 +70,70 @@ def admin_required(view):
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def bearer_token():
+    """The request's bearer token text, or None."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+# -- pages: log in and out ----------------------------------------------------------------------
+
+
+def N_(text):
+    """Marks text for extraction (pybabel -k N_); it is translated where it is shown."""
+    return text
+
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = N_("請先登入。")  # localize_callback translates it when flashed
+login_manager.login_message_category = "info"
+login_manager.localize_callback = gettext
+
+
+def safe_next(target):
+    """Only a path on this site: an absolute or scheme-relative URL would be an open redirect."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """The login form. A wrong name or password gets one message for both, so it does not tell
+    which user names exist; the password is never echoed back."""
+    next_url = safe_next(request.values.get("next"))
+    if current_user.is_authenticated:
+        return redirect(next_url or url_for("pages.inbox"))
+    error = None
+    username = ""
+    if request.method == "POST":
+        username = (request.form.get("username") or "").strip()
+        user = engine.authenticate(db.session, username, request.form.get("password") or "")
+        if user is not None:
+            locale = session.get("locale")
+            session.clear()  # nothing from before the login survives but the language choice
+            if locale:
+                session["locale"] = locale
+            login_user(SessionUser(user))
+            if locale and not user.locale:
+                engine.set_locale(db.session, user.id, locale)
+                db.session.commit()
+            return redirect(next_url or url_for("pages.inbox"))
+        error = gettext("用戶名或密碼不正確。")
+    return render_template("login.html", error=error, username=username, next_url=next_url)
+
+
+@bp.post("/logout")
+def logout():
+    """Log out (a POST with the CSRF token, so another site cannot log a user out)."""
+    locale = session.get("locale")
+    logout_user()
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    flash(gettext("已登出。"), "info")
+    return redirect(url_for("auth.login"))

@@ -13,6 +13,8 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     BABEL_DEFAULT_LOCALE = "zh"
+    # Times are stored in UTC and shown in the company's zone.
+    BABEL_DEFAULT_TIMEZONE = os.environ.get("UPGRADEFLOW_TIMEZONE", "Asia/Hong_Kong")
     LANGUAGES = ("zh", "en")
     WTF_CSRF_TIME_LIMIT = None
     PROCESSES_DIR = os.environ.get("UPGRADEFLOW_PROCESSES", "processes")

@@ -1,0 +1,149 @@
+"""Unknown things are 404, malformed requests 400 (nothing stored), refused messages 409/403."""
+
+import pytest
+from apiclient import REQUEST, snapshot
+
+UNKNOWN_TASK = "00000000-0000-0000-0000-000000000000"
+
+
+def assert_error(response, status, code):
+    assert response.status_code == status, response.get_json()
+    body = response.get_json()
+    assert body["error"] == code
+    assert isinstance(body["message"], str) and body["message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "code"),
+    [
+        ("GET", "/processes/no_such_process", "process_not_found"),
+        ("POST", "/processes/no_such_process/instances", "process_not_found"),
+        ("GET", "/instances/4242", "instance_not_found"),
+        ("GET", "/instances/4242/events", "instance_not_found"),
+        ("POST", "/instances/4242/messages/change_request", "instance_not_found"),
+        ("GET", f"/tasks/{UNKNOWN_TASK}", "task_not_found"),
+        ("POST", f"/tasks/{UNKNOWN_TASK}/claim", "task_not_found"),
+        ("POST", f"/tasks/{UNKNOWN_TASK}/unclaim", "task_not_found"),
+        ("POST", f"/tasks/{UNKNOWN_TASK}/complete", "task_not_found"),
+        ("GET", "/no/such/endpoint", "not_found"),
+    ],
+)
+def test_unknown_processes_instances_and_tasks_are_404(people, method, path, code):
+    it = people["it"]
+    response = it.get(path) if method == "GET" else it.post(path, {"data": dict(REQUEST)})
+    assert_error(response, 404, code)
+
+
+def test_a_wrong_method_is_405_in_json(people):
+    assert_error(people["it"].delete("/processes"), 405, "method_not_allowed")
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (None, "the body must be a JSON object"),
+        ([REQUEST], "the body must be a JSON object"),
+        ({}, "data: Missing data for required field."),
+        ({"data": "a title"}, "data: Not a valid mapping type."),
+        ({"data": REQUEST, "priority": 1}, "priority: Unknown field."),
+    ],
+)
+def test_a_malformed_start_is_400_naming_the_problem_and_starts_nothing(app, people, body, problem):
+    business = people["business"]
+    before = snapshot(app)
+    response = business.post("/processes/software_upgrade/instances", body)
+    assert_error(response, 400, "bad_request")
+    assert problem in response.get_json()["message"]
+    assert snapshot(app) == before
+
+
+def test_a_body_that_is_not_json_is_400(people):
+    business = people["business"]
+    response = business.client.post(
+        "/api/v1/processes/software_upgrade/instances",
+        headers={**business.headers, "Content-Type": "application/json"},
+        data="{not json",
+    )
+    assert_error(response, 400, "bad_request")
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "problem"),
+    [
+        ("/instances", {"status": "paused"}, "status: Must be one of"),
+        ("/instances", {"page": "first"}, "page: Not a valid integer."),
+        ("/instances", {"page": "0"}, "page: Must be greater than or equal to 1."),
+        ("/instances", {"per_page": "1000"}, "per_page: Must be greater than or equal to 1 and less"),
+        ("/instances", {"state": "running"}, "state: Unknown field."),
+        ("/tasks", {"assigned": "everyone"}, "assigned: Must be one of: me, group, any."),
+        ("/tasks", {"instance_id": "x"}, "instance_id: Not a valid integer."),
+    ],
+)
+def test_bad_query_parameters_are_400_naming_them(people, path, query, problem):
+    response = people["it"].get(path, **query)
+    assert_error(response, 400, "bad_request")
+    assert problem in response.get_json()["message"]
+
+
+def test_a_repeated_query_parameter_is_400(people):
+    response = people["it"].client.get(
+        "/api/v1/instances?status=running&status=completed", headers=people["it"].headers
+    )
+    assert_error(response, 400, "bad_request")
+    assert "status: given more than once" in response.get_json()["message"]
+
+
+def test_a_message_to_a_completed_instance_is_409_and_changes_nothing(app, people, drive):
+    iid = people["business"].start()["id"]
+    drive.complete(iid, "preliminary_review", decision="reject")
+    assert people["it"].get(f"/instances/{iid}").get_json()["status"] == "completed"
+    before = snapshot(app)
+    response = people["it"].post(f"/instances/{iid}/messages/change_request", {"data": {"reason": "加功能"}})
+    assert_error(response, 409, "message_refused")
+    assert snapshot(app) == before
+
+
+@pytest.mark.parametrize("waiting_at", ["preliminary_review", "sign_contract", "self_test"])
+def test_a_change_request_outside_implementation_is_409(app, people, drive, waiting_at):
+    iid = people["business"].start()["id"]
+    drive.reach(iid, waiting_at)
+    before = snapshot(app)
+    response = people["vendor"].post(
+        f"/instances/{iid}/messages/change_request", {"data": {"reason": "加功能"}}
+    )
+    assert_error(response, 409, "message_refused")
+    assert "implement" in response.get_json()["message"]
+    assert snapshot(app) == before
+
+
+def test_an_unknown_message_is_409(people):
+    iid = people["business"].start()["id"]
+    response = people["it"].post(f"/instances/{iid}/messages/cancel_everything", {"data": {}})
+    assert_error(response, 409, "message_refused")
+
+
+@pytest.mark.parametrize(
+    ("group", "status"),
+    [("it", 202), ("business", 202), ("vendor", 202), ("finance", 403), ("management", 403), ("qa", 403)],
+)
+def test_who_may_send_a_change_request_follows_the_diagram(app, people, drive, group, status):
+    iid = people["business"].start()["id"]
+    drive.reach(iid, "implement")
+    before = snapshot(app)
+    response = people[group].post(f"/instances/{iid}/messages/change_request", {"data": {"reason": "加功能"}})
+    assert response.status_code == status, response.get_json()
+    if status == 403:
+        assert response.get_json()["error"] == "forbidden"
+        assert snapshot(app) == before
+    else:
+        assert sorted(t["name"] for t in response.get_json()["tasks"]) == ["change_review", "implement"]
+
+
+def test_a_change_request_without_its_reason_is_422_and_changes_nothing(app, people, drive):
+    iid = people["business"].start()["id"]
+    drive.reach(iid, "implement")
+    before = snapshot(app)
+    response = people["it"].post(f"/instances/{iid}/messages/change_request", {"data": {"scope_change": "x"}})
+    assert_error(response, 422, "validation_failed")
+    assert list(response.get_json()["errors"]) == ["reason"]
+    assert snapshot(app) == before

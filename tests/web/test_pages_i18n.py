@@ -1,0 +1,103 @@
+"""Chinese by default, English by the switch in the header, remembered per user; catalogs complete."""
+
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from conftest_pages import Browser, browser_fixture, csrf_from  # noqa: F401 - the browser fixture
+
+import engine
+from web.extensions import db
+
+TRANSLATIONS = Path(__file__).resolve().parents[2] / "web" / "translations"
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "N_": None}
+
+
+def catalog(language):
+    with open(TRANSLATIONS / language / "LC_MESSAGES" / "messages.po", "rb") as file:
+        return read_po(file, locale=language)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def compiled_catalogs():
+    """`make test` compiles the catalogs first; a bare `pytest` gets them compiled here."""
+    for language in ("zh", "en"):
+        folder = TRANSLATIONS / language / "LC_MESSAGES"
+        po, mo = folder / "messages.po", folder / "messages.mo"
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with open(mo, "wb") as file:
+                write_mo(file, catalog(language))
+
+
+def switch(client, html, language, next_url="/"):
+    return client.post(
+        "/language", data={"language": language, "next": next_url, "csrf_token": csrf_from(html)}
+    )
+
+
+def test_chinese_is_the_default(client):
+    page = client.get("/login")
+    assert '<html lang="zh-Hant">' in page.text
+    assert "登入" in page.text
+
+
+def test_the_switch_changes_the_language_for_an_anonymous_visitor(client):
+    response = switch(client, client.get("/login").text, "en", "/login")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login"
+    page = client.get("/login")
+    assert '<html lang="en">' in page.text
+    assert "Log in" in page.text
+    assert "登入" not in page.text.replace('lang="zh-Hant">中文', "")
+
+
+def test_the_choice_is_remembered_for_the_user(app, browser):
+    alice = browser("alice", "business")
+    assert "待辦事項" in alice.get("/").text
+    switch(alice.client, alice.get("/").text, "en")
+    page = alice.get("/")
+    assert "Inbox" in page.text
+    assert "My tasks" in page.text
+    assert "Business departments" in page.text  # group names follow too
+    with app.app_context():
+        assert engine.get_user_by_name(db.session, "alice").locale == "en"
+
+    again = Browser(app, "alice")  # a new browser: nothing in its session
+    assert "My tasks" in again.get("/").text
+    switch(again.client, again.get("/").text, "zh")
+    assert "我的任務" in again.get("/").text
+
+
+def test_an_unknown_language_is_refused(browser):
+    alice = browser("alice", "business")
+    assert alice.post_form("/language", {"language": "fr"}).status_code == 400
+
+
+def test_error_pages_and_validation_messages_speak_the_users_language(app, browser):
+    alice = browser("alice", "business")
+    switch(alice.client, alice.get("/").text, "en")
+    page = alice.get("/instances/999")
+    assert page.status_code == 404
+    assert "This instance was not found." in page.text
+    form = alice.get("/requests/new").text
+    assert "This field is required." in form  # form-js's messages, as form.js shows them
+
+
+def test_every_message_has_an_english_translation_and_the_catalogs_are_current():
+    found = extract_from_dir(
+        str(TRANSLATIONS.parent),
+        method_map=[("**.py", "python"), ("**/templates/**.html", "jinja2")],
+        keywords=KEYWORDS,
+    )
+    extracted = {message[0] if isinstance(message, tuple) else message for _, _, message, _, _ in found}
+    english = catalog("en")
+    chinese = catalog("zh")
+    known = {m.id[0] if isinstance(m.id, tuple) else m.id for m in english if m.id}
+    assert extracted - known == set(), "run `make messages` and translate the new text"
+    for message in english:
+        if message.id:
+            assert message.string and all(message.string), f"no English for {message.id!r}"
+            assert "fuzzy" not in message.flags, f"fuzzy English for {message.id!r}"
+    assert {m.id for m in chinese if m.id} == {m.id for m in english if m.id}

@@ -1,0 +1,131 @@
+"""The inbox: tasks for my groups and not for others, counts, due dates; claim and unclaim."""
+
+from datetime import timedelta
+
+from conftest_pages import REQUEST, Browser, browser_fixture, start_request  # noqa: F401 - the browser fixture
+
+import engine
+from web.extensions import db
+
+
+def test_the_inbox_shows_a_task_to_its_group_only(app, browser):
+    alice = browser("alice", "business")
+    ivan = browser("ivan", "it")
+    fiona = browser("fiona", "finance")
+    start_request(app, "alice", title="OA 移動審批")
+
+    page = ivan.get("/")
+    assert page.status_code == 200
+    assert "需求初審" in page.text
+    assert "OA 移動審批" in page.text
+    assert 'class="badge"' in page.text  # the count in the header
+    [task] = ivan.tasks()
+    assert f"/tasks/{task.id}" in page.text
+
+    for other in (fiona, alice):
+        page = other.get("/")
+        assert "需求初審" not in page.text
+        assert f"/tasks/{task.id}" not in page.text
+        assert 'class="badge"' not in page.text
+    assert "OA 移動審批" in alice.get("/").text  # alice sees it among her own requests
+
+
+def test_the_inbox_has_clear_empty_states(browser):
+    page = browser("fiona", "finance").get("/")
+    assert "目前沒有分配給您的任務" in page.text
+    assert "您的部門目前沒有待處理的任務" in page.text
+    assert "您目前沒有進行中的申請" in page.text
+
+
+# A one-step process whose task is due a day after it is ready (the regulation's diagrams set no
+# due dates yet).
+DUE_BPMN = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="due_demo_definitions"
+    targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="due_demo" name="Due demo" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="check" />
+    <bpmn:userTask id="check" name="Timed check" camunda:candidateGroups="it" camunda:dueDate="P1D"
+        camunda:formRef="check" camunda:formRefBinding="latest" />
+    <bpmn:sequenceFlow id="f2" sourceRef="check" targetRef="end" />
+    <bpmn:endEvent id="end" />
+  </bpmn:process>
+</bpmn:definitions>"""
+CHECK_FORM = b'{"id": "check", "type": "default", "components": [{"type": "textfield", "key": "note", "label": "Note", "id": "Field_note"}]}'
+
+
+def test_overdue_tasks_come_first_and_are_marked(app, browser):
+    ivan = browser("ivan", "it")
+    clock = engine.ManualClock()
+    app.config["ENGINE_CLOCK"] = clock
+    with app.app_context():
+        engine.deploy(db.session, {"due.bpmn": DUE_BPMN, "check.form": CHECK_FORM}, deployed_by="tests")
+        actor = engine.get_user_by_name(db.session, "ivan").actor
+        engine.start_instance(db.session, "software_upgrade", REQUEST, actor, clock=clock)  # no due date
+        first = engine.start_instance(db.session, "due_demo", {}, actor, clock=clock).id  # due at +24h
+        clock.advance(hours=12)
+        second = engine.start_instance(db.session, "due_demo", {}, actor, clock=clock).id  # due at +36h
+        db.session.commit()
+    clock.advance(hours=13)  # +25h: the first is overdue, the second due within two days
+
+    page = ivan.get("/").text
+    cards = page.split('<li class="task-card')[1:]
+    assert len(cards) == 3
+    assert cards[0].startswith(" task-card--overdue") and f"instance={first}" in cards[0]
+    assert cards[1].startswith(" task-card--soon") and f"instance={second}" in cards[1]
+    assert "需求初審" in cards[2]  # undated last
+    assert "已逾期" in cards[0]
+    assert '<span class="stat__num">1</span><span class="stat__label">已逾期' in page
+
+
+def test_claim_and_unclaim_through_the_inbox(app, browser):
+    ivan = browser("ivan", "it")
+    iris = browser("iris", "it")
+    browser("alice", "business")
+    start_request(app, "alice")
+    [task] = ivan.tasks()
+    assert f'action="/tasks/{task.id}/claim"' in ivan.get("/").text
+
+    response = ivan.post_form(f"/tasks/{task.id}/claim", {"next": "/"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    page = ivan.get("/").text
+    assert "已認領" in page
+    assert f'action="/tasks/{task.id}/unclaim"' in page
+    assert [t.id for t in ivan.tasks("me")] == [task.id]
+    # Iris no longer sees it, and may not take it from Ivan.
+    assert task.id not in iris.get("/").text
+    assert iris.post_form(f"/tasks/{task.id}/claim").status_code == 409
+    assert iris.get(f"/tasks/{task.id}").status_code == 403
+
+    response = ivan.post_form(f"/tasks/{task.id}/unclaim")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert ivan.tasks("me") == []
+    assert [t.id for t in iris.tasks("group")] == [task.id]
+    with app.app_context():
+        kinds = [e.type for e in engine.instance_events(db.session, task.instance_id)]
+    assert kinds == ["started", "task_claimed", "task_unclaimed"]
+
+
+def test_a_claim_by_another_group_is_forbidden(app, browser):
+    fiona = browser("fiona", "finance")
+    browser("ivan", "it")
+    browser("alice", "business")
+    start_request(app, "alice")
+    [task] = Browser(app, "ivan").tasks()
+    response = fiona.post_form(f"/tasks/{task.id}/claim")
+    assert response.status_code == 403
+    assert "無權執行此操作" in response.text
+    assert fiona.post_form("/tasks/no-such-task/claim").status_code == 404
+
+
+def test_due_dates_are_shown(app, browser):
+    from web.pages.layout import due_state
+
+    now = engine.ManualClock().now
+    assert due_state(now - timedelta(hours=1), now) == "overdue"
+    assert due_state(now + timedelta(days=1), now) == "soon"
+    assert due_state(now + timedelta(days=5), now) is None
+    assert due_state(None, now) is None

@@ -1,0 +1,24 @@
+"""REST API v1 (JSON). Issue 3's "REST API" section is the contract; `GET /api/v1/openapi.json`
+describes every endpoint from the same schemas the handlers use.
+
+A handler parses its input through a schema (`parse_body`, `parse_query`: a malformed request is a
+400 naming the problem), makes one engine call, commits, and dumps the result through a schema.
+Domain errors become status codes in `web/errors.py` only. Whatever a failed request did to the
+session is rolled back at teardown, so a refused request leaves nothing behind.
+"""
+
+from flask import Blueprint
+
+from ..extensions import db
+
+bp = Blueprint("api", __name__)
+
+
+@bp.teardown_request
+def _rollback(error=None):
+    # After a commit this is a no-op; after an engine error (handled or not) it throws away
+    # whatever the engine flushed, so the database holds exactly what it held before.
+    db.session.rollback()
+
+
+from . import instances, openapi, processes, tasks, tokens  # noqa: E402, F401 - routes register on bp

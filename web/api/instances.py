@@ -1,0 +1,62 @@
+"""Instances: list, read, their event log, and messages sent to them."""
+
+from flask import g
+
+import engine
+
+from .. import schemas
+from ..auth import token_required
+from ..extensions import db
+from ..extensions import engine_clock as clock
+from . import bp
+from .http import dump, parse_body, parse_query
+from .openapi import operation
+
+
+@bp.get("/instances")
+@token_required
+@operation(
+    "List instances",
+    query=schemas.InstanceQuerySchema,
+    responses={200: schemas.InstancePageSchema},
+)
+def list_instances():
+    """Instances newest first, filtered by `status` and `process_id`, one page at a time
+    (`page` from 1, `per_page` up to 100). Items carry no data and no tasks: read one instance
+    for those."""
+    query = parse_query(schemas.InstanceQuerySchema())
+    return dump(schemas.InstancePageSchema(), engine.list_instances(db.session, **query))
+
+
+@bp.get("/instances/<int:instance_id>")
+@token_required
+@operation("Get an instance", responses={200: schemas.InstanceSchema, 404: None})
+def get_instance(instance_id):
+    """An instance with its current data and its ready tasks."""
+    return dump(schemas.InstanceSchema(), engine.get_instance(db.session, instance_id, clock=clock()))
+
+
+@bp.get("/instances/<int:instance_id>/events")
+@token_required
+@operation("Get an instance's event log", responses={200: [schemas.EventSchema], 404: None})
+def list_events(instance_id):
+    """What happened to the instance, oldest first: who did what to which task, with what data."""
+    return dump(schemas.EventSchema(many=True), engine.instance_events(db.session, instance_id))
+
+
+@bp.post("/instances/<int:instance_id>/messages/<message_name>")
+@token_required
+@operation(
+    "Send a message to an instance",
+    body=schemas.DataRequestSchema,
+    responses={202: schemas.InstanceSchema, 403: None, 404: None, 409: None, 422: None},
+)
+def send_message(instance_id, message_name):
+    """Deliver a message (e.g. `change_request`) with its payload. 409 when the instance is not
+    waiting for it now; who may send it follows the diagram."""
+    body = parse_body(schemas.DataRequestSchema())
+    info = engine.send_message(
+        db.session, instance_id, message_name, body["data"], g.user.actor, clock=clock()
+    )
+    db.session.commit()
+    return dump(schemas.InstanceSchema(), info, 202)

@@ -1,5 +1,0 @@
-"""Server-rendered pages."""
-
-from flask import Blueprint
-
-bp = Blueprint("pages", __name__)

@@ -1,0 +1,47 @@
+"""The inbox: my tasks, my groups' open tasks (claim / unclaim), and my running requests."""
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user
+
+import engine
+
+from ..auth import safe_next
+from ..extensions import db
+from ..extensions import engine_clock as clock
+from . import bp
+from .layout import by_urgency, due_state
+
+
+@bp.get("/")
+def inbox():
+    actor = current_user.actor
+    mine = by_urgency(engine.list_tasks(db.session, actor, assigned="me"))
+    groups = by_urgency(engine.list_tasks(db.session, actor, assigned="group"))
+    requests = engine.list_instances(db.session, initiator=actor.username, status="running", per_page=10)
+    overdue = sum(due_state(t.due_at) == "overdue" for t in mine + groups)
+    return render_template("pages/inbox.html", mine=mine, groups=groups, requests=requests, overdue=overdue)
+
+
+def _back(task_id):
+    return redirect(safe_next(request.form.get("next")) or url_for("pages.task", task_id=task_id))
+
+
+@bp.post("/tasks/<task_id>/claim")
+def claim(task_id):
+    """Take a group task, so that only I may complete it until I give it back."""
+    info = engine.claim_task(db.session, task_id, current_user.actor, clock=clock())
+    db.session.commit()
+    title = next((t.title or t.name for t in info.tasks if t.id == task_id), "")
+    flash(gettext("已認領「%(task)s」。其他同事將不能再處理此任務，直到您放棄認領。", task=title), "success")
+    return _back(task_id)
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+def unclaim(task_id):
+    """Give a claimed task back to its groups."""
+    info = engine.unclaim_task(db.session, task_id, current_user.actor, clock=clock())
+    db.session.commit()
+    title = next((t.title or t.name for t in info.tasks if t.id == task_id), "")
+    flash(gettext("已放棄認領「%(task)s」，任務已退回部門待辦。", task=title), "success")
+    return redirect(safe_next(request.form.get("next")) or url_for("pages.inbox"))

@@ -1,0 +1,154 @@
+"""Instances: the filtered list; one instance's diagram, history, data and documents; the
+diagrams of the processes it calls; and the deployed files the diagram viewer loads."""
+
+from flask import Response, abort, current_app, render_template, request, url_for
+from flask_login import current_user
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+import engine
+
+from ..extensions import db
+from ..extensions import engine_clock as clock
+from . import bp
+from .present import document, documents_of, present, present_data
+from .requests import MAIN_PROCESS
+from .sources import Sources
+
+STATUSES = ("running", "completed", "error", "suspended", "terminated")
+PER_PAGE = 25
+FILE_TYPES = {".bpmn": "application/xml", ".dmn": "application/xml", ".form": "application/json"}
+
+
+class InstanceFilterSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    status = fields.String(load_default=None, validate=validate.OneOf(("", *STATUSES)))
+    process = fields.String(load_default=None)
+    waiting_at = fields.String(load_default=None)
+    mine = fields.Boolean(load_default=False)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+
+
+def _sources(process_id, version=None) -> Sources:
+    try:
+        return Sources(engine.process_sources(db.session, process_id, version))
+    except engine.ProcessNotFound:
+        return Sources({})
+
+
+@bp.get("/instances")
+def instances():
+    try:
+        filters = InstanceFilterSchema().load(request.args)
+    except ValidationError as error:
+        abort(400, description=f"invalid filter: {error.messages}")
+    page = engine.list_instances(
+        db.session,
+        status=filters["status"] or None,
+        process_id=filters["process"] or None,
+        initiator=current_user.username if filters["mine"] else None,
+        waiting_at=filters["waiting_at"] or None,
+        page=filters["page"],
+        per_page=PER_PAGE,
+    )
+    shown = filters["process"] or current_app.config.get("MAIN_PROCESS", MAIN_PROCESS)
+    sources = _sources(shown)
+    return render_template(
+        "pages/instances.html",
+        page=page,
+        filters=filters,
+        statuses=STATUSES,
+        processes=engine.list_processes(db.session),
+        steps=sources.user_tasks(shown),
+        sources=sources,
+        pages=max(1, -(-page.total // PER_PAGE)),
+    )
+
+
+def _diagram(info, sources: Sources, process_id):
+    """What the viewer needs: the BPMN file's URL and the elements to mark."""
+    filename = sources.process_files.get(process_id)
+    if filename is None:
+        return None
+    return {
+        "url": url_for(
+            "pages.process_file", process_id=info.process_id, version=info.version, filename=filename
+        ),
+        "completed": sorted(info.completed_elements),
+        "counts": info.completed_elements,
+        "waiting": sorted(info.waiting_at),
+        "error": (info.error or {}).get("element"),
+    }
+
+
+@bp.get("/instances/<int:instance_id>")
+def instance(instance_id):
+    actor = current_user.actor
+    info = engine.get_instance(db.session, instance_id, clock=clock())
+    events = engine.instance_events(db.session, instance_id)
+    sources = _sources(info.process_id, info.version)
+    sections, variables = present_data(info.data, sources)
+    every = sources.all_labels()
+    history = [
+        (
+            event,
+            present(event.data, None, {**every, **sources.labels_for(event.task)}) if event.data else None,
+        )
+        for event in reversed(events)
+    ]
+    return render_template(
+        "pages/instance.html",
+        instance=info,
+        sources=sources,
+        waiting=[sources.name(element) for element in info.waiting_at],
+        diagram=_diagram(info, sources, info.process_id),
+        called=sources.call_activities(info.process_id),
+        history=history,
+        sections=sections,
+        variables=variables,
+        documents=documents_of(info.data),
+        may_complete={t.id: engine.may_complete(actor, t) for t in info.tasks},
+    )
+
+
+@bp.get("/instances/<int:instance_id>/diagrams/<process_id>")
+def called_diagram(instance_id, process_id):
+    """A called process's diagram, marked with this instance's progress in it."""
+    info = engine.get_instance(db.session, instance_id, clock=clock())
+    sources = _sources(info.process_id, info.version)
+    diagram = _diagram(info, sources, process_id)
+    if diagram is None:
+        abort(404, description=f"the version does not contain process {process_id!r}")
+    return render_template(
+        "pages/diagram.html",
+        instance=info,
+        process_name=sources.process_names.get(process_id, process_id),
+        caller=next((c for c in sources.call_activities(info.process_id) if c.called == process_id), None),
+        diagram=diagram,
+    )
+
+
+@bp.get("/instances/<int:instance_id>/documents/<doc_id>")
+def instance_document(instance_id, doc_id):
+    """One of the regulation's documents, laid out for reading and printing."""
+    info = engine.get_instance(db.session, instance_id, clock=clock())
+    spec = document(doc_id)
+    if spec is None or spec not in documents_of(info.data):
+        abort(404, description=f"no document {doc_id!r} in instance {instance_id}")
+    sources = _sources(info.process_id, info.version)
+    sections, _ = present_data({spec.source: info.data[spec.source]}, sources)
+    return render_template("pages/document.html", instance=info, document=spec, section=sections[0])
+
+
+@bp.get("/processes/<process_id>/<int:version>/files/<path:filename>")
+def process_file(process_id, version, filename):
+    """A file of a deployed version exactly as deployed (the viewer loads diagrams from here)."""
+    files = engine.process_sources(db.session, process_id, version)
+    suffix = "." + filename.rsplit(".", 1)[-1]
+    if filename not in files or suffix not in FILE_TYPES:
+        abort(404, description=f"no file {filename!r} in {process_id} version {version}")
+    response = Response(files[filename], mimetype=FILE_TYPES[suffix])
+    response.cache_control.private = True  # a version never changes, but it is not public
+    response.cache_control.max_age = 3600
+    return response

@@ -1,0 +1,44 @@
+"""A new request: the start form of a process (by default the regulation's `software_upgrade`).
+
+As on a task page, form.js posts the data as JSON; engine.start_instance validates it and a
+rejected submission answers 422 with the errors by field, starting nothing.
+"""
+
+from flask import current_app, flash, jsonify, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user
+
+import engine
+
+from ..extensions import db
+from ..extensions import engine_clock as clock
+from . import bp
+from .tasks import parse_submission
+
+MAIN_PROCESS = "software_upgrade"
+
+
+def _process_id():
+    return request.args.get("process") or current_app.config.get("MAIN_PROCESS", MAIN_PROCESS)
+
+
+@bp.get("/requests/new")
+def new_request():
+    process = engine.get_process(db.session, _process_id())
+    return render_template(
+        "pages/new_request.html",
+        process=process,
+        schema=process.start_form,
+        submit_url=url_for("pages.start_request", process=process.id),
+    )
+
+
+@bp.post("/requests/new")
+def start_request():
+    submission = parse_submission()
+    info = engine.start_instance(
+        db.session, _process_id(), submission["data"], current_user.actor, clock=clock()
+    )
+    db.session.commit()
+    flash(gettext("申請已提交（編號 %(id)s）。", id=info.id), "success")
+    return jsonify(redirect=url_for("pages.instance", instance_id=info.id), instance_id=info.id), 201

@@ -1,0 +1,155 @@
+"""Marshmallow schemas of the REST API: what a request may carry and what a response holds.
+
+Requests are loaded with `unknown=RAISE`: a misspelt field or query parameter is a 400 naming it,
+not silently ignored. Responses are dumped from the engine's view dataclasses (`engine.views`);
+the same classes feed the OpenAPI document, so the document cannot drift from the code.
+"""
+
+from datetime import UTC
+
+from marshmallow import RAISE, Schema, fields, validate
+
+STATUSES = ("running", "completed", "error", "suspended", "terminated")
+ASSIGNED = ("me", "group", "any")
+
+
+class UtcDateTime(fields.DateTime):
+    """ISO 8601 with its offset. The engine stores UTC; SQLite hands datetimes back naive."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+class RequestSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+# -- requests ------------------------------------------------------------------------------------
+
+
+class TokenRequestSchema(RequestSchema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class DataRequestSchema(RequestSchema):
+    """A form submission: the form's values under `data` (checked by the engine against the form)."""
+
+    data = fields.Dict(
+        keys=fields.String(),
+        required=True,
+        metadata={"description": "The form's values, keyed by the form fields' keys."},
+    )
+
+
+class InstanceQuerySchema(RequestSchema):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    process_id = fields.String(validate=validate.Length(min=1, max=200))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class TaskQuerySchema(RequestSchema):
+    instance_id = fields.Integer(validate=validate.Range(min=1))
+    assigned = fields.String(
+        load_default="any",
+        validate=validate.OneOf(ASSIGNED),
+        metadata={"description": "me: assigned to me; group: unassigned in my groups; any: both."},
+    )
+
+
+# -- responses -----------------------------------------------------------------------------------
+
+
+class TokenSchema(Schema):
+    token = fields.String(required=True, metadata={"description": "Send as `Authorization: Bearer TOKEN`."})
+
+
+class ProcessSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    version = fields.Integer(required=True)
+    deployed_at = UtcDateTime(required=True)
+
+
+class ProcessDetailSchema(ProcessSchema):
+    start_form = fields.Dict(
+        allow_none=True, required=True, metadata={"description": "The start event's form-js JSON, or null."}
+    )
+
+
+class TaskSchema(Schema):
+    id = fields.String(required=True, metadata={"description": "Stable while the task is ready."})
+    instance_id = fields.Integer(required=True)
+    instance_title = fields.String(allow_none=True)
+    name = fields.String(required=True, metadata={"description": "The BPMN element id."})
+    title = fields.String(allow_none=True, metadata={"description": "The element's name in the diagram."})
+    group = fields.String(allow_none=True)
+    groups = fields.List(fields.String())
+    assignee = fields.String(allow_none=True)
+    form = fields.String(allow_none=True, metadata={"description": "The id of the task's form."})
+    created_at = UtcDateTime(required=True)
+    due_at = UtcDateTime(allow_none=True)
+
+
+class TaskDetailSchema(TaskSchema):
+    # Stored as `form_schema`: an attribute called `schema` is too easily confused with marshmallow's.
+    form_schema = fields.Dict(
+        data_key="schema", allow_none=True, metadata={"description": "The task's form-js JSON, or null."}
+    )
+    data = fields.Dict(metadata={"description": "The values the form opens with."})
+
+
+class InstanceSummarySchema(Schema):
+    id = fields.Integer(required=True)
+    process_id = fields.String(required=True)
+    version = fields.Integer(required=True, metadata={"description": "The process version it runs on."})
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    initiator = fields.String(required=True)
+    title = fields.String(allow_none=True)
+    waiting_at = fields.List(fields.String(), metadata={"description": "Element ids of its ready tasks."})
+    created_at = UtcDateTime(required=True)
+    ended_at = UtcDateTime(allow_none=True)
+
+
+class InstanceSchema(InstanceSummarySchema):
+    data = fields.Dict(allow_none=True, metadata={"description": "The process data as it stands."})
+    tasks = fields.List(fields.Nested(TaskSchema), metadata={"description": "Its ready human tasks."})
+    error = fields.Dict(allow_none=True, metadata={"description": "The failed element and message."})
+    completed_elements = fields.Dict(
+        keys=fields.String(), values=fields.Integer(), metadata={"description": "Element id -> times."}
+    )
+
+
+class InstancePageSchema(Schema):
+    items = fields.List(fields.Nested(InstanceSummarySchema), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+
+
+class EventSchema(Schema):
+    seq = fields.Integer(required=True)
+    type = fields.String(required=True, metadata={"description": "started, task_completed, ..."})
+    task = fields.String(allow_none=True, metadata={"description": "The element id."})
+    task_id = fields.String(allow_none=True)
+    actor = fields.String(allow_none=True)
+    at = UtcDateTime(required=True)
+    data = fields.Dict(allow_none=True)
+
+
+class ErrorSchema(Schema):
+    error = fields.String(required=True, metadata={"description": "A stable code, e.g. `conflict`."})
+    message = fields.String(required=True)
+
+
+class ValidationErrorSchema(ErrorSchema):
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        required=True,
+        metadata={"description": "Field path -> its messages."},
+    )

@@ -19,8 +19,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check engine web tests bench
-	$(BIN)/ruff format --check engine web tests bench
+	$(BIN)/ruff check engine web tests $(wildcard bench)
+	$(BIN)/ruff format --check engine web tests $(wildcard bench)
 	$(BIN)/lint-imports
 
 test: lint translations

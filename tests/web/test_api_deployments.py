@@ -1,0 +1,247 @@
+"""Deployments through the API: upload, versions, byte-for-byte downloads, diffs, refusals, 403s."""
+
+import pytest
+from apiclient import API, Caller
+from bundles import FORM, bpmn, multipart, user_task
+
+import engine
+from web.extensions import db
+
+
+@pytest.fixture
+def owner(make_user, token_for, client):
+    user = make_user("olga", "process_owner")
+    return Caller(client, user, token_for(user))
+
+
+@pytest.fixture
+def files():
+    return engine.bundle_files("processes", "forms")
+
+
+def deploy(caller, files):
+    return caller.client.post(
+        f"{API}/deployments",
+        headers=caller.headers,
+        data=multipart(files),
+        content_type="multipart/form-data",
+    )
+
+
+def renamed(files):
+    changed = dict(files)
+    changed["software_upgrade.bpmn"] = files["software_upgrade.bpmn"].replace(
+        "需求初審".encode(), "需求初步審核".encode()
+    )
+    return changed
+
+
+def stored_versions(app):
+    with app.app_context():
+        return {
+            p.id: [v.version for v in engine.list_versions(db.session, p.id)]
+            for p in engine.list_processes(db.session)
+        }
+
+
+def after_renaming(baseline):
+    """The answer to deploying `renamed(files)`: software_upgrade v2, every other process kept."""
+    return {
+        "processes": [
+            {"id": pid, "version": 2 if pid == "software_upgrade" else versions[0]}
+            for pid, versions in sorted(baseline.items())
+        ]
+    }
+
+
+@pytest.fixture
+def baseline(app):
+    """{process id: versions} as deployed by the app fixture (processes/ and forms/)."""
+    versions = stored_versions(app)
+    assert versions["software_upgrade"] == [1]
+    return versions
+
+
+def test_a_deployed_bundle_comes_back_byte_for_byte(owner, files, baseline):
+    response = deploy(owner, renamed(files))
+    assert (response.status_code, response.get_json()) == (201, after_renaming(baseline))
+    versions = owner.get("/processes/software_upgrade/versions").get_json()
+    assert [(v["version"], v["deployed_by"], v["running"]) for v in versions] == [
+        (2, "olga", 0),
+        (1, "tests", 0),
+    ]
+    listed = owner.get("/processes/software_upgrade/versions/2/sources").get_json()
+    assert [f["filename"] for f in listed] == sorted(files)
+    for entry in listed:
+        download = owner.client.get(entry["url"], headers=owner.headers)
+        assert download.status_code == 200
+        assert download.data == renamed(files)[entry["filename"]]
+        assert len(download.data) == entry["size"]
+        assert download.mimetype == (
+            "application/json" if entry["filename"].endswith(".form") else "application/xml"
+        )
+        assert download.headers["Content-Disposition"].startswith("attachment")
+    old = owner.get("/processes/software_upgrade/versions/1/sources/software_upgrade.bpmn")
+    assert old.data == files["software_upgrade.bpmn"]
+
+
+def test_a_missing_source_file_or_version_is_a_404(owner):
+    assert owner.get("/processes/software_upgrade/versions/1/sources/nothing.bpmn").status_code == 404
+    assert owner.get("/processes/software_upgrade/versions/9/sources").status_code == 404
+    assert owner.get("/processes/nothing/versions").status_code == 404
+
+
+def test_only_the_changed_process_of_a_bundle_gets_a_new_version(owner, app, baseline):
+    first = {"a.bpmn": bpmn(user_task("A"), "a"), "b.bpmn": bpmn(user_task("B"), "b"), "f.form": FORM}
+    assert deploy(owner, first).get_json() == {
+        "processes": [{"id": "a", "version": 1}, {"id": "b", "version": 1}]
+    }
+    second = {**first, "a.bpmn": bpmn(user_task("A, renamed"), "a")}
+    response = deploy(owner, second)
+    assert (response.status_code, response.get_json()) == (
+        201,
+        {"processes": [{"id": "a", "version": 2}, {"id": "b", "version": 1}]},
+    )
+    assert stored_versions(app) == {**baseline, "a": [2, 1], "b": [1]}
+    diff = owner.get("/processes/a/diff", **{"from": 1, "to": 2}).get_json()
+    assert diff == {
+        "processes": [{"process_id": "a", "added": [], "removed": [], "changed": {"t": ["bpmn_name"]}}],
+        "forms_added": [],
+        "forms_removed": [],
+        "forms_changed": [],
+    }
+
+
+def test_a_diff_needs_both_versions(owner):
+    assert owner.get("/processes/software_upgrade/diff", **{"from": 1}).status_code == 400
+    assert owner.get("/processes/software_upgrade/diff", **{"from": 1, "to": 7}).status_code == 404
+
+
+def test_a_running_instance_stays_on_its_version(owner, people, files):
+    alice = people["business"]
+    old = alice.start()
+    assert deploy(owner, renamed(files)).status_code == 201
+    new = alice.start()
+    assert (old["version"], new["version"]) == (1, 2)
+    again = alice.get(f"/instances/{old['id']}").get_json()
+    assert (again["version"], [t["title"] for t in again["tasks"]]) == (1, ["需求初審"])
+    assert [t["title"] for t in new["tasks"]] == ["需求初步審核"]
+    versions = owner.get("/processes/software_upgrade/versions").get_json()
+    assert [(v["version"], v["running"], v["total"]) for v in versions] == [(2, 1, 1), (1, 1, 1)]
+
+
+def test_a_form_already_deployed_may_be_linked_without_sending_it(owner):
+    response = deploy(owner, {"p.bpmn": bpmn(user_task(form="preliminary_review"))})
+    assert (response.status_code, response.get_json()) == (201, {"processes": [{"id": "p", "version": 1}]})
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d">&lol3;</bpmn:definitions>"""
+XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d">&x;</bpmn:definitions>"""
+GATEWAY = """
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="g"/>
+    <bpmn:exclusiveGateway id="g" default="b"/>
+    <bpmn:sequenceFlow id="a" sourceRef="g" targetRef="e1">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">{condition}</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="b" sourceRef="g" targetRef="e2"/>
+    <bpmn:endEvent id="e1"/><bpmn:endEvent id="e2"/>"""
+SCRIPT = """
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="s"/>
+    <bpmn:scriptTask id="s" scriptFormat="python"><bpmn:script>import os</bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="s" targetRef="end"/>
+    <bpmn:endEvent id="end"/>"""
+TIMER = """
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="w"/>
+    <bpmn:intermediateCatchEvent id="w"><bpmn:timerEventDefinition>
+      <bpmn:timeDuration xsi:type="bpmn:tFormalExpression">in two weeks</bpmn:timeDuration>
+    </bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f2" sourceRef="w" targetRef="end"/>
+    <bpmn:endEvent id="end"/>"""
+CALL = """
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="c"/>
+    <bpmn:callActivity id="c" calledElement="nowhere"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="c" targetRef="end"/>
+    <bpmn:endEvent id="end"/>"""
+
+BAD_BUNDLES = {
+    "xxe": ({"evil.bpmn": XXE}, "evil.bpmn", None, "DOCTYPE"),
+    "billion laughs": ({"lol.bpmn": BILLION_LAUGHS}, "lol.bpmn", None, "DOCTYPE"),
+    "missing form": ({"p.bpmn": bpmn(user_task(form="nowhere"))}, "p.bpmn", "t", "'nowhere'"),
+    "missing group": ({"p.bpmn": bpmn(user_task(group="sales")), "f.form": FORM}, "p.bpmn", "t", "sales"),
+    "bad condition": ({"p.bpmn": bpmn(GATEWAY.format(condition="${x ==}"))}, "p.bpmn", "a", "compile"),
+    "bad script": ({"p.bpmn": bpmn(SCRIPT)}, "p.bpmn", "s", "sandbox"),
+    "bad timer": ({"p.bpmn": bpmn(TIMER)}, "p.bpmn", "w", "compile"),
+    "unknown call activity": ({"p.bpmn": bpmn(CALL)}, "p.bpmn", "c", "'nowhere'"),
+    "untranslatable feel": (
+        {"p.bpmn": bpmn(GATEWAY.format(condition="=every x in xs satisfies x > 1"))},
+        "p.bpmn",
+        "a",
+        "every x",
+    ),
+    "not a diagram": ({"notes.txt": b"hello"}, "notes.txt", None, ".bpmn"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_BUNDLES))
+def test_a_bad_bundle_is_refused_with_its_problems_and_nothing_is_stored(owner, app, files, baseline, case):
+    bad, file, element, words = BAD_BUNDLES[case]
+    # The procedure changed too, so a partial deployment would show as its version 2.
+    response = deploy(owner, {**renamed(files), **bad})
+    body = response.get_json()
+    assert (response.status_code, body["error"]) == (400, "deployment_refused")
+    named = [p for p in body["problems"] if p["file"] == file and words in p["message"]]
+    assert named, body["problems"]
+    if element:
+        assert named[0]["element"] == element
+    assert set(body["problems"][0]) == {"file", "line", "element", "message"}
+    assert stored_versions(app) == baseline
+
+
+def test_an_upload_without_files_is_a_400(owner):
+    response = owner.client.post(
+        f"{API}/deployments", headers=owner.headers, data={}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("who", ["business", "it", "nobody"])
+def test_only_admins_and_process_owners_may_deploy_or_download(
+    make_user, token_for, client, app, files, baseline, who
+):
+    user = make_user(f"user_{who}", *([] if who == "nobody" else [who]))
+    caller = Caller(client, user, token_for(user))
+    assert deploy(caller, renamed(files)).status_code == 403
+    for path, query in (
+        ("/processes/software_upgrade/versions", {}),
+        ("/processes/software_upgrade/versions/1/sources", {}),
+        ("/processes/software_upgrade/versions/1/sources/software_upgrade.bpmn", {}),
+        ("/processes/software_upgrade/diff", {"from": 1, "to": 1}),
+    ):
+        assert caller.get(path, **query).status_code == 403, path
+    assert stored_versions(app) == baseline
+
+
+def test_an_admin_may_deploy(people, files, baseline):
+    response = deploy(people["admin"], renamed(files))
+    assert (response.status_code, response.get_json()) == (201, after_renaming(baseline))
+
+
+def test_problems_in_the_xml_and_in_the_processes_are_reported_together(owner, app, baseline):
+    body = (
+        GATEWAY.format(condition="${x ==}")
+        .replace(
+            '<bpmn:endEvent id="e1"/>',
+            '<bpmn:userTask id="t" camunda:candidateGroups="sales" camunda:formRef="nowhere"/>'
+            '<bpmn:sequenceFlow id="f3" sourceRef="t" targetRef="e1"/><bpmn:endEvent id="e1"/>',
+        )
+        .replace('targetRef="e1">', 'targetRef="t">')
+    )
+    response = deploy(owner, {"p.bpmn": bpmn(body)})
+    problems = {(p["element"], p["message"].split(" ")[0]) for p in response.get_json()["problems"]}
+    assert problems == {("a", "expression"), ("t", "unknown"), ("t", "form")}
+    assert stored_versions(app) == baseline

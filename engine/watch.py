@@ -1,0 +1,62 @@
+"""What admins watch: every instance across processes, filtered, and the incidents (issue 5).
+
+Reads only the instance rows (no workflow is deserialized), like `workflows.list_instances`.
+"""
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from .admin import require_admin
+from .clock import system_clock
+from .models import InstanceRecord, ProcessVersionRecord
+from .tasks import Actor
+from .views import Page
+from .workflows import _info
+
+
+def admin_instances(
+    session,
+    actor: Actor,
+    *,
+    process_id=None,
+    version=None,
+    status=None,
+    waiting_at=None,
+    older_than_days=None,
+    initiator=None,
+    page=1,
+    per_page=50,
+    clock=system_clock,
+) -> Page:
+    """Instances of every process, oldest first, filtered by process, version, status, a step
+    they wait at, age (started more than `older_than_days` ago) and initiator. Returns Page of
+    InstanceInfo (with `error` for incidents, without data). Raises NotAllowed."""
+    require_admin(actor)
+    query = select(InstanceRecord).join(
+        ProcessVersionRecord, InstanceRecord.process_version_id == ProcessVersionRecord.id
+    )
+    if process_id:
+        query = query.where(InstanceRecord.process_id == process_id)
+    if version:
+        query = query.where(ProcessVersionRecord.version == version)
+    if status:
+        query = query.where(InstanceRecord.status == status)
+    if waiting_at:
+        # waiting_at holds comma-separated element ids; match whole ids only.
+        padded = "," + InstanceRecord.waiting_at + ","
+        query = query.where(padded.contains(f",{waiting_at},"))
+    if older_than_days:
+        query = query.where(InstanceRecord.created_at < clock() - timedelta(days=older_than_days))
+    if initiator:
+        query = query.where(InstanceRecord.initiator == initiator)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(InstanceRecord.id).offset((page - 1) * per_page).limit(per_page))
+    return Page([_info(r) for r in rows], total, page, per_page)
+
+
+def list_incidents(session, actor: Actor, limit=200) -> list:
+    """Instances in `error`, oldest first: InstanceInfo with `error` {element, message, data, at}.
+
+    Raises NotAllowed."""
+    return admin_instances(session, actor, status="error", per_page=limit).items

@@ -1,0 +1,197 @@
+"""Issue 5 over the API: admins repair, replay, migrate and undo; everyone else gets 403 and
+nothing changes."""
+
+import pytest
+from apiclient import snapshot
+
+import engine
+from tests.integration.versions_v2 import version_two
+from web.extensions import db
+
+
+def deploy_version_two(app):
+    with app.app_context():
+        deployed = engine.deploy(db.session, version_two(engine.bundle_files("processes", "forms")), "po")
+        db.session.commit()
+    return next(d.version for d in deployed if d.id == "software_upgrade")
+
+
+def event_log(admin, instance_id):
+    return admin.get(f"/instances/{instance_id}/events").get_json()
+
+
+@pytest.fixture
+def started(people, drive):
+    return drive.start(people["business"].user)
+
+
+def test_an_incident_then_a_retry_after_the_fix(people, drive, started):
+    admin = people["admin"]
+    drive.reach(started, "golive")
+    # The contract's support period goes missing: going live cannot start the support period.
+    response = admin.patch(f"/instances/{started}/data", {"changes": {"sign_contract": {}}, "reason": "模擬"})
+    assert response.status_code == 200
+    drive.complete(started, "golive", decision="success")
+    failed = admin.get(f"/instances/{started}").get_json()
+    assert (failed["status"], failed["error"]["element"]) == ("error", "start_support_period")
+    assert "support_months" in failed["error"]["message"]
+
+    fix = {"changes": {"sign_contract": {"support_months": 1}}, "reason": "補錄支持期"}
+    edited = admin.patch(f"/instances/{started}/data", fix)
+    assert edited.status_code == 200
+    retried = admin.post(f"/instances/{started}/retry")
+    assert retried.status_code == 200
+    assert (retried.get_json()["status"], retried.get_json()["error"]) == ("running", None)
+    logged = [e for e in event_log(admin, started) if e["type"] in ("data_edited", "retried")]
+    assert [(e["type"], e["actor"]) for e in logged] == [
+        ("data_edited", "admin1"),
+        ("data_edited", "admin1"),
+        ("retried", "admin1"),
+    ]
+    assert logged[1]["data"]["changes"]["sign_contract"] == {"old": {}, "new": {"support_months": 1}}
+
+
+def test_rewind_to_a_step_from_the_history_then_complete_it_again(people, drive, started):
+    admin = people["admin"]
+    drive.reach(started, "risk_response")
+    analysis = next(e for e in event_log(admin, started) if e["task"] == "requirement_analysis")
+    response = admin.post(
+        f"/instances/{started}/rewind", {"task_id": analysis["task_id"], "reason": "分析有誤"}
+    )
+    assert response.status_code == 200
+    assert response.get_json()["waiting_at"] == ["requirement_analysis"]
+    events = event_log(admin, started)
+    assert [e["task"] for e in events if e["rewound"]] == ["requirement_analysis", "risk_identification"]
+    drive.complete(started, "requirement_analysis")
+    drive.complete(started, "risk_identification")
+    assert [t.name for t in drive.ready(started)] == ["risk_response"]
+    replay = admin.post(f"/instances/{started}/replay", {"dry_run": True}).get_json()
+    assert (replay["matches"], replay["divergence"]) == (True, None)
+
+
+def test_skip_suspend_resume_and_terminate_each_with_a_reason(people, drive, started):
+    admin = people["admin"]
+    [task] = drive.ready(started)
+    skipped = admin.post(
+        f"/instances/{started}/tasks/{task.id}/skip", {"reason": "線下已審", "data": {"decision": "accept"}}
+    )
+    assert skipped.get_json()["waiting_at"] == ["requirement_analysis"]
+    assert admin.post(f"/instances/{started}/suspend", {}).status_code == 400  # a reason is required
+    assert (
+        admin.post(f"/instances/{started}/suspend", {"reason": "等待預算"}).get_json()["status"]
+        == "suspended"
+    )
+    assert admin.post(f"/instances/{started}/resume").get_json()["status"] == "running"
+    ended = admin.post(f"/instances/{started}/terminate", {"reason": "項目取消"})
+    assert (ended.status_code, ended.get_json()["status"]) == (200, "terminated")
+    again = admin.post(f"/instances/{started}/terminate", {"reason": "再次"})
+    assert (again.status_code, again.get_json()["error"]) == (409, "instance_state")
+    kinds = [(e["type"], (e["data"] or {}).get("reason")) for e in event_log(admin, started)][1:]
+    assert kinds == [
+        ("task_skipped", "線下已審"),
+        ("suspended", "等待預算"),
+        ("resumed", ""),
+        ("terminated", "項目取消"),
+    ]
+
+
+def test_a_replay_on_a_changed_version_names_the_event_where_it_diverges(app, people, drive, started):
+    admin = people["admin"]
+    drive.reach(started, "analysis_report")
+    version = deploy_version_two(app)
+    same = admin.post(f"/instances/{started}/replay", {"dry_run": True})
+    assert (same.status_code, same.get_json()["matches"]) == (200, True)
+    other = admin.post(f"/instances/{started}/replay", {"version": version, "dry_run": True}).get_json()
+    analysis = next(e for e in event_log(admin, started) if e["task"] == "requirement_analysis")
+    assert (other["matches"], other["version"], other["replaced"]) == (False, 2, False)
+    assert (other["divergence"]["seq"], other["divergence"]["event"]) == (analysis["seq"], "task_completed")
+    assert "requirement_analysis is not ready" in other["divergence"]["reason"]
+
+
+def test_migrate_one_instance_preview_apply_and_undo(app, people, drive, started):
+    admin = people["admin"]
+    drive.reach(started, "requirement_analysis")
+    version = deploy_version_two(app)
+    preview = admin.post(f"/instances/{started}/migrate", {"version": version, "dry_run": True})
+    body = preview.get_json()
+    assert (preview.status_code, body["ok"], body["migrated"], body["instance"]) == (200, True, False, None)
+    assert body["diff"]["processes"][0]["removed"] == ["analysis_report"]
+    assert admin.get(f"/instances/{started}").get_json()["version"] == 1
+
+    moved = admin.post(f"/instances/{started}/migrate", {"version": version, "dry_run": False}).get_json()
+    assert (moved["migrated"], moved["method"], moved["instance"]["version"]) == (True, "diff", 2)
+    assert moved["instance"]["waiting_at"] == ["requirement_evaluation"]
+    assert event_log(admin, started)[-1]["data"] == {"from": 1, "to": 2, "method": "diff"}
+
+    undone = admin.post(f"/instances/{started}/undo")
+    assert (undone.status_code, undone.get_json()["version"]) == (200, 1)
+    assert undone.get_json()["waiting_at"] == ["requirement_analysis"]
+    nothing = admin.post(f"/instances/{started}/undo")
+    assert (nothing.status_code, nothing.get_json()["error"]) == (409, "nothing_to_undo")
+
+
+def test_an_instance_waiting_in_a_removed_step_is_refused_409_naming_it(app, people, drive, started):
+    admin = people["admin"]
+    drive.reach(started, "analysis_report")
+    version = deploy_version_two(app)
+    before = snapshot(app)
+    response = admin.post(f"/instances/{started}/migrate", {"version": version, "dry_run": False})
+    assert (response.status_code, response.get_json()["error"]) == (409, "migration_refused")
+    assert "analysis_report" in response.get_json()["message"]
+    assert snapshot(app) == before
+
+
+def test_a_bulk_migration_with_one_failure_migrates_the_others(app, people, drive):
+    admin = people["admin"]
+    business = people["business"].user
+    ids = [drive.start(business) for _ in range(3)]
+    drive.reach(ids[0], "requirement_analysis")
+    drive.reach(ids[1], "analysis_report")  # the step version 2 removes
+    drive.reach(ids[2], "initiation_application")
+    version = deploy_version_two(app)
+    dry = admin.post("/migrations", {"instance_ids": ids, "version": version, "dry_run": True}).get_json()
+    assert [(r["ok"], r["migrated"]) for r in dry["instances"]] == [
+        (True, False),
+        (False, False),
+        (True, False),
+    ]
+    assert dry["diffs"][0]["diff"]["processes"][0]["added"] == ["kickoff_meeting"]
+    kept = admin.get(f"/instances/{ids[1]}").get_json()
+
+    response = admin.post("/migrations", {"instance_ids": ids, "version": version})
+    assert response.status_code == 200
+    outcomes = [(r["instance_id"], r["ok"], r["migrated"]) for r in response.get_json()["instances"]]
+    assert outcomes == [(ids[0], True, True), (ids[1], False, False), (ids[2], True, True)]
+    assert "analysis_report" in response.get_json()["instances"][1]["reason"]
+    versions = [admin.get(f"/instances/{i}").get_json()["version"] for i in ids]
+    assert versions == [2, 1, 2]
+    assert admin.get(f"/instances/{ids[1]}").get_json() == kept
+
+
+ACTIONS = [
+    ("post", "/instances/{id}/suspend", {"reason": "x"}),
+    ("post", "/instances/{id}/resume", {}),
+    ("post", "/instances/{id}/terminate", {"reason": "x"}),
+    ("post", "/instances/{id}/retry", {}),
+    ("post", "/instances/{id}/rewind", {"task_id": "x", "reason": "x"}),
+    ("post", "/instances/{id}/tasks/x/skip", {"reason": "x"}),
+    ("patch", "/instances/{id}/data", {"changes": {"a": 1}, "reason": "x"}),
+    ("post", "/instances/{id}/replay", {"dry_run": False}),
+    ("post", "/instances/{id}/migrate", {"version": 2, "dry_run": False}),
+    ("post", "/migrations", {"instance_ids": ["{id}"], "version": 2}),
+    ("post", "/instances/{id}/undo", {}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ACTIONS, ids=[f"{m} {p}" for m, p, _ in ACTIONS])
+def test_every_admin_action_is_refused_403_to_others_and_changes_nothing(
+    app, people, started, method, path, body
+):
+    deploy_version_two(app)
+    before = snapshot(app)
+    if "instance_ids" in body:
+        body = {**body, "instance_ids": [started]}
+    for caller in (people["business"], people["it"]):
+        response = getattr(caller, method)(path.format(id=started), body)
+        assert (response.status_code, response.get_json()["error"]) == (403, "forbidden")
+    assert snapshot(app) == before

@@ -1,0 +1,81 @@
+"""`upgradeflow replay | verify | migrate` on the app's database, acting as the admin "cli"."""
+
+from sqlalchemy import select
+
+import engine
+from engine.models import InstanceRecord
+from tests.integration.versions_v2 import version_two
+from web.extensions import db
+
+
+def deploy_version_two(app):
+    with app.app_context():
+        engine.deploy(db.session, version_two(engine.bundle_files("processes", "forms")), "po")
+        db.session.commit()
+
+
+def stored(app, instance_id):
+    with app.app_context():
+        record = db.session.get(InstanceRecord, instance_id)
+        return record.process_version.version, record.state
+
+
+def test_replay_reports_a_match_and_on_another_version_where_it_diverges(app, runner, people, drive):
+    started = drive.start(people["business"].user)
+    drive.reach(started, "analysis_report")
+    deploy_version_two(app)
+    same = runner.invoke(args=["replay", str(started), "--dry-run"])
+    assert (same.exit_code, same.output) == (0, f"instance {started} on version 1: matches\n")
+    other = runner.invoke(args=["replay", str(started), "--version", "2", "--dry-run"])
+    assert other.exit_code == 1
+    assert f"instance {started} on version 2: differs at event" in other.output
+    assert "requirement_analysis is not ready" in other.output
+    assert stored(app, started)[0] == 1
+    missing = runner.invoke(args=["replay", "999"])
+    assert (missing.exit_code, "no instance 999" in missing.output) == (1, True)
+
+
+def test_verify_prints_the_instances_that_differ_and_exits_1(app, runner, people, drive):
+    ids = [drive.start(people["business"].user) for _ in range(2)]
+    assert runner.invoke(args=["verify"]).exit_code == 0
+    drive.complete(ids[1], "preliminary_review")
+    with app.app_context():  # the stored state loses the step its log records
+        db.session.get(InstanceRecord, ids[1]).state = db.session.get(InstanceRecord, ids[0]).state
+        db.session.commit()
+    result = runner.invoke(args=["verify"])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0].startswith(f"instance {ids[1]} differs at ")
+    assert result.output.splitlines()[-1] == "1 instance(s) differ from their replay"
+
+
+def test_migrate_moves_each_running_instance_and_reports_the_refused_one(app, runner, people, drive):
+    business = people["business"].user
+    ids = [drive.start(business) for _ in range(2)]
+    drive.reach(ids[1], "analysis_report")  # the step version 2 removes
+    deploy_version_two(app)
+    before = stored(app, ids[1])
+
+    dry = runner.invoke(args=["migrate", "--process", "software_upgrade", "--to", "2", "--dry-run"])
+    assert dry.exit_code == 1
+    assert dry.output.splitlines() == [
+        f"instance {ids[0]}: would move 1 -> 2 (diff)",
+        f"instance {ids[1]}: refused: the instance is waiting at analysis_report (編寫需求分析報告), which version 2 removed",
+        "1 of 2 instance(s) can move",
+    ]
+    assert stored(app, ids[0])[0] == 1
+
+    result = runner.invoke(args=["migrate", "--process", "software_upgrade", "--to", "2"])
+    assert result.output.splitlines()[0] == f"instance {ids[0]}: moved 1 -> 2 (diff)"
+    assert (stored(app, ids[0])[0], stored(app, ids[1])) == (2, before)
+    with app.app_context():
+        actors = db.session.scalars(
+            select(engine.models.EventRecord.actor).where(engine.models.EventRecord.type == "migrated")
+        ).all()
+    assert actors == ["cli"]
+    again = runner.invoke(args=["migrate", "--process", "software_upgrade", "--to", "2"])
+    assert again.output.splitlines() == [
+        f"instance {ids[1]}: refused: the instance is waiting at analysis_report (編寫需求分析報告), which version 2 removed",
+        "0 of 1 instance(s) migrated",
+    ]
+    unknown = runner.invoke(args=["migrate", "--process", "nope", "--to", "2"])
+    assert unknown.exit_code == 1 and "no process 'nope'" in unknown.output

@@ -1,0 +1,213 @@
+"""Issue 5's pages: the admin instance list and bulk actions, the incidents, and the instance page's
+admin controls. Administrators only: others get 403 and nothing changes; every form needs CSRF."""
+
+import re
+
+import pytest
+from apiclient import snapshot
+from conftest_pages import browser_fixture  # noqa: F401 - the `browser` fixture
+
+import engine
+from tests.integration.versions_v2 import version_two
+from web.extensions import db
+
+
+def deploy_version_two(app):
+    with app.app_context():
+        engine.deploy(db.session, version_two(engine.bundle_files("processes", "forms")), "po")
+        db.session.commit()
+
+
+def instance(app, instance_id):
+    with app.app_context():
+        return engine.get_instance(db.session, instance_id)
+
+
+def listed(html):
+    return sorted(int(i) for i in re.findall(r'name="ids" value="(\d+)"', html))
+
+
+@pytest.fixture
+def admin(browser):
+    return browser("root", admin=True)
+
+
+@pytest.fixture
+def started(people, drive):
+    return drive.start(people["business"].user)
+
+
+def test_the_admin_list_filters_across_processes(app, admin, people, drive, clock):
+    business = people["business"].user
+    old = drive.start(business)
+    clock.advance(days=10)
+    drive.reach(old, "analysis_report")
+    new = drive.start(people["it"].user)
+    assert listed(admin.get("/admin/instances").text) == [old, new]
+    assert listed(admin.get("/admin/instances?waiting_at=analysis_report").text) == [old]
+    assert listed(admin.get("/admin/instances?waiting_at=analysis").text) == []  # whole ids only
+    assert listed(admin.get("/admin/instances?older_than=5").text) == [old]
+    assert listed(admin.get("/admin/instances?initiator=it1").text) == [new]
+    assert listed(admin.get("/admin/instances?process=software_upgrade&version=1&status=running").text) == [
+        old,
+        new,
+    ]
+    assert listed(admin.get("/admin/instances?version=2").text) == []
+    assert admin.get("/admin/instances?older_than=-1").status_code == 400
+
+
+def test_a_bulk_migration_lists_each_outcome_and_leaves_the_refused_one(app, admin, people, drive):
+    ids = [drive.start(people["business"].user) for _ in range(2)]
+    drive.reach(ids[1], "analysis_report")  # the step version 2 removes
+    deploy_version_two(app)
+    preview = admin.post_form(
+        "/admin/instances/bulk", {"action": "migrate", "ids": ids, "version": 2, "dry_run": 1}
+    )
+    assert preview.status_code == 200
+    assert "可以遷移到第 2 版" in preview.text
+    assert [instance(app, i).version for i in ids] == [1, 1]
+
+    response = admin.post_form("/admin/instances/bulk", {"action": "migrate", "ids": ids, "version": 2})
+    assert response.status_code == 200
+    assert response.text.count('class="result result--ok"') == 1
+    assert response.text.count('class="result result--failed"') == 1
+    assert "analysis_report" in response.text
+    assert [instance(app, i).version for i in ids] == [2, 1]
+
+
+def test_bulk_suspend_and_resume(app, admin, people, drive):
+    ids = [drive.start(people["business"].user) for _ in range(2)]
+    response = admin.post_form("/admin/instances/bulk", {"action": "suspend", "ids": ids, "reason": "盤點"})
+    assert response.text.count("result--ok") == 2
+    assert [instance(app, i).status for i in ids] == ["suspended", "suspended"]
+    admin.post_form("/admin/instances/bulk", {"action": "resume", "ids": ids[:1]})
+    assert [instance(app, i).status for i in ids] == ["running", "suspended"]
+    missing = admin.post_form("/admin/instances/bulk", {"action": "resume", "ids": [999]})
+    assert "result--failed" in missing.text
+
+
+def test_the_incidents_show_the_element_the_message_and_the_data(app, admin, drive, started):
+    drive.reach(started, "golive")
+    with app.app_context():
+        root = engine.Actor("root", frozenset(), is_admin=True)
+        engine.edit_instance_data(db.session, started, root, {"sign_contract": {}}, "模擬")
+        db.session.commit()
+    drive.complete(started, "golive", decision="success")
+    page = admin.get("/admin/incidents")
+    assert page.status_code == 200
+    assert "start_support_period" in page.text and "support_months" in page.text
+    assert f"/instances/{started}#admin-title" in page.text
+
+    # Fixed on the instance page: edit the data, then retry.
+    controls = admin.get(f"/instances/{started}").text
+    assert 'id="admin-title"' in controls and "admin/retry" in controls
+    original = re.search(r'name="original" value="([^"]*)"', controls).group(1)
+    assert original  # the data as shown
+    data = {"sign_contract": {"support_months": 1}}
+    edited = admin.post_form(
+        f"/instances/{started}/admin/data",
+        {
+            "original": '{"sign_contract": {}}',
+            "data": '{"sign_contract": {"support_months": 1}}',
+            "reason": "補錄",
+        },
+    )
+    assert edited.status_code == 302
+    assert "數據已修改" in admin.get(edited.location).text  # old and new shown
+    admin.post_form(f"/instances/{started}/admin/retry")
+    assert instance(app, started).status == "running"
+    assert instance(app, started).data["sign_contract"] == data["sign_contract"]
+
+
+def test_the_instance_page_controls_suspend_rewind_skip_and_terminate(app, admin, drive, started):
+    drive.reach(started, "risk_identification")
+    page = admin.get(f"/instances/{started}").text
+    analysis = re.search(r'<option value="([^"]+)"[^>]*>#\d+ 需求分析與評估', page).group(1)
+    assert admin.post_form(f"/instances/{started}/admin/suspend", {"reason": "核對"}).status_code == 302
+    assert instance(app, started).status == "suspended"
+    assert "恢復" in admin.get(f"/instances/{started}").text
+    admin.post_form(f"/instances/{started}/admin/resume")
+    rewound = admin.post_form(f"/instances/{started}/admin/rewind", {"task_id": analysis, "reason": "重做"})
+    assert rewound.status_code == 302
+    assert instance(app, started).waiting_at == ["requirement_analysis"]
+    assert "已回退" in admin.get(f"/instances/{started}").text  # the rewound step is marked
+    [task] = instance(app, started).tasks
+    admin.post_form(f"/instances/{started}/admin/skip", {"task_id": task.id, "reason": "線下完成"})
+    assert instance(app, started).waiting_at == ["risk_identification"]
+    admin.post_form(f"/instances/{started}/admin/terminate", {"reason": "取消"})
+    assert instance(app, started).status == "terminated"
+
+
+def test_replay_migrate_preview_apply_and_undo_from_the_instance_page(app, admin, drive, started):
+    drive.reach(started, "requirement_analysis")
+    replay = admin.post_form(f"/instances/{started}/admin/replay", {"dry_run": 1})
+    assert replay.status_code == 200 and 'class="replay-match"' in replay.text
+    deploy_version_two(app)
+    preview = admin.post_form(f"/instances/{started}/admin/migrate", {"version": 2, "dry_run": 1})
+    assert preview.status_code == 200
+    assert "kickoff_meeting" in preview.text and "analysis_report" in preview.text
+    assert instance(app, started).version == 1
+    applied = admin.post_form(f"/instances/{started}/admin/migrate", {"version": 2})
+    assert applied.status_code == 302
+    assert (instance(app, started).version, instance(app, started).waiting_at) == (
+        2,
+        ["requirement_evaluation"],
+    )
+    admin.post_form(f"/instances/{started}/admin/undo")
+    assert (instance(app, started).version, instance(app, started).waiting_at) == (
+        1,
+        ["requirement_analysis"],
+    )
+    nothing = admin.post_form(f"/instances/{started}/admin/undo")
+    assert nothing.status_code == 409
+
+
+def test_a_refused_migration_is_a_409_page_naming_the_element(app, admin, drive, started):
+    drive.reach(started, "analysis_report")
+    deploy_version_two(app)
+    before = snapshot(app)
+    response = admin.post_form(f"/instances/{started}/admin/migrate", {"version": 2})
+    assert response.status_code == 409 and "analysis_report" in response.text
+    assert snapshot(app) == before
+
+
+PAGE_ACTIONS = [
+    ("/instances/{id}/admin/suspend", {"reason": "x"}),
+    ("/instances/{id}/admin/resume", {}),
+    ("/instances/{id}/admin/terminate", {"reason": "x"}),
+    ("/instances/{id}/admin/retry", {}),
+    ("/instances/{id}/admin/rewind", {"task_id": "x", "reason": "x"}),
+    ("/instances/{id}/admin/skip", {"task_id": "x", "reason": "x"}),
+    ("/instances/{id}/admin/data", {"original": "{}", "data": '{"a": 1}', "reason": "x"}),
+    ("/instances/{id}/admin/replay", {"dry_run": 0}),
+    ("/instances/{id}/admin/migrate", {"version": 2}),
+    ("/instances/{id}/admin/undo", {}),
+    ("/admin/instances/bulk", {"action": "suspend", "ids": "{id}", "reason": "x"}),
+]
+
+
+@pytest.mark.parametrize(("path", "form"), PAGE_ACTIONS, ids=[p for p, _ in PAGE_ACTIONS])
+def test_every_admin_page_action_is_refused_403_to_others(app, browser, started, path, form):
+    deploy_version_two(app)
+    it = browser("ivan", "it")
+    before = snapshot(app)
+    form = {key: str(value).replace("{id}", str(started)) for key, value in form.items()}
+    response = it.post_form(path.format(id=started), form)
+    assert response.status_code == 403
+    assert snapshot(app) == before
+
+
+def test_the_admin_pages_are_refused_to_others_and_the_instance_page_shows_no_controls(app, browser, started):
+    business = browser("bella", "business")
+    assert business.get("/admin/instances").status_code == 403
+    assert business.get("/admin/incidents").status_code == 403
+    page = business.get(f"/instances/{started}")
+    assert page.status_code == 200
+    assert 'id="admin-title"' not in page.text and "實例管理" not in page.text
+
+
+def test_admin_forms_need_the_csrf_token(app, admin, started):
+    before = snapshot(app)
+    response = admin.post_form(f"/instances/{started}/admin/suspend", {"reason": "x"}, csrf=False)
+    assert response.status_code == 400
+    assert snapshot(app) == before

@@ -1,0 +1,149 @@
+"""Backup and restore of the whole database (R4.3.5: the library is backed up against loss).
+
+`backup` writes a consistent snapshot while the app keeps running: on SQLite through sqlite3's
+online backup API (pages copied under the database's own locking), elsewhere as a logical JSON
+export of every table read in one REPEATABLE READ transaction. `restore` copies a snapshot's rows
+into an empty, migrated database, table by table in foreign-key order, so it works across
+SQLite and PostgreSQL alike.
+"""
+
+import json
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import Date, DateTime, Integer, Numeric, create_engine, func, insert, select, text
+
+from .errors import EngineError
+from .models import Base, InstanceRecord
+
+FILES = "files"  # uploaded documents, content-addressed: copied as they are
+SQLITE_FILE = "database.sqlite3"
+JSON_FILE = "database.json"
+
+
+class BackupError(EngineError):
+    """The destination is not usable, the snapshot is missing, or the target is not empty."""
+
+
+@dataclass
+class BackupInfo:
+    path: Path
+    format: str  # sqlite | json
+    rows: dict  # table -> rows in the snapshot
+
+
+def _tables():
+    return list(Base.metadata.sorted_tables)
+
+
+def _count(connection) -> dict:
+    return {t.name: connection.execute(select(func.count()).select_from(t)).scalar_one() for t in _tables()}
+
+
+def backup_database(bind, dest, files_dir=None) -> BackupInfo:
+    """Write a snapshot of the database behind `bind` (an SQLAlchemy Engine) into folder `dest`,
+    which must be empty or new, and copy the uploaded files in `files_dir`. Returns BackupInfo.
+    Raises BackupError.
+
+    The database first, then the files: an upload's file is written before its row commits and
+    never changes, so every file a snapshot's rows name is already there when it is copied.
+    """
+    dest = Path(dest)
+    if dest.exists() and any(dest.iterdir()):
+        raise BackupError(f"{dest} is not empty")
+    dest.mkdir(parents=True, exist_ok=True)
+    info = _backup_rows(bind, dest)
+    if files_dir is not None and Path(files_dir).is_dir():
+        shutil.copytree(files_dir, dest / FILES, ignore=shutil.ignore_patterns("tmp*"))
+    return info
+
+
+def _backup_rows(bind, dest) -> BackupInfo:
+    if bind.dialect.name == "sqlite":
+        raw = bind.raw_connection()
+        try:
+            target = sqlite3.connect(dest / SQLITE_FILE)
+            with target:
+                raw.driver_connection.backup(target)
+            target.close()
+        finally:
+            raw.close()
+        snapshot = create_engine(f"sqlite:///{dest / SQLITE_FILE}")
+        with snapshot.connect() as connection:
+            rows = _count(connection)
+        snapshot.dispose()
+        return BackupInfo(dest, "sqlite", rows)
+    with bind.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
+        export = {t.name: [dict(r._mapping) for r in connection.execute(select(t))] for t in _tables()}
+    (dest / JSON_FILE).write_text(json.dumps(export, default=_encode, ensure_ascii=False), encoding="utf-8")
+    return BackupInfo(dest, "json", {name: len(rows) for name, rows in export.items()})
+
+
+def _encode(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot export {type(value).__name__}")
+
+
+def _decode(table, row: dict) -> dict:
+    out = dict(row)
+    for column in table.columns:
+        value = out.get(column.name)
+        if value is None:
+            continue
+        if isinstance(column.type, DateTime):
+            out[column.name] = datetime.fromisoformat(value)
+        elif isinstance(column.type, Date):
+            out[column.name] = date.fromisoformat(value)
+        elif isinstance(column.type, Numeric):
+            out[column.name] = Decimal(value)
+    return out
+
+
+def _snapshot_rows(src: Path) -> dict:
+    if (src / SQLITE_FILE).exists():
+        snapshot = create_engine(f"sqlite:///{src / SQLITE_FILE}")
+        try:
+            with snapshot.connect() as connection:
+                return {t.name: [dict(r._mapping) for r in connection.execute(select(t))] for t in _tables()}
+        finally:
+            snapshot.dispose()
+    if (src / JSON_FILE).exists():
+        export = json.loads((src / JSON_FILE).read_text(encoding="utf-8"))
+        return {t.name: [_decode(t, row) for row in export.get(t.name, [])] for t in _tables()}
+    raise BackupError(f"no snapshot in {src}")
+
+
+def restore_database(bind, src, files_dir=None) -> dict:
+    """Copy a snapshot's rows into the database behind `bind`, which must be migrated and hold
+    no instances, and its files into `files_dir`. Returns {table: rows restored}. Raises
+    BackupError; writes nothing to the database on error."""
+    rows = _snapshot_rows(Path(src))
+    with bind.begin() as connection:
+        if connection.execute(select(func.count()).select_from(InstanceRecord.__table__)).scalar_one():
+            raise BackupError("the target database is not empty: restore needs an empty deployment")
+        for table in reversed(_tables()):  # children first
+            connection.execute(table.delete())  # groups and the like are seeded by migrations
+        for table in _tables():
+            if rows[table.name]:
+                connection.execute(insert(table), rows[table.name])
+        if bind.dialect.name == "postgresql":
+            for table in _tables():
+                keys = list(table.primary_key.columns)
+                if len(keys) == 1 and isinstance(keys[0].type, Integer):
+                    key = keys[0].name  # a serial column: move its sequence past the rows restored
+                    connection.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', '{key}'), "
+                            f"COALESCE((SELECT MAX({key}) FROM {table.name}), 0) + 1, false)"
+                        )
+                    )
+    if files_dir is not None and (Path(src) / FILES).is_dir():
+        shutil.copytree(Path(src) / FILES, files_dir, dirs_exist_ok=True)
+    return {name: len(value) for name, value in rows.items()}

@@ -1,0 +1,407 @@
+"""The regulation's documents (R4): produced from the data entered at their steps, kept in every
+version, readable by the groups whose duties need them, and destroyed when their time is up.
+
+A document's content is the data of the steps it is made from (`Spec.sources`), copied when the
+step completes; its SHA-256 is over that content as canonical JSON, so a changed submission (a
+revised plan, a repeated acceptance) makes a new version and an unchanged one does not. Versions
+are never overwritten: destruction (R4.3.5) empties the content but keeps the row, its hash and
+who destroyed it, and logs `document_destroyed` in the instance's event log.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from .errors import EngineError, NotAllowed
+from .models import DocumentVersionRecord, EventRecord, InstanceRecord
+from .tasks import Actor
+
+
+class DocumentNotFound(EngineError):
+    """No such document (or version) in the instance, or it has been destroyed."""
+
+
+@dataclass(frozen=True)
+class Category:
+    id: str
+    clause: str
+    name_zh: str
+    name_en: str
+    retention_days: int  # counted from the end of the project (R4.3.5)
+
+
+# Retention per the company's archive rules (R4.3.5 names none): contracts, initiation and
+# acceptance records 10 years as accounting-relevant records; the rest 5 years, tests 3.
+CATEGORIES = (
+    Category("requirement", "R4.1.1", "需求文檔", "Requirement documents", 5 * 365),
+    Category("project", "R4.1.2", "項目文檔", "Project documents", 10 * 365),
+    Category("test", "R4.1.3", "測試文檔", "Test documents", 3 * 365),
+    Category("acceptance", "R4.1.4", "驗收文檔", "Acceptance documents", 10 * 365),
+    Category("operation", "R4.1.5", "運維文檔", "Operation documents", 5 * 365),
+)
+CATEGORY = {c.id: c for c in CATEGORIES}
+
+# Who may see and download which categories (R4.3.4: "the documents their duties allow").
+# IT keeps the library (R2.1.4) and management approves the projects: everything. Business
+# raises requirements, accepts and runs the system (R2.2). Finance audits budgets and costs
+# (R2.3): project documents (initiation, approval, contract). The vendor writes plans, tests and
+# manuals and signs the contract (R2.4). QA joins the joint test and acceptance (R3.5.2).
+# Process owners edit diagrams, not projects: none. Administrators read everything.
+READERS = {
+    "it": frozenset(CATEGORY),
+    "management": frozenset(CATEGORY),
+    "business": frozenset({"requirement", "acceptance", "operation"}),
+    "finance": frozenset({"project"}),
+    "vendor": frozenset({"project", "test", "operation"}),
+    "qa": frozenset({"test", "acceptance"}),
+    "process_owner": frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class Spec:
+    id: str
+    title: str  # the regulation's name, canonical in Chinese
+    category: str
+    clause: str  # where the procedure asks for it
+    sources: tuple  # data keys the content is made of; the first one must be present
+    authors: tuple  # steps whose completer wrote it (latest wins)
+    reviewers: tuple = ()  # steps whose completer reviewed/approved it
+    signoffs: tuple = ()  # steps whose sign-off is part of the document (who, when)
+
+
+SPECS = (
+    Spec(
+        "requirement_request",
+        "《軟件升級改造需求申請表》",
+        "requirement",
+        "R3.1.1",
+        ("requirement_request",),
+        ("requirement_request", "revise_request"),
+        ("preliminary_review",),
+    ),
+    Spec(
+        "analysis_report",
+        "《軟件升級改造需求分析報告》",
+        "requirement",
+        "R3.2.4",
+        ("analysis_report", "requirement_analysis", "risks"),
+        ("analysis_report",),
+    ),
+    Spec(
+        "initiation_application",
+        "《軟件升級改造項目立項申請表》",
+        "project",
+        "R3.3.1",
+        ("initiation_application",),
+        ("initiation_application",),
+        ("budget_audit", "initiation_review"),
+    ),
+    Spec(
+        "initiation_approval",
+        "《軟件升級改造項目立項批復》",
+        "project",
+        "R3.3.3",
+        ("initiation_approval", "budget_audit", "initiation_review"),
+        ("initiation_review",),
+        ("initiation_review",),
+        ("budget_audit", "initiation_review"),
+    ),
+    Spec("contract", "《軟件升級改造項目合同》", "project", "R3.4.1", ("sign_contract",), ("sign_contract",)),
+    Spec(
+        "implementation_plan",
+        "《軟件升級改造項目實施計劃》",
+        "project",
+        "R3.4.2",
+        ("implementation_plan",),
+        ("implementation_plan",),
+        ("plan_review",),
+    ),
+    Spec(
+        "test_report",
+        "《軟件升級改造測試報告》",
+        "test",
+        "R3.5.1",
+        ("self_test", "joint_test"),
+        ("self_test",),
+        ("joint_test",),
+    ),
+    Spec(
+        "acceptance_report",
+        "《軟件升級改造項目驗收報告》",
+        "acceptance",
+        "R3.5.5",
+        ("acceptance_report", "acceptance", "business_acceptance"),
+        ("acceptance",),
+        ("acceptance", "business_acceptance"),
+        ("acceptance", "business_acceptance"),
+    ),
+    Spec(
+        "golive_plan",
+        "上線計劃及應急預案",
+        "operation",
+        "R3.6.1",
+        ("golive_plan",),
+        ("golive_plan",),
+    ),
+)
+SPEC = {s.id: s for s in SPECS}
+REVIEW_PROCESS = "document_review"  # processes/document_review.bpmn (R4.3.1–R4.3.3)
+# A reviewer's decision that sends the document back is not an approval.
+NOT_APPROVED = {"return", "reject", "revise", "fail"}
+
+
+@dataclass
+class DocumentInfo:
+    """One stored version of one document (content is None once destroyed or when not asked)."""
+
+    id: int
+    instance_id: int
+    document_id: str
+    title: str
+    category: str
+    clause: str
+    version: int
+    sha256: str
+    author: str | None
+    reviewer: str | None
+    approved_at: datetime | None
+    created_at: datetime
+    signoffs: list
+    destroyed_at: datetime | None = None
+    destroyed_by: str | None = None
+    content: dict | None = None
+    instance_title: str | None = None
+    status: str = "draft"  # draft | in_review | archived (final, R4.3.3) | destroyed
+    review_instance_id: int | None = None
+    archived_at: datetime | None = None
+    archived_by: str | None = None
+    process_id: str | None = None  # of the instance (set when read with content)
+    process_version: int | None = None
+
+
+def may_read(actor: Actor, category: str) -> bool:
+    """Whether the actor's groups (or admin) allow reading documents of `category`."""
+    return actor.is_admin or any(category in READERS.get(g, ()) for g in actor.groups)
+
+
+def content_hash(content: dict) -> str:
+    """SHA-256 (hex) of content as canonical JSON (sorted keys, UTF-8)."""
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _content(spec: Spec, data: dict) -> dict | None:
+    first = data.get(spec.sources[0])
+    if not isinstance(first, dict) or not first:
+        return None
+    return {key: data[key] for key in spec.sources if data.get(key) not in (None, "", [], {})}
+
+
+def _completions(session, instance_id, elements) -> dict:
+    """element id -> its latest task_completed event."""
+    rows = session.scalars(
+        select(EventRecord)
+        .where(
+            EventRecord.instance_id == instance_id,
+            EventRecord.type.in_(("task_completed", "started")),
+            EventRecord.element_id.in_(sorted(elements)),
+        )
+        .order_by(EventRecord.seq)
+    )
+    return {row.element_id: row for row in rows}
+
+
+def _approval(spec: Spec, done: dict):
+    for element in reversed(spec.reviewers):
+        event = done.get(element)
+        if event is not None and (event.data or {}).get("decision") not in NOT_APPROVED:
+            return event
+    return None
+
+
+def _signoffs(spec: Spec, data: dict, done: dict) -> list:
+    return [
+        {
+            "step": element,
+            "signer": (data.get(element) or {}).get("signer") or done[element].actor,
+            "user": done[element].actor,
+            "at": done[element].at.isoformat(),
+            "decision": (done[element].data or {}).get("decision"),
+        }
+        for element in spec.signoffs
+        if element in done
+    ]
+
+
+def record_documents(session, record: InstanceRecord, data: dict, events, now: datetime) -> int:
+    """Store a new version of every document whose content changed with this step, and mark
+    the latest version approved when its reviewer approved in this step; in a `document_review`
+    instance, archive the version under review once the review has archived it. Returns how
+    many versions were added.
+
+    Called by `workflows._save` after every change; cheap when nothing changed (one query).
+    """
+    completed = {e.element_id for e in events if e.kind in ("task_completed", "started")}
+    if not completed:
+        return 0
+    if record.process_id == REVIEW_PROCESS:
+        _record_review(session, record, data, events, now)
+        return 0
+    instance_id = record.id
+    latest = {
+        row.document_id: row
+        for row in session.scalars(
+            select(DocumentVersionRecord).where(
+                DocumentVersionRecord.instance_id == instance_id,
+                DocumentVersionRecord.id.in_(
+                    select(func.max(DocumentVersionRecord.id))
+                    .where(DocumentVersionRecord.instance_id == instance_id)
+                    .group_by(DocumentVersionRecord.document_id)
+                ),
+            )
+        )
+    }
+    added = 0
+    for spec in SPECS:
+        content = _content(spec, data)
+        previous = latest.get(spec.id)
+        if content is not None and (previous is None or previous.sha256 != content_hash(content)):
+            _add_version(session, spec, instance_id, content, data, previous, now)
+            added += 1
+        elif previous is not None and completed & set(spec.reviewers):
+            done = _completions(session, instance_id, set(spec.reviewers))
+            approval = _approval(spec, done)
+            previous.reviewer = approval.actor if approval else None
+            previous.approved_at = approval.at if approval else None
+    session.flush()
+    return added
+
+
+def _record_review(session, record, data, events, now):
+    if "archived_on" not in data:
+        return
+    row = session.scalar(
+        select(DocumentVersionRecord).where(DocumentVersionRecord.review_instance_id == record.id)
+    )
+    if row is None or row.archived_at is not None:
+        return
+    review = next((e for e in events if e.element_id == "document_it_review"), None)
+    row.archived_at = now
+    row.archived_by = review.actor if review is not None else None
+    session.flush()
+
+
+def _add_version(session, spec, instance_id, content, data, previous, now):
+    done = _completions(session, instance_id, set(spec.authors) | set(spec.reviewers) | set(spec.signoffs))
+    author = next((done[e].actor for e in reversed(spec.authors) if e in done), None)
+    approval = _approval(spec, done)
+    session.add(
+        DocumentVersionRecord(
+            instance_id=instance_id,
+            document_id=spec.id,
+            category=spec.category,
+            version=(previous.version + 1) if previous is not None else 1,
+            title=spec.title,
+            content=content,
+            sha256=content_hash(content),
+            author=author,
+            reviewer=approval.actor if approval else None,
+            approved_at=approval.at if approval else None,
+            signoffs=_signoffs(spec, data, done),
+            created_at=now,
+        )
+    )
+
+
+def _info(row: DocumentVersionRecord, with_content=False, title=None) -> DocumentInfo:
+    return DocumentInfo(
+        id=row.id,
+        instance_id=row.instance_id,
+        document_id=row.document_id,
+        title=row.title,
+        category=row.category,
+        clause=SPEC[row.document_id].clause if row.document_id in SPEC else CATEGORY[row.category].clause,
+        version=row.version,
+        sha256=row.sha256,
+        author=row.author,
+        reviewer=row.reviewer,
+        approved_at=row.approved_at,
+        created_at=row.created_at,
+        signoffs=list(row.signoffs or []),
+        destroyed_at=row.destroyed_at,
+        destroyed_by=row.destroyed_by,
+        content=row.content if with_content else None,
+        instance_title=title,
+        status=_status(row),
+        review_instance_id=row.review_instance_id,
+        archived_at=row.archived_at,
+        archived_by=row.archived_by,
+    )
+
+
+def _status(row) -> str:
+    if row.destroyed_at is not None:
+        return "destroyed"
+    if row.archived_at is not None:
+        return "archived"
+    return "in_review" if row.review_instance_id is not None else "draft"
+
+
+def _instance(session, instance_id) -> InstanceRecord:
+    from .workflows import InstanceNotFound  # services depend on each other one way: here only
+
+    record = session.get(InstanceRecord, instance_id)
+    if record is None:
+        raise InstanceNotFound(f"no instance {instance_id}")
+    return record
+
+
+def list_documents(session, instance_id: int, actor: Actor) -> list[DocumentInfo]:
+    """The latest version of each document of the instance that the actor may read, in the
+    regulation's order (without content). Raises InstanceNotFound."""
+    _instance(session, instance_id)
+    rows = session.scalars(
+        select(DocumentVersionRecord)
+        .where(DocumentVersionRecord.instance_id == instance_id)
+        .order_by(DocumentVersionRecord.version)
+    )
+    latest = {row.document_id: row for row in rows}
+    order = {s.id: i for i, s in enumerate(SPECS)}
+    return [
+        _info(row)
+        for row in sorted(latest.values(), key=lambda r: order.get(r.document_id, len(order)))
+        if may_read(actor, row.category)
+    ]
+
+
+def get_document(session, instance_id: int, document_id: str, actor: Actor, version=None):
+    """(the version asked for, or the latest, with content; every version without content).
+
+    Raises InstanceNotFound, DocumentNotFound (also when destroyed), NotAllowed (the actor's
+    groups may not read the document's category).
+    """
+    record = _instance(session, instance_id)
+    rows = list(
+        session.scalars(
+            select(DocumentVersionRecord)
+            .where(
+                DocumentVersionRecord.instance_id == instance_id,
+                DocumentVersionRecord.document_id == document_id,
+            )
+            .order_by(DocumentVersionRecord.version)
+        )
+    )
+    if not rows:
+        raise DocumentNotFound(f"no document {document_id!r} in instance {instance_id}")
+    if not may_read(actor, rows[0].category):
+        raise NotAllowed(f"{actor.username} may not read {rows[0].category} documents")
+    chosen = rows[-1] if version is None else next((r for r in rows if r.version == version), None)
+    if chosen is None or chosen.destroyed_at is not None:
+        raise DocumentNotFound(f"no version {version} of {document_id!r} in instance {instance_id}")
+    info = _info(chosen, with_content=True, title=record.title)
+    info.process_id, info.process_version = record.process_id, record.process_version.version
+    return info, [_info(r) for r in rows]

@@ -1,0 +1,57 @@
+"""Retention and destruction of the library's documents (R4.3.5: "cleaned up and destroyed in
+time per the company's archive rules"). A version is due when its project ended longer ago than
+its category's retention period; destroying it empties its content and keeps the row, its hash
+and who destroyed it, and logs `document_destroyed` in the project's event log."""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from .clock import system_clock
+from .documents import CATEGORY, DocumentInfo, _info
+from .errors import NotAllowed
+from .models import DocumentVersionRecord, EventRecord, InstanceRecord
+from .tasks import Actor
+
+
+def expire_documents(session, actor: Actor, clock=system_clock, confirm=False) -> list[DocumentInfo]:
+    """Document versions past their category's retention, counted from their project's end.
+    With `confirm`, destroys them: content emptied, row and hash kept, `document_destroyed`
+    logged in the instance's event log. Returns the versions due (destroyed when confirmed).
+
+    Raises NotAllowed unless the actor is an administrator.
+    """
+    if not actor.is_admin:
+        raise NotAllowed(f"{actor.username} may not destroy documents")
+    now = clock()
+    rows = session.execute(
+        select(DocumentVersionRecord, InstanceRecord.ended_at, InstanceRecord.title)
+        .join(InstanceRecord, DocumentVersionRecord.instance_id == InstanceRecord.id)
+        .where(InstanceRecord.ended_at.is_not(None), DocumentVersionRecord.destroyed_at.is_(None))
+        .order_by(DocumentVersionRecord.id)
+    )
+    due = []
+    for row, ended_at, title in rows:
+        if _aware(ended_at) + timedelta(days=CATEGORY[row.category].retention_days) > _aware(now):
+            continue
+        if confirm:
+            row.content = None
+            row.destroyed_at = now
+            row.destroyed_by = actor.username
+            session.add(
+                EventRecord(
+                    instance_id=row.instance_id,
+                    type="document_destroyed",
+                    actor=actor.username,
+                    at=now,
+                    data={"document": row.document_id, "version": row.version, "sha256": row.sha256},
+                )
+            )
+        due.append(_info(row, title=title))
+    session.flush()
+    return due
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes for timezone-aware columns; they were stored as UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -1,0 +1,45 @@
+"""The training record (R6): the plan made with the implementation plan, the sessions held, and
+each assessment, with the rounds that sent users back to training."""
+
+from dataclasses import dataclass, field
+
+from .models import InstanceRecord
+from .records import latest, submissions
+
+PLAN_FIELDS = ("training_goals", "training_content", "training_method", "training_time", "trainers")
+TRAINING_STEPS = ("implementation_plan", "training", "training_assessment")
+
+
+@dataclass
+class TrainingRecord:
+    instance_id: int
+    title: str | None
+    plan: dict = field(default_factory=dict)
+    sessions: list = field(default_factory=list)  # each session as submitted, with who and when
+    assessments: list = field(default_factory=list)  # each assessment round, oldest first
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.assessments) and self.assessments[-1].get("decision") == "pass"
+
+    @property
+    def retrain_rounds(self) -> int:
+        return sum(1 for a in self.assessments if a.get("decision") == "retrain")
+
+
+def training_record(session, instance_id) -> TrainingRecord:
+    """A project's training plan, sessions and assessments. Raises InstanceNotFound."""
+    from .workflows import InstanceNotFound
+
+    record = session.get(InstanceRecord, instance_id)
+    if record is None:
+        raise InstanceNotFound(f"no instance {instance_id}")
+    found = submissions(session, [instance_id], TRAINING_STEPS).get(instance_id, {})
+    plan = latest(found, "implementation_plan")
+    result = TrainingRecord(instance_id, record.title, {k: plan[k] for k in PLAN_FIELDS if k in plan})
+    for row in found.get("training", []):
+        for held in (row.data or {}).get("sessions") or []:
+            result.sessions.append({**held, "recorded_by": row.actor, "recorded_at": row.at})
+    for row in found.get("training_assessment", []):
+        result.assessments.append({**(row.data or {}), "assessed_by": row.actor, "assessed_at": row.at})
+    return result

@@ -1,0 +1,203 @@
+"""Uploaded documents (R4.1.3, R4.1.5, the signed contract): attached to the ready task that asks
+for them, checked, and stored content-addressed on disk.
+
+A file is accepted when its kind is one the task's step asks for, its name ends in an allowed
+extension, its first bytes match that type (a renamed executable is refused) and it is not
+empty or too large. It is written as `<upload dir>/<sha[:2]>/<sha>`, so the same content is
+stored once and a file never changes after it is written; the row keeps who, when, what and
+which task. Nothing is written, on disk or in the database, when a file is refused.
+"""
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from .clock import system_clock
+from .documents import may_read
+from .errors import FormValidationError, NotAllowed
+from .models import TaskRecord, UploadRecord
+from .tasks import Actor, may_complete
+from .workflows import InstanceNotFound, _task_info, _task_row
+
+DEFAULT_MAX_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class UploadKind:
+    id: str
+    title: str
+    category: str
+    steps: tuple  # the steps whose task asks for it
+
+
+UPLOAD_KINDS = (
+    UploadKind("contract_scan", "《軟件升級改造項目合同》簽署掃描件", "project", ("sign_contract",)),
+    UploadKind("test_plan", "《軟件升級改造測試計劃》", "test", ("self_test", "joint_test")),
+    UploadKind("test_cases", "《軟件升級改造測試用例》", "test", ("self_test", "joint_test")),
+    UploadKind("operation_manual", "操作手冊", "operation", ("golive_plan",)),
+    UploadKind("maintenance_manual", "維護手冊", "operation", ("golive_plan",)),
+    UploadKind("emergency_plan", "應急預案", "operation", ("golive_plan",)),
+)
+KIND = {k.id: k for k in UPLOAD_KINDS}
+
+# Allowed extensions and the first bytes their content must start with.
+_ZIP = (b"PK\x03\x04",)  # .docx / .xlsx are zip containers
+SIGNATURES = {
+    ".pdf": ("application/pdf", (b"%PDF-",)),
+    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", _ZIP),
+    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _ZIP),
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+}
+
+
+@dataclass
+class UploadInfo:
+    id: int
+    instance_id: int
+    element_id: str
+    kind: str
+    title: str
+    category: str
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: datetime
+
+
+def kinds_for(element_id) -> list[UploadKind]:
+    """The upload kinds a step asks for (empty for most steps)."""
+    return [k for k in UPLOAD_KINDS if element_id in k.steps]
+
+
+def _info(row: UploadRecord) -> UploadInfo:
+    kind = KIND.get(row.kind)
+    return UploadInfo(
+        row.id,
+        row.instance_id,
+        row.element_id,
+        row.kind,
+        kind.title if kind else row.kind,
+        row.category,
+        row.filename,
+        row.media_type,
+        row.size,
+        row.sha256,
+        row.uploaded_by,
+        row.uploaded_at,
+    )
+
+
+def _check(kind_id, element_id, filename, content, max_bytes) -> str:
+    errors = {}
+    kind = KIND.get(kind_id)
+    if kind is None or element_id not in kind.steps:
+        allowed = ", ".join(k.id for k in kinds_for(element_id)) or "none"
+        errors["kind"] = [f"this step asks for: {allowed}"]
+    suffix = Path(filename or "").suffix.lower()
+    media_type, magic = SIGNATURES.get(suffix, (None, ()))
+    if media_type is None:
+        errors["file"] = [f"type not allowed; allowed: {', '.join(sorted(SIGNATURES))}"]
+    elif not content:
+        errors["file"] = ["the file is empty"]
+    elif len(content) > max_bytes:
+        errors["file"] = [f"larger than {max_bytes} bytes"]
+    elif not content.startswith(magic):
+        errors["file"] = [f"the content is not a {suffix} file"]
+    if errors:
+        raise FormValidationError(errors)
+    return media_type
+
+
+def _write(upload_dir, sha, content) -> None:
+    path = Path(upload_dir) / sha[:2] / sha
+    if path.exists():
+        return  # the same content is already stored, and stored files never change
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Write then rename: a reader (or a backup) never sees half a file.
+    handle, temporary = tempfile.mkstemp(dir=path.parent)
+    with os.fdopen(handle, "wb") as out:
+        out.write(content)
+    os.replace(temporary, path)
+
+
+def store_upload(
+    session,
+    task_id,
+    kind,
+    filename,
+    content: bytes,
+    actor: Actor,
+    upload_dir,
+    clock=system_clock,
+    max_bytes=DEFAULT_MAX_BYTES,
+) -> UploadInfo:
+    """Attach a file to a ready task that asks for it. Returns its UploadInfo.
+
+    Raises TaskNotFound / InstanceConflict (no such ready task), NotAllowed (the actor may not
+    complete the task), FormValidationError (kind not asked for by the step, type not allowed,
+    content not of that type, empty or too large; nothing stored).
+    """
+    row = _task_row(session, task_id)
+    if not may_complete(actor, _task_info(row)):
+        raise NotAllowed(f"{actor.username} may not act on task {row.element_id}")
+    media_type = _check(kind, row.element_id, filename, content, max_bytes)
+    sha = hashlib.sha256(content).hexdigest()
+    record = UploadRecord(
+        instance_id=row.instance_id,
+        task_id=row.id,
+        element_id=row.element_id,
+        kind=kind,
+        category=KIND[kind].category,
+        filename=Path(filename).name[:200],
+        media_type=media_type,
+        size=len(content),
+        sha256=sha,
+        uploaded_by=actor.username,
+        uploaded_at=clock(),
+    )
+    session.add(record)
+    session.flush()
+    _write(upload_dir, sha, content)  # after the row is accepted; content-addressed, so idempotent
+    return _info(record)
+
+
+def list_uploads(session, instance_id, actor: Actor) -> list[UploadInfo]:
+    """The instance's uploads the actor may read (R4.3.4), oldest first."""
+    rows = session.scalars(
+        select(UploadRecord).where(UploadRecord.instance_id == instance_id).order_by(UploadRecord.id)
+    )
+    return [_info(r) for r in rows if may_read(actor, r.category)]
+
+
+def open_upload(session, upload_id, actor: Actor, upload_dir) -> tuple[UploadInfo, Path]:
+    """(the upload, the path of its content). Raises InstanceNotFound when there is no such
+    upload (or its file is gone), NotAllowed when the actor may not read its category."""
+    row = session.get(UploadRecord, upload_id)
+    if row is None:
+        raise InstanceNotFound(f"no upload {upload_id}")
+    if not may_read(actor, row.category):
+        raise NotAllowed(f"{actor.username} may not read {row.category} documents")
+    path = Path(upload_dir) / row.sha256[:2] / row.sha256
+    if not path.is_file():
+        raise InstanceNotFound(f"the content of upload {upload_id} is missing")
+    return _info(row), path
+
+
+def ready_task_uploads(session, task_id) -> list[UploadInfo]:
+    """Uploads already attached to a ready task (for its form page)."""
+    task = session.get(TaskRecord, str(task_id))
+    if task is None:
+        return []
+    rows = session.scalars(
+        select(UploadRecord).where(UploadRecord.task_id == task.id).order_by(UploadRecord.id)
+    )
+    return [_info(r) for r in rows]

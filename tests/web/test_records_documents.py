@@ -1,0 +1,191 @@
+"""The document library (R4): documents produced by a full run, versions and hashes, the
+permission table group × category on page, API and download, PDF, retention and backup."""
+
+import hashlib
+import json
+
+import pytest
+from apiclient import GROUPS
+from conftest_pages import Browser
+
+import engine
+from engine.documents import CATEGORY, READERS, SPECS
+from web.extensions import db
+
+EVERY_DOCUMENT = [s.id for s in SPECS]
+
+
+@pytest.fixture
+def finished(app, drive, make_user):
+    """An instance walked through the whole procedure up to go-live."""
+    applicant = make_user("applicant", "business")
+    instance_id = drive.start(applicant, title="文件庫測試")
+    drive.walk(instance_id, "golive")
+    return instance_id
+
+
+def stored(app, instance_id):
+    from sqlalchemy import select
+
+    from engine.models import DocumentVersionRecord
+
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(DocumentVersionRecord)
+                .where(DocumentVersionRecord.instance_id == instance_id)
+                .order_by(DocumentVersionRecord.id)
+            )
+        )
+
+
+def canonical_hash(content):
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def test_a_full_run_produces_every_named_document_once_with_its_hash(app, finished):
+    rows = stored(app, finished)
+    assert list(dict.fromkeys(r.document_id for r in rows)) == EVERY_DOCUMENT  # the procedure's order
+    versions = {d: [r.version for r in rows if r.document_id == d] for d in EVERY_DOCUMENT}
+    # The test report is written at the self-test and completed by the joint test's result.
+    assert versions == {d: [1, 2] if d == "test_report" else [1] for d in EVERY_DOCUMENT}
+    for row in rows:
+        assert row.sha256 == canonical_hash(row.content)
+        assert row.category == {s.id: s.category for s in SPECS}[row.document_id]
+    by_id = {r.document_id: r for r in rows}  # the latest versions
+    assert by_id["contract"].content["sign_contract"]["contract_no"] == "HT-2026-001"
+    assert by_id["contract"].author == "it_driver"  # IT signs the contract (R3.4.1)
+    plan = by_id["implementation_plan"]
+    assert plan.reviewer == "it_driver" and plan.approved_at is not None  # plan_review approved it
+    report = by_id["acceptance_report"]
+    assert {(s["step"], s["signer"], s["user"]) for s in report.signoffs} == {
+        ("acceptance", "王主任", "it_driver"),
+        ("business_acceptance", "李經理", "business_driver"),
+    }
+    assert all(s["at"] for s in report.signoffs)
+    assert report.category == "acceptance"
+
+
+def test_a_changed_submission_is_a_new_version_and_the_old_one_is_kept(app, drive, make_user):
+    applicant = make_user("applicant", "business")
+    instance_id = drive.start(applicant)
+    drive.walk(instance_id, "plan_review")
+    drive.complete(instance_id, "plan_review", decision="revise")
+    drive.complete(instance_id, "implementation_plan", team="項目經理一名，開發五名。")
+    plans = [r for r in stored(app, instance_id) if r.document_id == "implementation_plan"]
+    assert [p.version for p in plans] == [1, 2]
+    assert plans[0].content["implementation_plan"]["team"] == "項目經理一名，開發三名。"
+    assert plans[1].content["implementation_plan"]["team"] == "項目經理一名，開發五名。"
+    assert plans[0].sha256 != plans[1].sha256
+    assert plans[0].reviewer is None  # "revise" is not an approval
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_the_permission_table_on_api_page_and_download(app, finished, people, group):
+    caller = people[group]
+    browser = Browser(app, caller.user.username)
+    listed = {d["document_id"] for d in caller.get(f"/instances/{finished}/documents").get_json()}
+    allowed = READERS[group]
+    assert listed == {s.id for s in SPECS if s.category in allowed}
+    for category in CATEGORY:
+        doc = next(s.id for s in SPECS if s.category == category)
+        expected = 200 if category in allowed else 403
+        assert caller.get(f"/instances/{finished}/documents/{doc}").status_code == expected, category
+        assert browser.get(f"/instances/{finished}/documents/{doc}").status_code == expected, category
+        if category == "requirement":  # one PDF per group keeps the suite fast; the 403s are cheap
+            download = browser.get(f"/instances/{finished}/documents/{doc}.pdf")
+            assert download.status_code == expected
+            if expected == 200:
+                assert download.data.startswith(b"%PDF")
+        else:
+            api_pdf = caller.get(f"/instances/{finished}/documents/{doc}/pdf")
+            assert api_pdf.status_code == expected or (expected == 200 and api_pdf.status_code == 200)
+
+
+def test_the_api_gives_content_hash_and_versions(app, finished, people):
+    body = people["it"].get(f"/instances/{finished}/documents/acceptance_report").get_json()
+    assert body["document"]["sha256"] == canonical_hash(body["content"])
+    assert body["document"]["category"] == "acceptance" and body["document"]["clause"] == "R3.5.5"
+    assert [v["version"] for v in body["versions"]] == [1]
+    missing = people["it"].get(f"/instances/{finished}/documents/acceptance_report", version=9)
+    assert missing.status_code == 404
+
+
+def test_retention_lists_on_a_dry_run_and_destroys_only_when_confirmed(app, finished, drive, runner):
+    drive.complete(finished, "golive")
+    drive.wait(100)
+    drive.complete(finished, "inspection")
+    drive.complete(finished, "project_closure")
+    with app.app_context():
+        assert engine.get_instance(db.session, finished).status == "completed"
+    drive.clock.advance(days=3 * 365 + 1)  # past test documents' 3 years, not the others'
+    dry = runner.invoke(args=["documents", "expire"])
+    assert dry.exit_code == 0, dry.output
+    assert "due: instance" in dry.output and "test_report" in dry.output
+    assert all(r.content is not None and r.destroyed_at is None for r in stored(app, finished))
+    done = runner.invoke(args=["documents", "expire", "--confirm"])
+    assert "2 document version(s) destroyed" in done.output  # both versions of the test report
+    rows = stored(app, finished)
+    reports = [r for r in rows if r.document_id == "test_report"]
+    assert [(r.version, r.content, r.destroyed_by) for r in reports] == [(1, None, "cli"), (2, None, "cli")]
+    assert all(r.sha256 for r in reports)  # the hash stays as evidence of what was destroyed
+    assert all(r.content is not None for r in rows if r.document_id != "test_report")  # 5–10 years
+    with app.app_context():
+        events = engine.instance_events(db.session, finished)
+    audit = [e for e in events if e.type == "document_destroyed"]
+    assert [(e.actor, e.data["document"], e.data["version"]) for e in audit] == [
+        ("cli", "test_report", 1),
+        ("cli", "test_report", 2),
+    ]
+    assert runner.invoke(args=["documents", "expire"]).output.startswith("0 document")
+
+
+def test_pdf_contains_the_hash(app, finished, people):
+    response = people["it"].get(f"/instances/{finished}/documents/contract/pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF") and len(response.data) > 1000
+
+
+def test_review_workflow_submit_revise_and_archive(app, drive, make_user, people):
+    applicant = make_user("applicant", "business")
+    instance_id = drive.start(applicant)
+    drive.walk(instance_id, "plan_review")
+    vendor, it = people["vendor"], people["it"]
+    assert (
+        people["finance"].post(f"/instances/{instance_id}/documents/test_report/reviews", {}).status_code
+        == 404
+    )
+    assert (
+        people["business"]
+        .post(f"/instances/{instance_id}/documents/implementation_plan/reviews", {})
+        .status_code
+        == 403
+    )  # business may not read project documents
+    submitted = vendor.post(
+        f"/instances/{instance_id}/documents/implementation_plan/reviews", {"note": "請審核"}
+    )
+    assert submitted.status_code == 201, submitted.get_json()
+    review_id = submitted.get_json()["id"]
+    again = vendor.post(f"/instances/{instance_id}/documents/implementation_plan/reviews", {})
+    assert again.status_code == 409  # one review per version
+    doc = it.get(f"/instances/{instance_id}/documents/implementation_plan").get_json()["document"]
+    assert (doc["status"], doc["review_instance_id"]) == ("in_review", review_id)
+    waiting = people["management"].get("/dashboard").get_json()["awaiting_review"]
+    assert waiting == [
+        {
+            "instance_id": instance_id,
+            "document_id": "implementation_plan",
+            "version": 1,
+            "review_instance_id": review_id,
+        }
+    ]
+    assert it.complete(review_id, "document_it_review", decision="revise", comment="補充").status_code == 200
+    assert vendor.complete(review_id, "revise_document", revision="已補充").status_code == 200
+    doc = it.get(f"/instances/{instance_id}/documents/implementation_plan").get_json()["document"]
+    assert doc["status"] == "in_review" and doc["archived_at"] is None  # not final yet
+    assert it.complete(review_id, "document_it_review", decision="approve").status_code == 200
+    doc = it.get(f"/instances/{instance_id}/documents/implementation_plan").get_json()["document"]
+    assert (doc["status"], doc["archived_by"]) == ("archived", it.user.username)
+    assert people["management"].get("/dashboard").get_json()["awaiting_review"] == []
+    assert it.get(f"/instances/{review_id}").get_json()["status"] == "completed"

@@ -1,0 +1,132 @@
+"""Uploaded documents: attached to the task that asks for them, type and size checked, stored
+content-addressed, nothing stored on refusal; read by category (R4.3.4); backed up and restored."""
+
+import hashlib
+import io
+
+import pytest
+from conftest_pages import Browser
+from sqlalchemy import func, select
+
+from engine.models import UploadRecord
+from web import create_app
+from web.extensions import db
+
+PDF = b"%PDF-1.4\n% test cases\n" + b"x" * 200
+
+
+@pytest.fixture
+def uploads(app, tmp_path):
+    folder = tmp_path / "uploads"
+    app.config["UPLOAD_DIR"] = str(folder)
+    app.config["UPLOAD_MAX_BYTES"] = 4096
+    return folder
+
+
+@pytest.fixture
+def at_sign_contract(app, drive, make_user, uploads):
+    instance_id = drive.start(make_user("applicant", "business"))
+    task = drive.reach(instance_id, "sign_contract")
+    return instance_id, task
+
+
+def post(caller, task_id, kind, name, content):
+    return caller.client.post(
+        f"/api/v1/tasks/{task_id}/uploads",
+        headers=caller.headers,
+        data={"kind": kind, "file": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def count(app):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(UploadRecord))
+
+
+def files(folder):
+    return sorted(p.name for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "content", "field"),
+    [
+        ("contract_scan", "contract.exe", b"MZ\x90\x00" * 10, "file"),  # type not allowed
+        ("contract_scan", "contract.pdf", b"MZ\x90\x00" * 10, "file"),  # not a PDF inside
+        ("contract_scan", "contract.pdf", b"", "file"),  # empty
+        ("contract_scan", "contract.pdf", b"%PDF-" + b"x" * 5000, "file"),  # over 4096 bytes
+        ("test_cases", "cases.pdf", PDF, "kind"),  # not what sign_contract asks for
+    ],
+)
+def test_a_refused_file_stores_nothing(app, people, at_sign_contract, uploads, kind, name, content, field):
+    _, task = at_sign_contract
+    response = post(people["it"], task.id, kind, name, content)
+    assert response.status_code == 422, response.get_json()
+    assert field in response.get_json()["errors"]
+    assert count(app) == 0 and files(uploads) == []
+
+
+def test_an_upload_is_stored_by_its_hash_and_read_by_category(app, people, at_sign_contract, uploads):
+    instance_id, task = at_sign_contract
+    assert post(people["vendor"], task.id, "contract_scan", "c.pdf", PDF).status_code == 403  # not IT's task
+    response = post(people["it"], task.id, "contract_scan", "../../合同.pdf", PDF)
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    sha = hashlib.sha256(PDF).hexdigest()
+    assert body["sha256"] == sha and body["filename"] == "合同.pdf" and body["category"] == "project"
+    assert (uploads / sha[:2] / sha).read_bytes() == PDF
+    again = post(people["it"], task.id, "contract_scan", "again.pdf", PDF)  # same content: one file
+    assert again.status_code == 201 and files(uploads) == [sha]
+    # Project documents: finance reads them, QA does not (R4.3.4).
+    download = people["finance"].get(f"/uploads/{body['id']}")
+    assert download.status_code == 200 and download.data == PDF
+    assert people["qa"].get(f"/uploads/{body['id']}").status_code == 403
+    assert [u["id"] for u in people["qa"].get(f"/instances/{instance_id}/uploads").get_json()] == []
+    assert len(people["finance"].get(f"/instances/{instance_id}/uploads").get_json()) == 2
+
+
+def test_the_task_page_uploads_with_csrf(app, people, at_sign_contract, uploads):
+    _, task = at_sign_contract
+    it = Browser(app, people["it"].user.username)
+    page = it.get(f"/tasks/{task.id}")
+    assert 'name="kind"' in page.text and "contract_scan" in page.text
+    refused = it.client.post(
+        f"/tasks/{task.id}/uploads",
+        data={"kind": "contract_scan", "file": (io.BytesIO(PDF), "c.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 400 and count(app) == 0  # no CSRF token
+    sent = it.client.post(
+        f"/tasks/{task.id}/uploads",
+        data={"kind": "contract_scan", "file": (io.BytesIO(PDF), "c.pdf"), "csrf_token": it.token()},
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 303 and count(app) == 1
+    assert "c.pdf" in it.get(f"/tasks/{task.id}").text
+
+
+def test_backup_and_restore_carry_the_uploaded_files(
+    app, people, at_sign_contract, uploads, runner, tmp_path
+):
+    _, task = at_sign_contract
+    upload_id = post(people["it"], task.id, "contract_scan", "c.pdf", PDF).get_json()["id"]
+    assert runner.invoke(args=["backup", str(tmp_path / "snap")]).exit_code == 0
+    target = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.db'}",
+            "SECRET_KEY": "t",
+            "UPLOAD_DIR": str(tmp_path / "restored"),
+        }
+    )
+    with target.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    result = target.test_cli_runner().invoke(args=["restore", str(tmp_path / "snap")])
+    assert result.exit_code == 0, result.output
+    sha = hashlib.sha256(PDF).hexdigest()
+    assert (tmp_path / "restored" / sha[:2] / sha).read_bytes() == PDF
+    with target.app_context():
+        assert db.session.get(UploadRecord, upload_id).sha256 == sha
+        db.engine.dispose()

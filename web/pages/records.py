@@ -1,0 +1,60 @@
+"""A project's records: its risk register with the likelihood × impact matrix (R5), its training
+(R6) and its costs (R2.3.2), where finance records what was spent."""
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user
+from marshmallow import ValidationError
+
+import engine
+
+from ..extensions import db
+from ..extensions import engine_clock as clock
+from ..record_schemas import CostRequestSchema
+from . import bp
+
+
+@bp.get("/instances/<int:instance_id>/records")
+def instance_records(instance_id):
+    """Risks, training and costs of one project on one page."""
+    return render_template(
+        "pages/records.html",
+        register=engine.risk_register(db.session, instance_id, clock=clock()),
+        training=engine.training_record(db.session, instance_id),
+        costs=engine.project_costs(db.session, instance_id),
+        likelihoods=engine.LIKELIHOODS,
+        impacts=engine.IMPACTS,
+        cost_categories=engine.COST_CATEGORIES,
+        risk_categories=("technical", "business", "security", "schedule", "cost"),
+        may_record=bool(current_user.actor.groups & {"finance"}),
+    )
+
+
+@bp.post("/instances/<int:instance_id>/costs")
+def record_cost(instance_id):
+    """Finance records an actual cost (403 for anyone else, from the engine)."""
+    try:
+        form = {k: v for k, v in request.form.items() if k != "csrf_token"}
+        body = CostRequestSchema().load(form)
+    except ValidationError as error:
+        flash(gettext("費用未記錄：%(problems)s", problems=error.messages), "error")
+        return redirect(url_for("pages.instance_records", instance_id=instance_id) + "#costs"), 303
+    engine.record_cost(db.session, instance_id, actor=current_user.actor, clock=clock(), **body)
+    db.session.commit()
+    flash(gettext("費用已記錄。"), "success")
+    return redirect(url_for("pages.instance_records", instance_id=instance_id) + "#costs"), 303
+
+
+@bp.post("/instances/<int:instance_id>/risks")
+def raise_risk(instance_id):
+    """Raise a risk from the records page; a refused one is named in a message, nothing stored."""
+    try:
+        risk = {k: v for k, v in request.form.items() if k != "csrf_token"}
+        engine.raise_risk(db.session, instance_id, risk, current_user.actor, clock=clock())
+    except engine.FormValidationError as error:
+        db.session.rollback()
+        flash(gettext("風險未登記：%(problems)s", problems=str(error)), "error")
+        return redirect(url_for("pages.instance_records", instance_id=instance_id) + "#risks"), 303
+    db.session.commit()
+    flash(gettext("風險已登記。"), "success")
+    return redirect(url_for("pages.instance_records", instance_id=instance_id) + "#risks"), 303

@@ -1,0 +1,161 @@
+"""Schemas of the regulation's records in the API: documents, risks, training, costs, dashboard."""
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+import engine
+
+
+class DocumentSchema(Schema):
+    id = fields.Integer()
+    instance_id = fields.Integer()
+    document_id = fields.String(metadata={"description": "e.g. acceptance_report"})
+    title = fields.String(
+        metadata={"description": "the regulation's name, e.g. 《軟件升級改造項目驗收報告》"}
+    )
+    category = fields.String(
+        metadata={"description": "requirement | project | test | acceptance | operation"}
+    )
+    clause = fields.String()
+    version = fields.Integer()
+    sha256 = fields.String(metadata={"description": "SHA-256 of the content as canonical JSON"})
+    author = fields.String(allow_none=True)
+    reviewer = fields.String(allow_none=True)
+    approved_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    signoffs = fields.List(fields.Dict())
+    destroyed_at = fields.DateTime(allow_none=True)
+    status = fields.String(metadata={"description": "draft | in_review | archived (final) | destroyed"})
+    review_instance_id = fields.Integer(allow_none=True)
+    archived_at = fields.DateTime(allow_none=True)
+    archived_by = fields.String(allow_none=True)
+
+
+class DocumentDetailSchema(Schema):
+    document = fields.Nested(DocumentSchema)
+    content = fields.Dict(metadata={"description": "the data the document is made of, by step"})
+    versions = fields.List(fields.Nested(DocumentSchema))
+
+
+class ReviewRequestSchema(Schema):
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class DocumentQuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    version = fields.Integer(load_default=None, validate=validate.Range(min=1))
+
+
+class RiskRequestSchema(Schema):
+    # The values are checked by the engine (422 naming each field), as the risk forms are.
+    category = fields.String(
+        required=True, metadata={"description": "technical | business | security | schedule | cost"}
+    )
+    description = fields.String(required=True)
+    likelihood = fields.String(required=True, metadata={"description": "high | medium | low"})
+    impact = fields.String(required=True, metadata={"description": "severe | major | general | minor"})
+    measures = fields.String(load_default="", metadata={"description": "required for a high risk (R5.3.1)"})
+
+
+class RatingSchema(Schema):
+    element_id = fields.String()
+    actor = fields.String(allow_none=True)
+    at = fields.DateTime()
+    risks = fields.List(fields.Dict())
+
+
+class RiskRegisterSchema(Schema):
+    instance_id = fields.Integer()
+    title = fields.String(allow_none=True)
+    risks = fields.List(fields.Dict())
+    history = fields.List(fields.Nested(RatingSchema))
+    matrix = fields.Method("_matrix", metadata={"description": "likelihood -> impact -> open risks"})
+    open_high = fields.List(fields.Dict())
+    high_without_plan = fields.List(fields.Dict())
+
+    def _matrix(self, register):
+        return {lk: {im: register.matrix[(lk, im)] for im in engine.IMPACTS} for lk in engine.LIKELIHOODS}
+
+
+class TrainingSchema(Schema):
+    instance_id = fields.Integer()
+    title = fields.String(allow_none=True)
+    plan = fields.Dict()
+    sessions = fields.List(fields.Dict())
+    assessments = fields.List(fields.Dict())
+    passed = fields.Boolean()
+    retrain_rounds = fields.Integer()
+
+
+class CostItemSchema(Schema):
+    id = fields.Integer()
+    category = fields.String()
+    amount = fields.Decimal(as_string=True)
+    spent_on = fields.Date()
+    description = fields.String(allow_none=True)
+    recorded_by = fields.String()
+    recorded_at = fields.DateTime()
+
+
+class CostRequestSchema(Schema):
+    category = fields.String(required=True, validate=validate.OneOf(engine.COST_CATEGORIES))
+    # Positive, at most two places: checked by the engine (a 422 naming `amount`).
+    amount = fields.Decimal(required=True, metadata={"description": "yuan, positive"})
+    spent_on = fields.Date(required=True)
+    description = fields.String(load_default=None, validate=validate.Length(max=300))
+
+
+class CostSummarySchema(Schema):
+    instance_id = fields.Integer()
+    title = fields.String(allow_none=True)
+    estimated = fields.Decimal(as_string=True, allow_none=True)
+    budgeted = fields.Decimal(as_string=True, allow_none=True)
+    approved = fields.Decimal(as_string=True, allow_none=True)
+    contracted = fields.Decimal(as_string=True, allow_none=True)
+    actual = fields.Decimal(as_string=True)
+    threshold = fields.Decimal(as_string=True)
+    over_budget = fields.Boolean()
+    items = fields.List(fields.Nested(CostItemSchema))
+
+
+class HighRisksSchema(Schema):
+    instance_id = fields.Integer()
+    title = fields.String(allow_none=True)
+    open_high = fields.List(fields.Dict())
+
+
+class OverBudgetSchema(Schema):
+    instance_id = fields.Integer()
+    title = fields.String(allow_none=True)
+    budget = fields.Decimal(as_string=True, allow_none=True)
+    actual = fields.Decimal(as_string=True)
+
+
+class DashboardSchema(Schema):
+    by_phase = fields.Dict(keys=fields.String(), values=fields.Integer())
+    overdue = fields.Dict(keys=fields.String(), values=fields.Integer())
+    high_risks = fields.List(fields.Nested(HighRisksSchema))
+    over_budget = fields.List(fields.Nested(OverBudgetSchema))
+    awaiting_review = fields.Method("_awaiting")
+
+    def _awaiting(self, board):
+        return [
+            {"instance_id": i, "document_id": d, "version": v, "review_instance_id": r}
+            for i, d, v, r in board.awaiting_review
+        ]
+
+
+class UploadSchema(Schema):
+    id = fields.Integer()
+    instance_id = fields.Integer()
+    element_id = fields.String(metadata={"description": "the step whose task the file is attached to"})
+    kind = fields.String()
+    title = fields.String()
+    category = fields.String()
+    filename = fields.String()
+    media_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    uploaded_by = fields.String()
+    uploaded_at = fields.DateTime()

@@ -1,0 +1,1 @@
+"""Benchmarks of Upgradeflow (`make bench`); the HTTP driver here is shared with the process tests."""

@@ -1,0 +1,120 @@
+"""The database unreachable: requests answer 503 with a clear message; work resumes when it returns."""
+
+import contextlib
+import socket
+import threading
+
+import pytest
+from databases import NO_SERVER, PG_URL, pg_available, pg_schema
+from flask_migrate import upgrade
+from sqlalchemy.engine import make_url
+
+import engine
+from web import create_app
+from web.extensions import db
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # nothing listens once the probe is closed
+
+
+@pytest.fixture
+def unreachable_app():
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/test"
+    return create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "t", "WTF_CSRF_ENABLED": False}
+    )
+
+
+def test_an_api_request_answers_503_with_a_json_message(unreachable_app):
+    response = unreachable_app.test_client().get("/api/v1/tasks", headers={"Authorization": "Bearer x"})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    body = response.get_json()
+    assert body["error"] == "database_unavailable"
+    assert "The database is unavailable; nothing was saved." in body["message"]
+
+
+def test_a_page_answers_503_with_a_plain_page(unreachable_app):
+    client = unreachable_app.test_client()
+    response = client.post("/login", data={"username": "alice", "password": "whatever-long"})
+    assert response.status_code == 503
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert "資料庫暫時無法連線" in page and "The database is unavailable" in page
+
+
+class Outage:
+    """A TCP relay in front of PostgreSQL that can be cut (every connection dropped, the port
+    closed) and put back on the same port: the database going away and coming back."""
+
+    def __init__(self, target):
+        self.target = target
+        self.port = closed_port()
+        self.sockets = []
+        self.listener = None
+
+    def up(self):
+        self.listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
+        self.sockets.append(self.listener)
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def down(self):
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        self.sockets = []
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # the listener was closed: down()
+            server = socket.create_connection(self.target, timeout=10)
+            self.sockets += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+
+def test_work_resumes_when_the_database_returns():
+    if not pg_available():
+        pytest.skip(NO_SERVER)
+    target = make_url(PG_URL)
+    outage = Outage((target.host, target.port or 5432))
+    outage.up()
+    with pg_schema("o") as url:
+        relayed = url.replace(f"{target.host}:{target.port or 5432}", f"127.0.0.1:{outage.port}")
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": relayed, "SECRET_KEY": "t"})
+        with app.app_context():
+            upgrade()
+            user = engine.create_user(db.session, "alice", "long-enough-pw", ["business"])
+            token = engine.issue_token(db.session, user)
+            db.session.commit()
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {token}"}
+        assert client.get("/api/v1/tasks", headers=headers).status_code == 200
+        outage.down()
+        assert client.get("/api/v1/tasks", headers=headers).status_code == 503
+        outage.up()
+        response = client.get("/api/v1/tasks", headers=headers)
+        assert response.status_code == 200, response.get_json()
+        assert response.get_json() == []
+        with app.app_context():
+            db.engine.dispose()
+        outage.down()

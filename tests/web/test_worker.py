@@ -1,0 +1,171 @@
+"""`upgradeflow worker`: timers fire once however many workers run, due dates escalate once per
+task, the outbox is shown in the web UI and e-mailed after commit when SMTP is configured."""
+
+import socketserver
+import threading
+from datetime import timedelta
+
+import pytest
+from conftest_pages import Browser
+from sqlalchemy import select, update
+
+import engine
+from engine.models import EventRecord, NotificationRecord, TaskRecord
+from web.extensions import db
+from web.worker import run_once
+
+
+def rounds_at_once(app, workers):
+    """`workers` worker rounds started together, each in its own app context (own session)."""
+    barrier = threading.Barrier(workers)
+    results = []
+
+    def work():
+        with app.app_context():
+            barrier.wait()
+            results.append(run_once())
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def rows(app, query):
+    with app.app_context():
+        return db.session.execute(query).all()
+
+
+def test_a_due_timer_fires_once_with_three_workers_at_once(app, drive, people, clock):
+    instance_id = drive.start(people["business"].user)
+    drive.reach(instance_id, "implement")
+    clock.advance(days=14)  # the risk reassessment timer fell due while no worker ran
+    results = rounds_at_once(app, 3)
+    assert sum(r["timers"] for r in results) == 1, results
+    fired = rows(app, select(EventRecord.element_id).where(EventRecord.type == "timer_fired"))
+    assert [f.element_id for f in fired] == ["risk_reassessment_timer"]
+    assert "risk_reassessment" in [t.name for t in drive.ready(instance_id)]
+    with app.app_context():
+        assert run_once()["timers"] == 0
+
+
+def test_a_ready_task_is_announced_to_its_group_in_the_steps_transaction(app, drive, people):
+    instance_id = drive.start(people["business"].user)
+    notes = rows(
+        app, select(NotificationRecord.recipient, NotificationRecord.kind, NotificationRecord.task_id)
+    )
+    task = drive.task(instance_id, "preliminary_review")
+    assert [(n.recipient, n.kind, n.task_id) for n in notes] == [("group:it", "task_assigned", task.id)]
+
+
+def test_an_overdue_task_is_escalated_once_however_many_workers_run(app, drive, people, clock):
+    instance_id = drive.start(people["business"].user)
+    task = drive.task(instance_id, "preliminary_review")
+    with app.app_context():
+        db.session.execute(update(TaskRecord).values(due_at=clock() - timedelta(hours=1)))
+        db.session.commit()
+    rounds_at_once(app, 3)
+    with app.app_context():
+        run_once()
+    overdue = rows(app, select(NotificationRecord.recipient).where(NotificationRecord.kind == "overdue"))
+    assert [o.recipient for o in overdue] == ["group:it"]
+    assert not rows(app, select(NotificationRecord.id).where(NotificationRecord.kind == "due_soon"))
+    assert task.id
+
+
+def test_notifications_page_and_header_count(app, make_user, drive):
+    alice = make_user("alice", "business")
+    drive.start(alice)
+    with app.app_context():
+        note = "項目已立項 / Approved"
+        db.session.add(
+            NotificationRecord(recipient="alice", kind="message", text=note, created_at=drive.clock())
+        )
+        db.session.commit()
+    browser = Browser(app, "alice")
+    html = browser.get("/notifications").get_data(as_text=True)
+    assert "項目已立項" in html
+    assert '<span class="badge"><span class="visually-hidden">(</span>1<' in html
+    assert browser.post_form("/notifications/read").status_code == 302
+    read = rows(app, select(NotificationRecord.read_at).where(NotificationRecord.recipient == "alice"))
+    assert [r.read_at is not None for r in read] == [True]
+    assert (
+        '<span class="badge"><span class="visually-hidden">(</span>1<'
+        not in browser.get("/notifications").text
+    )
+
+
+class FakeSMTP(socketserver.StreamRequestHandler):
+    """Just enough SMTP to accept messages; what it received goes to `server.received`."""
+
+    def handle(self):
+        self.wfile.write(b"220 fake\r\n")
+        data = None
+        while line := self.rfile.readline():
+            if data is not None:
+                if line == b".\r\n":
+                    self.server.received.append(b"".join(data).decode())
+                    data = None
+                    self.wfile.write(b"250 ok\r\n")
+                else:
+                    data.append(line)
+                continue
+            verb = line[:4].upper()
+            if verb == b"DATA":
+                data = []
+                self.wfile.write(b"354 go on\r\n")
+            elif verb == b"QUIT":
+                self.wfile.write(b"221 bye\r\n")
+                return
+            elif verb == b"EHLO":
+                self.wfile.write(b"250 fake\r\n")
+            else:
+                self.wfile.write(b"250 ok\r\n")
+
+
+@pytest.fixture
+def smtp(app):
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), FakeSMTP)
+    server.received = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=server.server_address[1], MAIL_DOMAIN="example.com")
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_outbox_is_mailed_once_after_commit(app, drive, people, smtp):
+    people["it"]  # a member of `it`, so the group's notification has an address
+    drive.start(people["business"].user)
+    results = rounds_at_once(app, 2)
+    assert sum(r["mailed"] for r in results) == 1, results
+    assert len(smtp.received) == 1
+    assert "To: it1@example.com" in smtp.received[0]
+    with app.app_context():
+        assert run_once()["mailed"] == 0
+    sent = rows(app, select(NotificationRecord.sent_at))
+    assert all(s.sent_at is not None for s in sent)
+
+
+def test_an_ended_instance_is_announced_to_its_initiator(app, drive, people):
+    instance_id = drive.start(people["business"].user)
+    drive.complete(instance_id, "preliminary_review", decision="reject", comment="不在規劃內。")
+    ended = rows(
+        app,
+        select(NotificationRecord.recipient, NotificationRecord.instance_id).where(
+            NotificationRecord.kind == "ended"
+        ),
+    )
+    assert [(e.recipient, e.instance_id) for e in ended] == [("business1", instance_id)]
+
+
+def test_the_worker_command_runs_one_round(app, runner, drive, people, clock):
+    instance_id = drive.start(people["business"].user)
+    drive.reach(instance_id, "implement")
+    app.config["ENGINE_CLOCK"] = engine.ManualClock(clock() + timedelta(days=15))
+    result = runner.invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "timers=1 escalated=0 mailed=0"
+    assert "risk_reassessment" in [t.name for t in drive.ready(instance_id)]

@@ -8,7 +8,7 @@ TRANSLATIONS := web/translations
 LANGUAGES := zh en
 CATALOGS := $(foreach l,$(LANGUAGES),$(TRANSLATIONS)/$(l)/LC_MESSAGES/messages.mo)
 
-.PHONY: run test lint install clean translations messages
+.PHONY: run test lint install clean translations messages bench
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -23,8 +23,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check engine web tests $(wildcard bench)
 	$(BIN)/lint-imports
 
-test: lint translations
+# All tests on SQLite, then the app's (tests/web) again on PostgreSQL; tests/integration runs on
+# both already. Without a PostgreSQL server the second run's tests skip and say so.
+# The browser tests (tests/e2e) load bpmn-js and form-js from node_modules.
+test: lint translations node_modules/.package-lock.json
 	$(BIN)/pytest -q
+	$(BIN)/pytest -q --db=postgresql tests/web
 
 # The pages' browser libraries (bpmn-js, form-js) from npm, exactly as locked. --ignore-scripts:
 # no package's install script runs (form-js pulls Carbon packages whose scripts start telemetry).
@@ -50,6 +54,10 @@ run: $(STAMP) translations node_modules/.package-lock.json
 	$(BIN)/upgradeflow demo
 	@echo "Upgradeflow: http://127.0.0.1:5000  (log in with a demo user above)"
 	$(BIN)/upgradeflow run --host 127.0.0.1 --port 5000
+
+# The benchmarks (bench/): figures printed and written to bench/RESULTS.md, SQLite and PostgreSQL.
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

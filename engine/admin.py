@@ -112,7 +112,7 @@ def verify_instances(session, actor: Actor, clock=system_clock) -> list[ReplayRe
 def undo(session, instance_id, actor: Actor, clock=system_clock):
     """Put back the state (and version) saved before the last replay or migration.
 
-    Raises NotAllowed, InstanceNotFound, NothingToUndo.
+    Returns InstanceInfo (as it is now). Raises NotAllowed, InstanceNotFound, NothingToUndo.
     """
     require_admin(actor)
     record = _record(session, instance_id)
@@ -134,7 +134,7 @@ def undo(session, instance_id, actor: Actor, clock=system_clock):
     _log(session, record, "undone", actor, {"snapshot": snapshot.id, "reason": snapshot.reason}, now)
     session.delete(snapshot)
     session.flush()
-    return record.id
+    return _info(record, instance, _tasks_of(session, record.id))
 
 
 def _repair(session, instance_id, actor, clock, action):

@@ -12,9 +12,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from .errors import DeploymentError, EngineError, Problem
+from .errors import DeploymentError, EngineError, NotAllowed, Problem
+from .groups import PROCESS_OWNER
 from .models import InstanceRecord, ProcessVersionRecord, TaskRecord
 from .specs import Bundle, ProcessDefinition
+from .tasks import Actor
 from .versions import VersionDiff, diff_definitions
 from .views import DeployedProcess, ProcessInfo, VersionInfo
 
@@ -38,13 +40,38 @@ def _decode_sources(files: dict[str, bytes]) -> dict[str, str]:
     return sources
 
 
+def may_own_processes(actor: Actor) -> bool:
+    """Whether the actor may deploy, download and edit processes: an admin or a process owner."""
+    return actor.is_admin or PROCESS_OWNER in actor.groups
+
+
+def deploy_bundle(session, files: dict[str, bytes], actor: Actor) -> list[DeployedProcess]:
+    """`deploy` on behalf of a person. Returns one DeployedProcess per executable process.
+
+    Raises NotAllowed unless the actor is an admin or a process owner; DeploymentError with
+    every problem of the bundle. Either way nothing is stored.
+    """
+    if not may_own_processes(actor):
+        raise NotAllowed(f"{actor.username} is neither an administrator nor a process owner")
+    return deploy(session, files, actor.username)
+
+
+def _deployed_forms(session) -> dict[str, dict]:
+    # The forms of every process's latest version, for diagrams that link a form already deployed.
+    forms = {}
+    for info in list_processes(session):
+        forms.update(version_record(session, info.id, info.version).definition.get("forms", {}))
+    return forms
+
+
 def deploy(session, files: dict[str, bytes], deployed_by: str | None) -> list[DeployedProcess]:
     """Check and deploy a bundle. Returns one DeployedProcess per executable process.
 
+    A user task may link a form from the bundle or one already deployed with another process.
     Raises DeploymentError with every problem; then nothing is stored.
     """
     sources = _decode_sources(files)
-    bundle = Bundle(files)
+    bundle = Bundle(files, _deployed_forms(session))
     if not bundle.definitions:
         raise DeploymentError([Problem(", ".join(sorted(files)), "the bundle has no executable process")])
     deployed = []

@@ -8,7 +8,9 @@ lists. The messages are Chinese first, with the English after them.
 
 One extension beyond form-js: a component may carry the custom property
 `"requiredWhen": "<expression>"`, evaluated in the sandbox against its row (or the whole form),
-for rules such as "response measures are required for every high-priority risk" (R5.3.1).
+for rules such as "response measures are required for every high-priority risk" (R5.3.1). A
+top-level rule also sees the values the form was shown (submitted values win), so it may read
+a shown fact that is no field, e.g. `not plan_status.in_plan` on `initiation_application`.
 """
 
 import json
@@ -185,6 +187,9 @@ class FormSchema(Schema):
         unknown = RAISE
 
     conditional_rules: ClassVar[dict] = {}
+    # The values the form was shown (top level only): a rule may read a shown value that is not
+    # a field, e.g. `plan_status` given by a form data provider. Submitted values win.
+    shown_values: ClassVar[dict] = {}
 
     @validates_schema
     def _required_when(self, data, **kwargs):
@@ -192,7 +197,7 @@ class FormSchema(Schema):
         for key, expression in self.conditional_rules.items():
             if data.get(key) in (None, "", []):
                 try:
-                    needed = SandboxEnvironment().evaluate(expression, dict(data))
+                    needed = SandboxEnvironment().evaluate(expression, {**self.shown_values, **data})
                 except (SandboxError, NameError, AttributeError, KeyError, TypeError):
                     needed = False
                 if needed:
@@ -353,7 +358,9 @@ class Form:
             problems = _protect(self.schema["components"], data, shown)
             if problems:
                 raise FormValidationError(problems)
+        schema = self._marshmallow()
+        schema.shown_values = deepcopy(shown) if shown else {}
         try:
-            return self._marshmallow().load(data)
+            return schema.load(data)
         except ValidationError as error:
             raise FormValidationError(_flatten(error.normalized_messages())) from None

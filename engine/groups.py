@@ -18,7 +18,10 @@ GROUPS = (
     Group("management", "公司管理層", "Company management", "R3.3.2"),
     Group("vendor", "軟件供應商", "Software vendor", "R2.4"),
     Group("qa", "質量保證", "Quality assurance", "R3.5.2"),
+    # Not a department of the regulation: the people who deploy and edit the diagrams (issue 4).
+    Group("process_owner", "流程負責人", "Process owners", "—"),
 )
+PROCESS_OWNER = "process_owner"
 GROUP_IDS = frozenset(g.id for g in GROUPS)
 
 # A lane named after a department (either language) stands for its group, so a diagram drawn

@@ -78,6 +78,7 @@ class Instance(RepairMixin):
         initial = workflow.task_tree.data
         initiator_variable = (start_spec.extensions or {}).get("initiator", "initiator")
         initial[initiator_variable] = actor.username
+        initial.update(_camunda_variables(start_spec, cleaned, protected={initiator_variable}))
         initial[start_spec.name] = deepcopy(cleaned)
         instance = cls(definition, workflow, engine, max_depth=max_depth)
         result = StepResult()
@@ -166,9 +167,13 @@ class Instance(RepairMixin):
 
     # -- acting -------------------------------------------------------------------------------
 
-    def complete_task(self, task_id: str, data: dict, actor: Actor) -> StepResult:
+    def complete_task(
+        self, task_id: str, data: dict, actor: Actor, provided: dict | None = None
+    ) -> StepResult:
         """Complete a ready human task as `actor` with validated form data. Returns StepResult.
 
+        `provided`: values the caller adds to what the form was shown (`engine.formdata`), so its
+        `requiredWhen` rules can read them; they are not stored.
         Raises TaskNotFound, NotAllowed, FormValidationError (nothing changes) or
         InstanceStateError when the instance is in error.
         """
@@ -180,6 +185,7 @@ class Instance(RepairMixin):
         if human.claimed_by and human.claimed_by != actor.username:
             raise TaskClaimed(f"{task.task_spec.name} is claimed by {human.claimed_by}")
         form, shown = self.form_for(task_id)
+        shown.update(deepcopy(provided or {}))
         cleaned = form.validate(data, shown) if form is not None else _no_form_data(data)
         element_id = task.task_spec.name
         result = StepResult()
@@ -314,14 +320,16 @@ class Instance(RepairMixin):
         with the open branches and run the task. Raises InstanceStateError (nothing changes)
         when an output mapping fails."""
         element_id = task.task_spec.name
-        outputs = {element_id: deepcopy(submitted)}
+        outputs = {**_camunda_variables(task.task_spec, submitted), element_id: deepcopy(submitted)}
+        before = {name: task.data[name] for name in outputs if name in task.data}
         try:
-            task.data[element_id] = deepcopy(submitted)
+            task.data.update(deepcopy(outputs))
             for name, expression in (task.task_spec.extensions or {}).get("outputParameters", []):
                 outputs[name] = task.data[name] = deepcopy(self._engine.evaluate(task, expression))
         except SpiffWorkflowException as error:
             for name in outputs:
                 task.data.pop(name, None)
+            task.data.update(before)
             raise InstanceStateError(f"{element_id}: output mapping failed: {error}") from None
         _share_with_open_branches(task, outputs)
         end_cycles_before(task)
@@ -374,6 +382,17 @@ class Instance(RepairMixin):
             actor=actor.username if actor is not None else None,
             data=deepcopy(data),
         )
+
+
+def _camunda_variables(task_spec, submitted, protected=frozenset()) -> dict:
+    """A Camunda Form linked with `camunda:formKey="camunda-forms:…"` writes its fields as
+    process variables (Camunda 7 semantics), so the next form opens with them (the quickstart's
+    task form shows the invoice its start form took). Diagrams that link forms with formRef keep
+    each submission under its element id only."""
+    key = (task_spec.extensions or {}).get("formKey") or ""
+    if not key.startswith("camunda-forms:") or not isinstance(submitted, dict):
+        return {}
+    return {name: deepcopy(value) for name, value in submitted.items() if name not in protected}
 
 
 def _share_with_open_branches(task, values):

@@ -10,9 +10,22 @@ changes only through Alembic revisions in `migrations/`.
 - `EventRecord` is append-only: what happened to which instance, by whom, with what data.
 """
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -152,7 +165,12 @@ class NotificationRecord(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    # message (a script's notify), task_assigned, due_soon, overdue, ended (engine/notifications.py)
+    kind: Mapped[str | None] = mapped_column(String(20))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    # Unique where set: an escalation is recorded once per task, however many workers run.
+    key: Mapped[str | None] = mapped_column(String(80), unique=True, index=True)
 
 
 class SnapshotRecord(Base):
@@ -168,3 +186,125 @@ class SnapshotRecord(Base):
     status: Mapped[str] = mapped_column(String(20))
     created_by: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PlanRecord(Base):
+    """One version of a year's upgrade plan (年度升級改造計劃, R2.1.1): a draft, then published.
+
+    A published version is never changed again; a revision is a new draft version of the same
+    year with the items copied (`revision_of_id` names the version it started from).
+    """
+
+    __tablename__ = "plans"
+    __table_args__ = (UniqueConstraint("year", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))  # draft | published
+    budget_ceiling: Mapped[float] = mapped_column(Numeric(14, 2))
+    owner: Mapped[str] = mapped_column(String(80))
+    revision_of_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    published_by: Mapped[str | None] = mapped_column(String(80))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    items: Mapped[list["PlanItemRecord"]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", lazy="selectin", order_by="PlanItemRecord.id"
+    )
+
+
+class PlanItemRecord(Base):
+    """A pool requirement (its instance) placed in a plan version with a quarter and a budget."""
+
+    __tablename__ = "plan_items"
+    __table_args__ = (UniqueConstraint("plan_id", "instance_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    quarter: Mapped[str] = mapped_column(String(2))  # Q1..Q4
+    planned_budget: Mapped[float] = mapped_column(Numeric(14, 2))
+    plan: Mapped[PlanRecord] = relationship(back_populates="items")
+
+
+class DocumentVersionRecord(Base):
+    """One version of one of the regulation's documents of an instance (R4), never overwritten.
+
+    `content` is the data it was made from; it is emptied (NULL) when the document is destroyed
+    at the end of its retention, while the row, its hash and who destroyed it stay.
+    """
+
+    __tablename__ = "document_versions"
+    __table_args__ = (UniqueConstraint("instance_id", "document_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    document_id: Mapped[str] = mapped_column(String(60))
+    category: Mapped[str] = mapped_column(String(20), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    content: Mapped[dict | None] = mapped_column(JSON)
+    sha256: Mapped[str] = mapped_column(String(64))
+    author: Mapped[str | None] = mapped_column(String(80))
+    reviewer: Mapped[str | None] = mapped_column(String(80))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    signoffs: Mapped[list | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    destroyed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    destroyed_by: Mapped[str | None] = mapped_column(String(80))
+    # The `document_review` instance this version was submitted to (R4.3.1), and its archival.
+    review_instance_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    archived_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class CostRecord(Base):
+    """Money actually spent on a project (R2.3.2), recorded by finance; append-only."""
+
+    __tablename__ = "project_costs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    category: Mapped[str] = mapped_column(String(20))  # licences | implementation | training | other
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    spent_on: Mapped[date] = mapped_column(Date)
+    description: Mapped[str | None] = mapped_column(String(300))
+    recorded_by: Mapped[str] = mapped_column(String(80))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UploadRecord(Base):
+    """A file attached to the task that asked for it; the content is on disk by its SHA-256."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    category: Mapped[str] = mapped_column(String(20))
+    filename: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(80))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RaisedRiskRecord(Base):
+    """A risk raised during a project outside the risk steps (R5.4.3: new risks), append-only."""
+
+    __tablename__ = "raised_risks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    category: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text)
+    likelihood: Mapped[str] = mapped_column(String(10))
+    impact: Mapped[str] = mapped_column(String(10))
+    priority: Mapped[str | None] = mapped_column(String(10))
+    measures: Mapped[str | None] = mapped_column(Text)
+    raised_by: Mapped[str] = mapped_column(String(80))
+    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -14,10 +14,15 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.control import BpmnStartTask
+from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity, EventSubprocess
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.camunda.parser.CamundaParser import NSMAP as CAMUNDA_NSMAP
 from SpiffWorkflow.camunda.parser.task_spec import BusinessRuleTaskParser, SubWorkflowParser
+from SpiffWorkflow.camunda.specs.multiinstance_task import (
+    ParallelMultiInstanceTask,
+    SequentialMultiInstanceTask,
+)
 from SpiffWorkflow.util.task import TaskState
 
 from .timers import use_clock_timers
@@ -178,6 +183,7 @@ class ModelParser(CamundaParser):
         if spec is not None:
             _use_clock_timers(spec)
             prewire_event_subprocesses(spec)
+            _settle_camunda_multiinstance(spec)
         return spec
 
     def get_subprocess_specs(self, name, specs=None, require_call_activity_specs=True):
@@ -185,7 +191,22 @@ class ModelParser(CamundaParser):
         for spec in specs.values():
             _use_clock_timers(spec)
             prewire_event_subprocesses(spec)
+            _settle_camunda_multiinstance(spec)
         return specs
+
+
+CamundaMultiInstance = (ParallelMultiInstanceTask, SequentialMultiInstanceTask)
+
+
+def _settle_camunda_multiinstance(spec):
+    # SpiffWorkflow's Camunda multi-instance tasks set their input references on the spec the
+    # first time an instance runs them. Specs are shared by every instance of a version, so set
+    # them once here, as that first run would; a spec then never changes under a version diff.
+    for task_spec in spec.task_specs.values():
+        by_collection = isinstance(task_spec, CamundaMultiInstance) and task_spec.cardinality is None
+        if by_collection and task_spec.data_output is not None and task_spec.output_item is not None:
+            task_spec.data_input = TaskDataReference(task_spec.data_output.bpmn_id)
+            task_spec.input_item = TaskDataReference(task_spec.output_item.bpmn_id)
 
 
 def _use_clock_timers(spec):

@@ -22,7 +22,7 @@ from .tasks import Actor
 INPUTS = {"started", "task_completed", "message_received", "timer_fired", "task_claimed", "task_unclaimed"}
 REPAIRS = {"suspended", "resumed", "terminated", "retried", "task_skipped", "data_edited", "rewound"}
 OUTCOMES = {"ended", "error"}
-ANNOTATIONS = {"replayed", "undone", "migrated"}  # admin records about the log, not steps in it
+ANNOTATIONS = {"replayed", "undone", "migrated", "document_destroyed"}  # records about the log, not steps
 
 
 @dataclass

@@ -20,7 +20,7 @@ from .expressions import UntranslatableExpression
 from .forms import Form
 from .parser import ModelParser
 from .serialization import dump_specs, load_specs
-from .validation import check_definitions, check_trees, dmn_cells, translate_cell
+from .validation import check_calls, check_definitions, check_trees, dmn_cells, translate_cell
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 KINDS = {".bpmn": "bpmn", ".bpmn20.xml": "bpmn", ".dmn": "dmn", ".form": "form"}
@@ -141,22 +141,39 @@ class ProcessDefinition:
     def load(cls, dct: dict) -> "ProcessDefinition":
         """Rebuild a definition from `dump` output. Raises StateFormatError."""
         spec, subs = load_specs(dct["specs"])
-        forms = {form_id: Form(schema) for form_id, schema in dct["forms"].items()}
+        # A form without an id (Camunda's quickstart) is known by its file name: keep that id.
+        forms = {form_id: Form(schema, f"{form_id}.form") for form_id, schema in dct["forms"].items()}
         return cls(dct["process_id"], spec, subs, forms, dct.get("form_files"))
 
 
 class Bundle:
     """A set of `.bpmn`, `.dmn` and `.form` files, parsed and checked together."""
 
-    def __init__(self, files: dict[str, bytes]):
+    def __init__(self, files: dict[str, bytes], deployed_forms: dict | None = None):
         self.files = dict(files)
+        # Forms of processes already deployed ({form id: form-js schema}): a diagram may link a
+        # form it does not bring along; the bundle's own forms win over them.
+        self.deployed_forms = dict(deployed_forms or {})
         self.forms: dict[str, Form] = {}
         self.form_files: dict[str, str] = {}
         self.trees: dict[str, object] = {}
         self.parser = ModelParser()
         self.definitions: dict[str, ProcessDefinition] = {}
-        # XML-level checks come first: they name lines, where SpiffWorkflow's parser does not.
-        problems = self._parse() or check_trees(self.trees) or self._define() or check_definitions(self)
+        problems = self._parse()
+        if not problems:
+            # XML-level checks name lines, where SpiffWorkflow's parser does not. The processes
+            # are still parsed and checked after they fail, so every problem is reported at once;
+            # only a call to a missing process stops that (SpiffWorkflow cannot parse the caller).
+            calls = check_calls(self.trees)
+            problems = check_trees(self.trees) + calls
+            if not calls:
+                # SpiffWorkflow's own parse errors mostly repeat the XML checks' (without lines):
+                # they count only when the XML checks found nothing.
+                parse_problems = self._define()
+                if not parse_problems:
+                    problems += check_definitions(self)
+                elif not problems:
+                    problems = parse_problems
         if problems:
             raise DeploymentError(problems)
 
@@ -230,10 +247,18 @@ class Bundle:
             except Exception as error:  # SpiffWorkflow raises bare errors on some malformed input
                 problems.append(Problem(process_id, f"cannot be parsed: {type(error).__name__}: {error}"))
                 continue
-            self.definitions[process_id] = ProcessDefinition(
-                process_id, spec, subs, self.forms, self.form_files
-            )
+            definition = ProcessDefinition(process_id, spec, subs, self.forms, self.form_files)
+            self._add_deployed_forms(definition)
+            self.definitions[process_id] = definition
         return problems
+
+    def _add_deployed_forms(self, definition):
+        # Only the forms the process links and the bundle lacks are added, so a bundle that brings
+        # all its forms hashes the same whatever else is deployed.
+        for task_spec in [*definition.user_tasks(), definition.start_event()]:
+            ref = form_reference(getattr(task_spec, "extensions", None) or {}) if task_spec else None
+            if ref and definition.form_for(task_spec) is None and ref in self.deployed_forms:
+                definition.forms[ref] = Form(self.deployed_forms[ref], f"{ref}.form")
 
 
 def _runnable_dmn(tree):

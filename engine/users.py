@@ -54,7 +54,7 @@ def _view(record: UserRecord) -> User:
 
 
 def ensure_groups(session) -> None:
-    """Create the regulation's six groups if they are missing."""
+    """Create the groups (the regulation's six departments and the process owners) if missing."""
     existing = set(session.scalars(select(GroupRecord.id)))
     for group in GROUPS:
         if group.id not in existing:

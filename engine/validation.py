@@ -30,6 +30,39 @@ def check_trees(trees) -> list:
     return problems
 
 
+def check_calls(trees) -> list:
+    """Problems of call activities whose called process is not in the bundle."""
+    process_ids = {p.get("id") for tree in trees.values() for p in tree.iter(f"{BPMN}process")}
+    problems = []
+    for name, tree in sorted(trees.items()):
+        if tree.tag.startswith(BPMN):
+            problems.extend(_check_calls(name, tree, process_ids))
+    return problems
+
+
+def _check_calls(name, tree, process_ids):
+    # SpiffWorkflow reports a missing called process without file, line or element.
+    problems = []
+    for call in tree.iter(f"{BPMN}callActivity"):
+        called = (call.get("calledElement") or "").strip()
+        if not called:
+            problems.append(
+                Problem(
+                    name, "call activity names no process (calledElement)", call.sourceline, call.get("id")
+                )
+            )
+        elif called not in process_ids:
+            problems.append(
+                Problem(
+                    name,
+                    f"calls process {called!r}, which is not in the bundle (send its diagram with it)",
+                    call.sourceline,
+                    call.get("id"),
+                )
+            )
+    return problems
+
+
 def check_definitions(bundle) -> list:
     """Problems of the parsed processes: groups, forms, mappings, assignees, due dates."""
     problems = []
@@ -87,7 +120,9 @@ def _check_task(definition, task_spec, index):
     if (is_user_task or isinstance(task_spec, StartEvent)) and (ext.get("formRef") or ext.get("formKey")):
         if definition.form_for(task_spec) is None:
             ref = ext.get("formRef") or ext.get("formKey")
-            problems.append(Problem(file, f"form {ref!r} is not in the bundle", line, task_spec.name))
+            problems.append(
+                Problem(file, f"form {ref!r} is neither in the bundle nor deployed", line, task_spec.name)
+            )
     elif is_user_task:
         problems.append(
             Problem(file, "user task has no form (camunda:formRef or formKey)", line, task_spec.name)

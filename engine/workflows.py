@@ -14,9 +14,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .clock import system_clock
 from .deployments import definition_of, version_record
+from .documents import record_documents
 from .errors import EngineError, NotAllowed, TaskNotFound
+from .formdata import provided_form_data
 from .instances import Instance
 from .models import EventRecord, InstanceRecord, NotificationRecord, TaskRecord
+from .notifications import step_notifications
 from .serialization import FORMAT_VERSION
 from .tasks import Actor, may_complete
 from .views import EventInfo, InstanceInfo, Page, TaskInfo
@@ -31,6 +34,11 @@ class InstanceNotFound(EngineError):
 
 class InstanceConflict(EngineError):
     """Someone else changed the instance or the task first (lost race, claimed, no longer ready)."""
+
+
+class InstanceChanged(InstanceConflict):
+    """The instance row changed between this transaction's read and its write (a lost optimistic
+    lock). Unlike a task that is gone, this may succeed when the whole transaction is tried again."""
 
 
 def _dt(value):
@@ -69,9 +77,10 @@ def _save(session, record: InstanceRecord, instance: Instance, result, now: date
         # The instance row first: a lost race must fail before the projection is touched.
         session.flush()
     except StaleDataError:
-        raise InstanceConflict(
+        raise InstanceChanged(
             f"instance {instance_id} was changed by someone else; reload and try again"
         ) from None
+    before = set(session.scalars(select(TaskRecord.id).where(TaskRecord.instance_id == record.id)))
     session.execute(delete(TaskRecord).where(TaskRecord.instance_id == record.id))
     for task in ready:
         session.add(
@@ -105,10 +114,17 @@ def _save(session, record: InstanceRecord, instance: Instance, result, now: date
     for note in result.notifications:
         session.add(
             NotificationRecord(
-                instance_id=record.id, recipient=note["to"], text=note["text"], created_at=_dt(note["at"])
+                instance_id=record.id,
+                recipient=note["to"],
+                text=note["text"],
+                kind="message",
+                created_at=_dt(note["at"]),
             )
         )
+    session.add_all(step_notifications(record, before, ready, result.events, now))
     session.flush()
+    # The regulation's documents made from this step's data (R4): a new version only on change.
+    record_documents(session, record, instance.data, result.events, now)
 
 
 def _info(record: InstanceRecord, instance: Instance | None = None, tasks=None) -> InstanceInfo:
@@ -227,9 +243,10 @@ def instance_events(session, instance_id) -> list[EventInfo]:
     return events
 
 
-def list_tasks(session, actor: Actor, *, instance_id=None, assigned="any") -> list[TaskInfo]:
+def list_tasks(session, actor: Actor, *, instance_id=None, assigned="any", limit=None) -> list[TaskInfo]:
     """Ready tasks the actor may act on: `me` (assigned to them), `group` (unassigned, their
-    groups) or `any` (both). Reads only the projection."""
+    groups) or `any` (both), the most urgent first; at most `limit` of them when given. Reads
+    only the projection."""
     query = select(TaskRecord, InstanceRecord.title).join(
         InstanceRecord, TaskRecord.instance_id == InstanceRecord.id
     )
@@ -241,7 +258,8 @@ def list_tasks(session, actor: Actor, *, instance_id=None, assigned="any") -> li
     )
     query = query.where({"me": mine, "group": open_to_groups}.get(assigned, or_(mine, open_to_groups)))
     tasks = []
-    for row, title in session.execute(query.order_by(TaskRecord.due_at, TaskRecord.created_at)):
+    query = query.order_by(TaskRecord.due_at, TaskRecord.created_at)
+    for row, title in session.execute(query.limit(limit) if limit else query):
         info = _task_info(row, title)
         if may_complete(actor, info):
             tasks.append(info)
@@ -269,6 +287,7 @@ def get_task(session, task_id, actor: Actor, clock=system_clock) -> tuple[TaskIn
         raise NotAllowed(f"{actor.username} may not see task {row.element_id}")
     _, instance = _load(session, row.instance_id, clock)
     form, values = instance.form_for(row.id)
+    values.update(provided_form_data(session, row.instance_id, row.element_id, clock))
     return info, (form.schema if form is not None else None), values
 
 
@@ -289,7 +308,8 @@ def complete_task(session, task_id, data, actor: Actor, clock=system_clock) -> I
     (nothing stored).
     """
     row = _task_row(session, task_id)
-    return _act(session, row.instance_id, clock, lambda i: i.complete_task(row.id, data, actor))
+    provided = provided_form_data(session, row.instance_id, row.element_id, clock)
+    return _act(session, row.instance_id, clock, lambda i: i.complete_task(row.id, data, actor, provided))
 
 
 def claim_task(session, task_id, actor: Actor, clock=system_clock) -> InstanceInfo:

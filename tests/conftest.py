@@ -1,6 +1,14 @@
-"""Shared fixtures: an app on a fresh database (migrated with Alembic), clients and user factories."""
+"""Shared fixtures: an app on a fresh database (migrated with Alembic), clients and user factories.
+
+`--db=sqlite` (default) or `--db=postgresql` (or UPGRADEFLOW_TEST_DB) picks the app's database;
+on PostgreSQL each test gets a fresh schema, and the tests skip, saying so, only when no server
+answers.
+"""
+
+import os
 
 import pytest
+from databases import NO_SERVER, pg_available, pg_schema
 
 import engine
 from web import create_app
@@ -9,9 +17,28 @@ from web.extensions import db
 PASSWORD = "correct-horse-battery"
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--db",
+        choices=("sqlite", "postgresql"),
+        default=os.environ.get("UPGRADEFLOW_TEST_DB", "sqlite"),
+        help="the database the app fixture runs on (default: sqlite)",
+    )
+
+
+def pytest_report_header(config):
+    return f"app database: {config.getoption('--db')}"
+
+
 @pytest.fixture
-def database_url(tmp_path):
-    return f"sqlite:///{tmp_path / 'test.db'}"
+def database_url(request, tmp_path):
+    if request.config.getoption("--db") == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    if not pg_available():
+        pytest.skip(NO_SERVER)
+    with pg_schema("w") as url:
+        yield url
 
 
 @pytest.fixture

@@ -32,6 +32,10 @@ def create_app(config=None):
 
 def register_extensions(app):
     db.init_app(app)
+    from . import database
+
+    with app.app_context():
+        database.configure(db.engine)  # SQLite: WAL and a busy timeout, for several processes
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -62,6 +66,8 @@ def register_error_handlers(app):
 
 
 def register_cli(app):
+    from . import cli_records
     from .cli import register
 
     register(app)
+    cli_records.register(app)  # documents expire, backup, restore (issue 6)

@@ -72,6 +72,36 @@ def admin_required(view):
     return wrapper
 
 
+def owner_token_required(view):
+    """API views: 401 without a valid token, 403 unless an admin or a process owner."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        user = bearer_user()
+        if user is None:
+            abort(401, description="a valid bearer token is required")
+        if not engine.may_own_processes(user.actor):
+            abort(403, description="only administrators and process owners may do this")
+        g.user = user
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def process_owner_required(view):
+    """Pages: 403 unless the logged-in user is an admin or a process owner."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect("/login")
+        if not engine.may_own_processes(current_user.actor):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
 def bearer_token():
     """The request's bearer token text, or None."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")

@@ -7,6 +7,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 import engine
 
+from . import cli_admin
 from .extensions import db
 
 
@@ -65,9 +66,15 @@ def demo_command():
 
 
 def register(app):
+    from .serve import serve_command
+    from .worker import worker_command
+
+    app.cli.add_command(serve_command)
+    app.cli.add_command(worker_command)
     app.cli.add_command(deploy_command)
     app.cli.add_command(users_group)
     app.cli.add_command(demo_command)
+    cli_admin.register(app)
 
 
 def _create_app():

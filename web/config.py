@@ -20,3 +20,11 @@ class Config:
     PROCESSES_DIR = os.environ.get("UPGRADEFLOW_PROCESSES", "processes")
     FORMS_DIR = os.environ.get("UPGRADEFLOW_FORMS", "forms")
     NODE_MODULES = os.environ.get("UPGRADEFLOW_NODE_MODULES", "node_modules")
+    # E-mail of notifications (the worker); without SMTP_HOST they are shown in the web UI only.
+    SMTP_HOST = os.environ.get("SMTP_HOST")
+    SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
+    SMTP_USER = os.environ.get("SMTP_USER")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD")
+    SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "") in ("1", "true", "yes")
+    SMTP_FROM = os.environ.get("SMTP_FROM", "upgradeflow@localhost")
+    MAIL_DOMAIN = os.environ.get("MAIL_DOMAIN")  # user name -> <name>@MAIL_DOMAIN

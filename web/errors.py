@@ -1,6 +1,7 @@
 """One place that maps domain errors to HTTP status codes, for the API (JSON) and the pages."""
 
-from flask import jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 import engine
@@ -10,13 +11,20 @@ STATUS = {
     engine.NotAllowed: (403, "forbidden"),
     engine.TaskNotFound: (404, "task_not_found"),
     engine.InstanceNotFound: (404, "instance_not_found"),
+    engine.DocumentNotFound: (404, "document_not_found"),
     engine.ProcessNotFound: (404, "process_not_found"),
     engine.TaskClaimed: (409, "task_claimed"),
     engine.InstanceConflict: (409, "conflict"),
     engine.MessageRefused: (409, "message_refused"),
+    engine.NothingToUndo: (409, "nothing_to_undo"),
+    engine.MigrationRefused: (409, "migration_refused"),
     engine.InstanceStateError: (409, "instance_state"),
     engine.DeploymentError: (400, "deployment_refused"),
     engine.UserError: (400, "invalid_user"),
+    engine.PlanNotFound: (404, "plan_not_found"),
+    engine.PlanReadOnly: (409, "plan_published"),
+    engine.PlanConflict: (409, "plan_conflict"),
+    engine.PlanError: (400, "invalid_plan"),
 }
 
 
@@ -49,6 +57,33 @@ def _http_error(error: HTTPException):
     return error_response(error.code, error.name.lower().replace(" ", "_"), error.description)
 
 
+UNAVAILABLE = (
+    "資料庫暫時無法連線，您的操作沒有被保存，請稍後再試。 / "
+    "The database is unavailable; nothing was saved. Please try again shortly."
+)
+
+
+def _database_unavailable(error: DBAPIError):
+    """503 when the database cannot be reached (down, restarting, refused the connection). Work
+    resumes by itself when it returns: the pool checks connections before use (pool_pre_ping).
+
+    The page is plain on purpose: the usual layout reads the user and the inbox from the database.
+    """
+    if not (isinstance(error, OperationalError) or error.connection_invalidated):
+        raise error  # a bug (bad SQL, a constraint), not an outage: the usual 500
+    current_app.logger.warning("database unavailable: %s", error.orig)
+    if wants_json():
+        response = jsonify({"error": "database_unavailable", "message": UNAVAILABLE})
+    else:
+        response = current_app.response_class(
+            render_template("unavailable.html", message=UNAVAILABLE), mimetype="text/html"
+        )
+    response.status_code = 503
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def register(app):
+    app.register_error_handler(DBAPIError, _database_unavailable)
     app.register_error_handler(engine.EngineError, _engine_error)
     app.register_error_handler(HTTPException, _http_error)

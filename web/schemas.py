@@ -61,6 +61,12 @@ class TaskQuerySchema(RequestSchema):
     )
 
 
+class DiffQuerySchema(RequestSchema):
+    # `from` is a Python keyword: the fields are named old/new and read from/to.
+    old = fields.Integer(required=True, data_key="from", validate=validate.Range(min=1))
+    new = fields.Integer(required=True, data_key="to", validate=validate.Range(min=1))
+
+
 # -- responses -----------------------------------------------------------------------------------
 
 
@@ -139,11 +145,68 @@ class EventSchema(Schema):
     actor = fields.String(allow_none=True)
     at = UtcDateTime(required=True)
     data = fields.Dict(allow_none=True)
+    rewound = fields.Boolean(metadata={"description": "Undone by a later rewind (kept in the log)."})
+
+
+class ProblemSchema(Schema):
+    file = fields.String(required=True)
+    line = fields.Integer(allow_none=True)
+    element = fields.String(allow_none=True, metadata={"description": "The BPMN/DMN element id."})
+    message = fields.String(required=True)
 
 
 class ErrorSchema(Schema):
     error = fields.String(required=True, metadata={"description": "A stable code, e.g. `conflict`."})
     message = fields.String(required=True)
+    problems = fields.List(
+        fields.Nested(ProblemSchema),
+        metadata={"description": "`deployment_refused` only: every problem of the bundle."},
+    )
+
+
+class DeployedProcessSchema(Schema):
+    id = fields.String(required=True)
+    version = fields.Integer(required=True, metadata={"description": "New only if its content changed."})
+
+
+class DeploymentSchema(Schema):
+    processes = fields.List(fields.Nested(DeployedProcessSchema), required=True)
+
+
+class VersionSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    version = fields.Integer(required=True)
+    deployed_by = fields.String(allow_none=True)
+    deployed_at = UtcDateTime(required=True)
+    running = fields.Integer(required=True, metadata={"description": "Instances running on it now."})
+    total = fields.Integer(required=True, metadata={"description": "Instances ever started on it."})
+
+
+class SourceFileSchema(Schema):
+    filename = fields.String(required=True)
+    size = fields.Integer(required=True, metadata={"description": "Bytes, exactly as deployed."})
+    content_type = fields.String(required=True)
+    url = fields.String(required=True)
+
+
+class ProcessChangesSchema(Schema):
+    process_id = fields.String(required=True)
+    added = fields.List(fields.String(), required=True)
+    removed = fields.List(fields.String(), required=True)
+    changed = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        required=True,
+        metadata={"description": "Element id -> the names of its changed attributes."},
+    )
+
+
+class VersionDiffSchema(Schema):
+    processes = fields.List(fields.Nested(ProcessChangesSchema), required=True)
+    forms_added = fields.List(fields.String(), required=True)
+    forms_removed = fields.List(fields.String(), required=True)
+    forms_changed = fields.List(fields.String(), required=True)
 
 
 class ValidationErrorSchema(ErrorSchema):
@@ -153,3 +216,107 @@ class ValidationErrorSchema(ErrorSchema):
         required=True,
         metadata={"description": "Field path -> its messages."},
     )
+
+
+# -- admin: repair, replay, migrate (issue 5) ----------------------------------------------------
+
+
+class ReasonRequestSchema(RequestSchema):
+    reason = fields.String(
+        load_default="",
+        validate=validate.Length(max=1000),
+        metadata={"description": "Why (required to suspend and terminate); kept in the event log."},
+    )
+
+
+class RequiredReasonSchema(RequestSchema):
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+        metadata={"description": "Why; kept in the event log with who did it."},
+    )
+
+
+class RewindRequestSchema(RequiredReasonSchema):
+    task_id = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=36),
+        metadata={"description": "The task id of a completed step, from the instance's event log."},
+    )
+
+
+class SkipRequestSchema(RequiredReasonSchema):
+    data = fields.Dict(
+        keys=fields.String(),
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "Stored as the skipped task's result (optional)."},
+    )
+
+
+class DataEditRequestSchema(RequiredReasonSchema):
+    changes = fields.Dict(
+        keys=fields.String(),
+        required=True,
+        metadata={"description": "Process variable -> its new value; old and new are logged."},
+    )
+
+
+class ReplayRequestSchema(RequestSchema):
+    version = fields.Integer(
+        validate=validate.Range(min=1),
+        metadata={"description": "Replay on this version of the process (default: its own)."},
+    )
+    dry_run = fields.Boolean(
+        load_default=True, metadata={"description": "Only compare; otherwise replace the stored state."}
+    )
+
+
+class MigrateRequestSchema(RequestSchema):
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    dry_run = fields.Boolean(load_default=False)
+
+
+class MigrationsRequestSchema(MigrateRequestSchema):
+    instance_ids = fields.List(
+        fields.Integer(validate=validate.Range(min=1)),
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+    )
+
+
+class ReplayReportSchema(Schema):
+    instance_id = fields.Integer(required=True)
+    version = fields.Integer(required=True, metadata={"description": "The version replayed on."})
+    matches = fields.Boolean(required=True, metadata={"description": "The replay equals the stored state."})
+    applied = fields.Integer(required=True, metadata={"description": "Events applied."})
+    divergence = fields.Dict(
+        allow_none=True,
+        metadata={"description": "{seq, event, reason}: the first event where they diverge, and why."},
+    )
+    replaced = fields.Boolean(required=True, metadata={"description": "The stored state was replaced."})
+
+
+class MigrationResultSchema(Schema):
+    instance_id = fields.Integer(required=True)
+    ok = fields.Boolean(required=True, metadata={"description": "It can move (dry run) or it moved."})
+    process_id = fields.String(allow_none=True)
+    from_version = fields.Integer(allow_none=True)
+    to_version = fields.Integer(allow_none=True)
+    method = fields.String(allow_none=True, metadata={"description": "diff or replay."})
+    reason = fields.String(allow_none=True, metadata={"description": "Why it cannot move."})
+    diff = fields.Nested(VersionDiffSchema, allow_none=True)
+    migrated = fields.Boolean(required=True)
+    instance = fields.Nested(InstanceSchema, allow_none=True, metadata={"description": "After the move."})
+
+
+class VersionChangeSchema(Schema):
+    process_id = fields.String(required=True)
+    from_version = fields.Integer(required=True)
+    diff = fields.Nested(VersionDiffSchema, required=True)
+
+
+class MigrationBatchSchema(Schema):
+    version = fields.Integer(required=True)
+    diffs = fields.List(fields.Nested(VersionChangeSchema), required=True)
+    instances = fields.List(fields.Nested(MigrationResultSchema), required=True)

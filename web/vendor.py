@@ -26,6 +26,7 @@ PACKAGES = {
         "bpmn-js",
         (
             "dist/bpmn-navigated-viewer.production.min.js",
+            "dist/bpmn-modeler.production.min.js",
             "dist/assets/diagram-js.css",
             "dist/assets/bpmn-js.css",
             "dist/assets/bpmn-font/css/bpmn.css",
@@ -36,8 +37,24 @@ PACKAGES = {
         "@bpmn-io/form-js",
         (
             "dist/form-viewer.umd.js",
+            "dist/form-editor.umd.js",
             "dist/assets/form-js.css",
+            "dist/assets/form-js-editor.css",
+            "dist/assets/draggle.css",
             "dist/assets/flatpickr/light.css",
+        ),
+    ),
+    # The modeller's Camunda properties panel (issue 4) and the Camunda 7 attributes it edits.
+    "bpmn-js-properties-panel": ("bpmn-js-properties-panel", ("dist/bpmn-js-properties-panel.umd.js",)),
+    "properties-panel": ("@bpmn-io/properties-panel", ("dist/assets/properties-panel.css",)),
+    "camunda-bpmn-moddle": ("camunda-bpmn-moddle", ("resources/camunda.json",)),
+    "dmn-js": (
+        "dmn-js",
+        (
+            "dist/dmn-modeler.development.js",  # the minified build logs an Inferno console error
+            "dist/assets/*.css",
+            "dist/assets/dmn-font/css/dmn.css",
+            "dist/assets/dmn-font/font/dmn.*",
         ),
     ),
 }

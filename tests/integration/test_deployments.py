@@ -36,10 +36,12 @@ def test_sources_come_back_byte_for_byte(Session, files):
 
 def test_an_unchanged_bundle_keeps_its_version_and_a_changed_one_gets_the_next(Session, files):
     with Session.begin() as session:
-        assert engine.deploy(session, files, "po") == [engine.DeployedProcess("software_upgrade", 1, False)]
-        assert engine.deploy(session, renamed(files), "po") == [
-            engine.DeployedProcess("software_upgrade", 2, True)
-        ]
+        # processes/ holds other top-level processes too (document_review): they stay unchanged.
+        unchanged = engine.deploy(session, files, "po")
+        assert engine.DeployedProcess("software_upgrade", 1, False) in unchanged
+        assert not any(d.created for d in unchanged)
+        changed = engine.deploy(session, renamed(files), "po")
+        assert [d for d in changed if d.created] == [engine.DeployedProcess("software_upgrade", 2, True)]
     with Session() as session:
         versions = engine.list_versions(session, "software_upgrade")
         assert [(v.version, v.deployed_by) for v in versions] == [(2, "po"), (1, "tests")]
@@ -87,8 +89,11 @@ XXE = b"""<?xml version="1.0"?>
     ],
 )
 def test_a_refused_bundle_stores_nothing(Session, files, bad):
+    with Session() as session:
+        before = session.scalar(select(func.count()).select_from(ProcessVersionRecord))
     with Session() as session, pytest.raises(engine.DeploymentError) as caught:
         engine.deploy(session, {**renamed(files), **bad}, "po")
     assert caught.value.problems
     with Session() as session:
-        assert session.scalar(select(func.count()).select_from(ProcessVersionRecord)) == 1
+        assert session.scalar(select(func.count()).select_from(ProcessVersionRecord)) == before
+        assert [v.version for v in engine.list_versions(session, "software_upgrade")] == [1]

@@ -78,6 +78,8 @@ DEFAULTS = {
         "start_date": "2026-02-01",
         "end_date": "2026-06-30",
         "plan": "分三期實施：需求確認、開發測試、上線。",
+        # Needed while the requirement is not in the published annual plan (issue 9).
+        "justification": "監管要求本年度內完成，未及列入年度計劃。",
     },
     "budget_audit": {"decision": "approve", "approved_budget": 180000},
     "initiation_review": {"decision": "approve"},

@@ -64,6 +64,10 @@ def test_user_tasks_are_named_in_chinese_and_sit_in_their_groups_lane(path):
     }
     for task in tree.iter(q("userTask")):
         group = task.get(q("candidateGroups", CAMUNDA))
+        if group is None and task.get(q("assignee", CAMUNDA)) == "${initiator}":
+            # Given back to whoever started it, of any department (document_review's author).
+            assert task.get(q("formRef", CAMUNDA)) and CJK.search(task.get("name") or ""), task.get("id")
+            continue
         assert group in LANES, task.get("id")
         assert task.get(q("formRef", CAMUNDA)), task.get("id")
         assert CJK.search(task.get("name") or ""), task.get("id")

@@ -44,7 +44,7 @@ def test_a_correct_bundle_deploys():
 def test_a_missing_form_is_named_with_its_task_and_line():
     [problem] = problems_of({"p.bpmn": bpmn(USER_TASK)})
     assert (problem.file, problem.element, problem.line) == ("p.bpmn", "t", 9)
-    assert "form 'f' is not in the bundle" in problem.message
+    assert "form 'f' is neither in the bundle nor deployed" in problem.message
 
 
 def test_a_user_task_without_group_or_lane_is_refused():
@@ -149,7 +149,9 @@ def test_every_problem_is_reported_at_once():
 
 def test_the_procedure_itself_deploys():
     bundle = load_bundle("processes", "forms")
-    assert list(bundle.definitions) == ["software_upgrade"]
+    # The processes software_upgrade calls are not top-level definitions of their own.
+    assert "software_upgrade" in bundle.definitions
+    assert not {"software_implementation", "testing_acceptance", "golive_operation"} & set(bundle.definitions)
 
 
 @pytest.mark.skipif(not SHARED.exists(), reason="../shared/conformance is not beside this checkout")

@@ -45,6 +45,9 @@ class Caller:
     def post(self, path, body=None):
         return self.client.post(API + path, headers=self.headers, json=body)
 
+    def patch(self, path, body=None):
+        return self.client.patch(API + path, headers=self.headers, json=body)
+
     def delete(self, path):
         return self.client.delete(API + path, headers=self.headers)
 
@@ -225,5 +228,45 @@ OPERATIONS = {
     ("POST", "/tasks/{task_id}/unclaim"),
     ("POST", "/tasks/{task_id}/complete"),
     ("GET", "/openapi.json"),
+    ("POST", "/deployments"),
+    ("GET", "/processes/{process_id}/versions"),
+    ("GET", "/processes/{process_id}/versions/{version}/sources"),
+    ("GET", "/processes/{process_id}/versions/{version}/sources/{filename}"),
+    ("GET", "/processes/{process_id}/diff"),
+    ("GET", "/pool"),
+    ("GET", "/pool/declined"),
+    ("GET", "/plans"),
+    ("POST", "/plans"),
+    ("GET", "/plans/{plan_id}"),
+    ("POST", "/plans/{plan_id}/items"),
+    ("DELETE", "/plans/{plan_id}/items/{instance_id}"),
+    ("POST", "/plans/{plan_id}/publish"),
+    ("POST", "/plans/{plan_id}/revisions"),
+}
+# Issue 5: admin actions on instances.
+OPERATIONS |= {
+    *(("POST", f"/instances/{{instance_id}}/{action}") for action in ("suspend", "resume", "terminate")),
+    *(("POST", f"/instances/{{instance_id}}/{action}") for action in ("retry", "rewind", "replay")),
+    ("POST", "/instances/{instance_id}/migrate"),
+    ("POST", "/instances/{instance_id}/undo"),
+    ("POST", "/instances/{instance_id}/tasks/{task_id}/skip"),
+    ("PATCH", "/instances/{instance_id}/data"),
+    ("POST", "/migrations"),
+}
+# The regulation's records (issue 6).
+OPERATIONS |= {
+    ("GET", "/instances/{instance_id}/documents"),
+    ("GET", "/instances/{instance_id}/documents/{document_id}"),
+    ("GET", "/instances/{instance_id}/documents/{document_id}/pdf"),
+    ("GET", "/instances/{instance_id}/risks"),
+    ("GET", "/instances/{instance_id}/training"),
+    ("GET", "/instances/{instance_id}/costs"),
+    ("POST", "/instances/{instance_id}/costs"),
+    ("GET", "/dashboard"),
+    ("POST", "/tasks/{task_id}/uploads"),
+    ("GET", "/instances/{instance_id}/uploads"),
+    ("GET", "/uploads/{upload_id}"),
+    ("POST", "/instances/{instance_id}/documents/{document_id}/reviews"),
+    ("POST", "/instances/{instance_id}/risks"),
 }
 PUBLIC = {("POST", "/auth/token"), ("GET", "/openapi.json")}

@@ -14,6 +14,11 @@ PATH_VALUES = {
     "instance_id": "1",
     "task_id": "00000000-0000-0000-0000-000000000000",
     "message_name": "change_request",
+    "plan_id": "1",
+    "document_id": "requirement_request",
+    "upload_id": "1",
+    "version": "1",
+    "filename": "software_upgrade.bpmn",
 }
 
 

@@ -18,13 +18,16 @@ INSTANCE_KEYS = {
 def test_processes_are_listed_with_their_latest_version_and_start_form(people):
     it = people["it"]
     processes = it.get("/processes").get_json()
-    # the called processes (implementation, testing, go-live) are deployed inside their caller
+    # the called processes (implementation, testing, go-live) are deployed inside their caller;
+    # document_review (R4.3) is started on its own, once per document version
     assert [(p["id"], p["name"], p["version"]) for p in processes] == [
-        ("software_upgrade", "軟件升級改造", 1)
+        ("document_review", "文檔審核與歸檔", 1),
+        ("software_upgrade", "軟件升級改造", 1),
     ]
-    assert processes[0]["deployed_at"].endswith("+00:00")
+    listed = processes[1]
+    assert listed["deployed_at"].endswith("+00:00")
     detail = it.get("/processes/software_upgrade").get_json()
-    assert {k: detail[k] for k in processes[0]} == processes[0]
+    assert {k: detail[k] for k in listed} == listed
     assert detail["start_form"]["id"] == "requirement_request"
     keys = {c.get("key") for c in detail["start_form"]["components"]}
     assert set(REQUEST) <= keys
@@ -88,4 +91,4 @@ def test_the_event_log_says_who_did_what_when_with_which_data(people, clock):
         task["id"],
         {"decision": "accept", "in_it_plan": True},
     )
-    assert set(events[0]) == {"seq", "type", "task", "task_id", "actor", "at", "data"}
+    assert set(events[0]) == {"seq", "type", "task", "task_id", "actor", "at", "data", "rewound"}

@@ -16,6 +16,18 @@ PROMISED = {
     ("GET", "/tasks/{task_id}"): {200, 403, 404},
     ("POST", "/tasks/{task_id}/complete"): {200, 403, 404, 409, 422},
     ("POST", "/tasks/{task_id}/claim"): {200, 403, 404, 409},
+    ("POST", "/deployments"): {201, 400, 403},
+    ("GET", "/processes/{process_id}/versions/{version}/sources/{filename}"): {200, 403, 404},
+    ("GET", "/processes/{process_id}/diff"): {200, 400, 403, 404},
+    ("POST", "/instances/{instance_id}/replay"): {200, 403},
+    ("POST", "/instances/{instance_id}/migrate"): {200, 403, 409},
+    ("POST", "/migrations"): {200, 403},
+    ("POST", "/instances/{instance_id}/undo"): {200, 403, 409},
+    ("GET", "/pool"): {200, 400, 403},
+    ("GET", "/plans"): {200, 403},
+    ("POST", "/plans"): {201, 400, 403, 409},
+    ("POST", "/plans/{plan_id}/items"): {200, 400, 403, 404, 409},
+    ("POST", "/plans/{plan_id}/publish"): {200, 403, 404, 409},
 }
 
 
@@ -113,3 +125,22 @@ def test_request_and_response_schemas_are_the_contracts_fields(document):
         ("GET", "/tasks"): {"instance_id", "assigned"},
     }.items():
         assert {p["name"] for p in ops[key]["parameters"] if p["in"] == "query"} == names
+
+
+def test_the_deployment_endpoints_are_described_as_issue_4_has_them(document):
+    ops = operations(document)
+    deploy = ops[("POST", "/deployments")]
+    assert list(deploy["requestBody"]["content"]) == ["multipart/form-data"]
+    answer = resolve(document, deploy["responses"]["201"]["content"]["application/json"]["schema"]["$ref"])
+    assert answer["required"] == ["processes"]
+    item = answer["properties"]["processes"]["items"]
+    assert set(resolve(document, item["$ref"])["properties"]) == {"id", "version"}
+    assert "problems" in resolve(document, "#/components/schemas/Error")["properties"]
+    download = ops[("GET", "/processes/{process_id}/versions/{version}/sources/{filename}")]
+    assert set(download["responses"]["200"]["content"]) == {"application/xml", "application/json"}
+    assert {
+        p["name"] for p in ops[("GET", "/processes/{process_id}/diff")]["parameters"] if p["in"] == "query"
+    } == {
+        "from",
+        "to",
+    }

@@ -63,6 +63,9 @@ def test_the_table_covers_every_user_task_of_the_diagrams():
     drawn = {
         node.get("id")
         for path in (ROOT / "processes").glob("*.bpmn")
+        # document_review runs on its own, per document: tests/processes/test_document_review.py
+        # shows that only IT reviews and only the author revises.
+        if path.name != "document_review.bpmn"
         for node in ET.parse(path).iter(f"{BPMN}userTask")
     }
     assert drawn == set(WHO)

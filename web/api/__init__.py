@@ -21,4 +21,4 @@ def _rollback(error=None):
     db.session.rollback()
 
 
-from . import instances, openapi, processes, tasks, tokens  # noqa: E402, F401 - routes register on bp
+from . import admin, deployments, instances, openapi, plans, pool, processes, records, tasks, tokens  # noqa: E402, F401 - routes register on bp

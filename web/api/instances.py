@@ -8,6 +8,7 @@ from .. import schemas
 from ..auth import token_required
 from ..extensions import db
 from ..extensions import engine_clock as clock
+from ..transactions import committed
 from . import bp
 from .http import dump, parse_body, parse_query
 from .openapi import operation
@@ -55,8 +56,9 @@ def send_message(instance_id, message_name):
     """Deliver a message (e.g. `change_request`) with its payload. 409 when the instance is not
     waiting for it now; who may send it follows the diagram."""
     body = parse_body(schemas.DataRequestSchema())
-    info = engine.send_message(
-        db.session, instance_id, message_name, body["data"], g.user.actor, clock=clock()
+    info = committed(
+        lambda: engine.send_message(
+            db.session, instance_id, message_name, body["data"], g.user.actor, clock=clock()
+        )
     )
-    db.session.commit()
     return dump(schemas.InstanceSchema(), info, 202)

@@ -13,7 +13,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import current_app, jsonify
 
-from .. import schemas
+from .. import plan_schemas, record_schemas, schemas
 from . import bp
 
 ERROR_REF = "Error"
@@ -31,7 +31,60 @@ COMPONENTS = {
     "Instance": schemas.InstanceSchema,
     "InstancePage": schemas.InstancePageSchema,
     "Event": schemas.EventSchema,
+    "PoolEntry": plan_schemas.PoolEntrySchema,
+    "ReviewOutcome": plan_schemas.ReviewOutcomeSchema,
+    "PlanCreate": plan_schemas.PlanCreateSchema,
+    "PlanItemRequest": plan_schemas.PlanItemRequestSchema,
+    "PlanItem": plan_schemas.PlanItemSchema,
+    "PlanSummary": plan_schemas.PlanSummarySchema,
+    "Plan": plan_schemas.PlanSchema,
+    "Deployment": schemas.DeploymentSchema,
+    "Version": schemas.VersionSchema,
+    "SourceFile": schemas.SourceFileSchema,
+    "VersionDiff": schemas.VersionDiffSchema,
+    "ReasonRequest": schemas.ReasonRequestSchema,
+    "RequiredReason": schemas.RequiredReasonSchema,
+    "RewindRequest": schemas.RewindRequestSchema,
+    "SkipRequest": schemas.SkipRequestSchema,
+    "DataEditRequest": schemas.DataEditRequestSchema,
+    "ReplayRequest": schemas.ReplayRequestSchema,
+    "MigrateRequest": schemas.MigrateRequestSchema,
+    "MigrationsRequest": schemas.MigrationsRequestSchema,
+    "ReplayReport": schemas.ReplayReportSchema,
+    "VersionChange": schemas.VersionChangeSchema,
+    "MigrationResult": schemas.MigrationResultSchema,
+    "MigrationBatch": schemas.MigrationBatchSchema,
+    "Document": record_schemas.DocumentSchema,
+    "DocumentDetail": record_schemas.DocumentDetailSchema,
+    "RiskRegister": record_schemas.RiskRegisterSchema,
+    "Training": record_schemas.TrainingSchema,
+    "CostItem": record_schemas.CostItemSchema,
+    "CostRequest": record_schemas.CostRequestSchema,
+    "CostSummary": record_schemas.CostSummarySchema,
+    "Dashboard": record_schemas.DashboardSchema,
+    "Upload": record_schemas.UploadSchema,
+    "ReviewRequest": record_schemas.ReviewRequestSchema,
+    "RiskRequest": record_schemas.RiskRequestSchema,
 }
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+# Request and response bodies that are not JSON, given as OpenAPI `content` objects directly.
+FILES_BODY = {
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "required": ["files"],
+            "properties": {
+                "files": {
+                    "type": "array",
+                    "items": {"type": "string", "format": "binary"},
+                    "description": "One or more .bpmn, .dmn and .form files (one part each).",
+                }
+            },
+        }
+    }
+}
+SOURCE_FILE = {"application/xml": _BINARY, "application/json": _BINARY}
+PDF = {"application/pdf": _BINARY}
 _NAMES = {cls: name for name, cls in COMPONENTS.items()}
 
 
@@ -57,6 +110,8 @@ def operation(summary, *, responses, body=None, query=None, public=False, descri
 
 
 def _content(shape):
+    if isinstance(shape, dict):  # already an OpenAPI content object (files, multipart)
+        return shape
     many = isinstance(shape, list)
     schema_class = shape[0] if many else shape
     ref = {"$ref": f"#/components/schemas/{_NAMES[schema_class]}"}

@@ -10,6 +10,7 @@ from .. import schemas
 from ..auth import token_required
 from ..extensions import db
 from ..extensions import engine_clock as clock
+from ..transactions import committed
 from . import bp
 from .http import dump, parse_body, parse_query
 from .openapi import operation
@@ -45,8 +46,7 @@ def get_task(task_id):
 @operation("Claim a task", responses={200: schemas.InstanceSchema, 403: None, 404: None, 409: None})
 def claim_task(task_id):
     """Assign a ready group task to the caller; until they give it back only they may complete it."""
-    info = engine.claim_task(db.session, task_id, g.user.actor, clock=clock())
-    db.session.commit()
+    info = committed(lambda: engine.claim_task(db.session, task_id, g.user.actor, clock=clock()))
     return dump(schemas.InstanceSchema(), info)
 
 
@@ -57,8 +57,7 @@ def claim_task(task_id):
 )
 def unclaim_task(task_id):
     """Give a claimed task back to its groups."""
-    info = engine.unclaim_task(db.session, task_id, g.user.actor, clock=clock())
-    db.session.commit()
+    info = committed(lambda: engine.unclaim_task(db.session, task_id, g.user.actor, clock=clock()))
     return dump(schemas.InstanceSchema(), info)
 
 
@@ -73,6 +72,7 @@ def complete_task(task_id):
     """Complete a ready task with its form's values. A group member may complete an unclaimed task
     directly. 409 when the task is no longer ready or someone else has claimed it."""
     body = parse_body(schemas.DataRequestSchema())
-    info = engine.complete_task(db.session, task_id, body["data"], g.user.actor, clock=clock())
-    db.session.commit()
+    info = committed(
+        lambda: engine.complete_task(db.session, task_id, body["data"], g.user.actor, clock=clock())
+    )
     return dump(schemas.InstanceSchema(), info)

@@ -23,4 +23,21 @@ def _require_login():
 
 
 # The views register themselves on `bp`; the layout helpers are Jinja filters and globals.
-from . import account, inbox, instances, layout, requests, tasks  # noqa: E402, F401
+from . import (  # noqa: E402, F401 - the views register themselves on `bp`
+    account,
+    admin,
+    dashboard,
+    documents,
+    inbox,
+    instances,
+    layout,
+    messages,
+    notifications,
+    plans,
+    pool,
+    processes,
+    records,
+    requests,
+    tasks,
+    uploads,
+)

@@ -10,7 +10,8 @@ import engine
 from ..extensions import db
 from ..extensions import engine_clock as clock
 from . import bp
-from .present import document, documents_of, present, present_data
+from .admin import admin_panel
+from .present import present, present_data
 from .requests import MAIN_PROCESS
 from .sources import Sources
 
@@ -107,8 +108,9 @@ def instance(instance_id):
         history=history,
         sections=sections,
         variables=variables,
-        documents=documents_of(info.data),
+        documents=engine.list_documents(db.session, instance_id, actor),
         may_complete={t.id: engine.may_complete(actor, t) for t in info.tasks},
+        admin=admin_panel(info, events) if current_user.is_admin else None,
     )
 
 
@@ -127,18 +129,6 @@ def called_diagram(instance_id, process_id):
         caller=next((c for c in sources.call_activities(info.process_id) if c.called == process_id), None),
         diagram=diagram,
     )
-
-
-@bp.get("/instances/<int:instance_id>/documents/<doc_id>")
-def instance_document(instance_id, doc_id):
-    """One of the regulation's documents, laid out for reading and printing."""
-    info = engine.get_instance(db.session, instance_id, clock=clock())
-    spec = document(doc_id)
-    if spec is None or spec not in documents_of(info.data):
-        abort(404, description=f"no document {doc_id!r} in instance {instance_id}")
-    sources = _sources(info.process_id, info.version)
-    sections, _ = present_data({spec.source: info.data[spec.source]}, sources)
-    return render_template("pages/document.html", instance=info, document=spec, section=sections[0])
 
 
 @bp.get("/processes/<process_id>/<int:version>/files/<path:filename>")

@@ -32,6 +32,16 @@ EVENT_LABELS = {
     "timer_fired": lazy_gettext("定時觸發"),
     "ended": lazy_gettext("流程結束"),
     "error": lazy_gettext("流程出錯"),
+    "suspended": lazy_gettext("暫停流程"),
+    "resumed": lazy_gettext("恢復流程"),
+    "terminated": lazy_gettext("終止流程"),
+    "retried": lazy_gettext("重試出錯步驟"),
+    "task_skipped": lazy_gettext("跳過步驟"),
+    "data_edited": lazy_gettext("修改流程數據"),
+    "rewound": lazy_gettext("回退到步驟"),
+    "replayed": lazy_gettext("按事件記錄重放"),
+    "migrated": lazy_gettext("遷移到新版本"),
+    "undone": lazy_gettext("撤銷上次重放或遷移"),
 }
 
 

@@ -59,7 +59,17 @@ DOCUMENTS = (
     Document(
         "acceptance_report", lazy_gettext("《軟件升級改造項目驗收報告》"), "acceptance_report", "R3.5.5"
     ),
+    Document("golive_plan", lazy_gettext("上線計劃及應急預案"), "golive_plan", "R3.6.1"),
 )
+
+# The document library's categories (R4.1), as the pages name them.
+CATEGORY_LABELS = {
+    "requirement": lazy_gettext("需求文檔"),
+    "project": lazy_gettext("項目文檔"),
+    "test": lazy_gettext("測試文檔"),
+    "acceptance": lazy_gettext("驗收文檔"),
+    "operation": lazy_gettext("運維文檔"),
+}
 
 
 @dataclass

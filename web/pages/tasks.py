@@ -15,6 +15,7 @@ import engine
 from ..errors import error_response
 from ..extensions import db
 from ..extensions import engine_clock as clock
+from ..transactions import committed
 from . import bp
 from .layout import claim_state
 from .sources import Sources
@@ -92,8 +93,10 @@ def task(task_id):
 def complete(task_id):
     submission = parse_submission()
     try:
-        info = engine.complete_task(
-            db.session, task_id, submission["data"], current_user.actor, clock=clock()
+        info = committed(
+            lambda: engine.complete_task(
+                db.session, task_id, submission["data"], current_user.actor, clock=clock()
+            )
         )
     except (engine.TaskNotFound, engine.InstanceConflict):
         db.session.rollback()
@@ -101,6 +104,5 @@ def complete(task_id):
         if gone is not None:
             return gone
         raise
-    db.session.commit()
     flash(gettext("已提交。流程已進入下一步。"), "success")
     return jsonify(redirect=url_for("pages.inbox"), instance_id=info.id)

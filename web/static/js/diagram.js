@@ -4,7 +4,8 @@
  * that failed. Loop counts above 1 are shown as a small badge on the element.
  *
  * Configuration: <script type="application/json" id="diagram-config"> with url, completed,
- * counts, waiting and error (see instances.py `_diagram`).
+ * counts, waiting and error (see instances.py `_diagram`); a process version's page adds
+ * waiting_counts ({element id: instances waiting there}), drawn as a badge on each task.
  */
 (function () {
   'use strict';
@@ -62,6 +63,15 @@
           badge.textContent = '×' + count;
           badge.title = messages.times.replace('{n}', count);
           overlays.add(id, { position: { top: -10, right: 10 }, html: badge });
+        }
+      });
+      Object.keys(config.waiting_counts || {}).forEach(function (id) {
+        if (registry.get(id)) {
+          var waitingBadge = document.createElement('span');
+          waitingBadge.className = 'uf-waiting-count';
+          waitingBadge.textContent = config.waiting_counts[id];
+          waitingBadge.setAttribute('data-element', id);
+          overlays.add(id, { position: { bottom: 10, left: -10 }, html: waitingBadge, scale: { min: 1 } });
         }
       });
       canvas.zoom('fit-viewport', 'auto');

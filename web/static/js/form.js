@@ -110,6 +110,21 @@
     });
   }
 
+  // -- a form may carry its English wording: properties {"label_en": "…", "description_en": "…"} --
+
+  function useEnglishLabels(components) {
+    (components || []).forEach(function (component) {
+      var properties = component.properties || {};
+      if (properties.label_en) {
+        component.label = properties.label_en;
+      }
+      if (properties.description_en) {
+        component.description = properties.description_en;
+      }
+      useEnglishLabels(component.components);
+    });
+  }
+
   // -- server error paths -> form-js field ids -------------------------------------------------
 
   function indexFields(components, prefix) {
@@ -293,8 +308,13 @@
     return;
   }
 
+  if (english) {
+    useEnglishLabels(config.schema.components);
+  }
   indexFields(config.schema.components, []);
-  form = new FormViewer.Form({ container: root, properties: { readOnly: !!config.readOnly } });
+  // debounce: false — form-js otherwise holds typed text back for 300 ms, and Enter pressed in a
+  // text field (or a quick click on 提交) submits the form without the last keystrokes.
+  form = new FormViewer.Form({ container: root, properties: { readOnly: !!config.readOnly }, debounce: false });
   form.on('submit', onSubmit);
   form.on('changed', function (state) {
     var local = localizeErrors(state.errors);

@@ -1,0 +1,74 @@
+"""`upgradeflow worker`: due timers, task due dates, and the e-mail of the notification outbox.
+
+Each batch is its own transaction, committed before the next. Any number of workers may run:
+- timers: on PostgreSQL the due instance rows are claimed FOR UPDATE SKIP LOCKED; on SQLite (one
+  writer at a time) two workers may pick the same instance, and the optimistic lock on the
+  instance row lets exactly one firing commit — the other's batch raises `InstanceChanged`, is
+  rolled back and picks up what is left in the next round. Either way each timer fires once;
+- escalations (due soon, overdue) carry a unique key, so each is recorded once per task;
+- e-mails are claimed row by row (`engine.claim_unsent`) and sent after that commit.
+A timer that fell due while no worker ran is simply due: the first round of any worker fires it.
+"""
+
+import time
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy.exc import OperationalError
+
+import engine
+
+from . import mail
+from .extensions import db
+from .extensions import engine_clock as clock
+
+BATCH = 20
+
+
+def _batch(call):
+    try:
+        result = call()
+        db.session.commit()
+        return result
+    except (engine.InstanceChanged, OperationalError) as error:
+        # Another worker got there first (or SQLite stayed busy): nothing of this batch is kept.
+        db.session.rollback()
+        current_app.logger.info("worker batch retried next round: %s", error)
+        return 0
+
+
+def run_once() -> dict:
+    """One round: fire due timers, escalate due tasks, e-mail the outbox. Returns the counts."""
+    counts = {"timers": 0, "escalated": 0, "mailed": 0}
+    for _ in range(1000):  # bounded: at most 1000 batches of due timers per round
+        moved = _batch(lambda: engine.fire_due_timers(db.session, clock=clock(), limit=BATCH))
+        counts["timers"] += moved
+        if moved < BATCH:
+            break
+    counts["escalated"] = _batch(lambda: engine.escalate_due_tasks(db.session, clock=clock()))
+    if mail.configured():
+        for _ in range(1000):
+            outgoing = _batch(lambda: engine.claim_unsent(db.session, clock=clock(), limit=BATCH)) or []
+            if not outgoing:
+                break
+            failed = mail.send(outgoing)  # after the claim's commit: a rolled-back step sends nothing
+            if failed:
+                _batch(lambda failed=failed: engine.release_unsent(db.session, failed))
+                break
+            counts["mailed"] += len(outgoing)
+    return counts
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run one round and exit.")
+@click.option("--interval", default=30.0, show_default=True, help="Seconds between rounds.")
+@with_appcontext
+def worker_command(once, interval):
+    """Fire due timers, escalate due tasks and e-mail notifications, every INTERVAL seconds."""
+    while True:
+        counts = run_once()
+        click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
+        if once:
+            return
+        time.sleep(interval)

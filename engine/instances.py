@@ -26,23 +26,20 @@ from copy import deepcopy
 from datetime import datetime
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
-from SpiffWorkflow.bpmn.util import BpmnEvent
-from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from .clock import system_clock
 from .compaction import DEFAULT_MAX_DEPTH, compact_all
 from .errors import (
-    FormValidationError,
     InstanceStateError,
-    MessageRefused,
     NotAllowed,
     TaskClaimed,
     TaskNotFound,
 )
 from .events import Event, StepResult
+from .messages import MessagesMixin, no_form_data
 from .repair import RepairMixin
 from .sandbox import ScriptEngine
 from .serialization import dump_state, load_state
@@ -52,7 +49,7 @@ from .timers import end_cycles_before
 OPEN = TaskState.READY | TaskState.STARTED | TaskState.WAITING
 
 
-class Instance(RepairMixin):
+class Instance(MessagesMixin, RepairMixin):
     """A running (or ended) instance of a process definition."""
 
     def __init__(self, definition, workflow, script_engine, extra=None, max_depth=DEFAULT_MAX_DEPTH):
@@ -72,7 +69,7 @@ class Instance(RepairMixin):
         """
         start_spec = definition.start_event()
         form = definition.form_for(start_spec)
-        cleaned = form.validate(data) if form is not None else _no_form_data(data)
+        cleaned = form.validate(data) if form is not None else no_form_data(data)
         engine = ScriptEngine(clock)
         workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=engine)
         initial = workflow.task_tree.data
@@ -186,40 +183,11 @@ class Instance(RepairMixin):
             raise TaskClaimed(f"{task.task_spec.name} is claimed by {human.claimed_by}")
         form, shown = self.form_for(task_id)
         shown.update(deepcopy(provided or {}))
-        cleaned = form.validate(data, shown) if form is not None else _no_form_data(data)
+        cleaned = form.validate(data, shown) if form is not None else no_form_data(data)
         element_id = task.task_spec.name
         result = StepResult()
         self._finish_task(task, cleaned)
         result.events.append(self._event("task_completed", element_id, task, actor, cleaned))
-        self._advance(result)
-        return result
-
-    def send_message(self, name: str, data: dict, actor: Actor) -> StepResult:
-        """Deliver message `name` with its payload. Returns StepResult.
-
-        Raises MessageRefused when the instance has ended, nothing waits for the message, or the
-        message's `acceptedWhile` steps are not open; NotAllowed when the actor is in none of
-        its `senderGroups`; FormValidationError for a bad payload.
-        """
-        if self._workflow.is_completed():
-            raise MessageRefused(f"the instance has ended; message {name!r} is not accepted")
-        self._require_running()
-        catcher = self._message_catcher(name)
-        senders = ((catcher.extensions or {}).get("properties") or {}).get("senderGroups")
-        if senders and not (set(part.strip() for part in senders.split(",")) & set(actor.groups)):
-            raise NotAllowed(f"{actor.username} may not send {name!r}; senders: {senders}")
-        form = self.definition.form_for(catcher)
-        cleaned = form.validate(data) if form is not None else _no_form_data(data)
-        definition = catcher.event_definition
-        payload = deepcopy(cleaned)
-        if hasattr(definition, "result_var"):  # Camunda messages carry their payload this way
-            payload = {"payload": payload, "result_var": name}
-        result = StepResult()
-        try:
-            self._workflow.send_event(BpmnEvent(definition, payload))
-        except WorkflowException:
-            raise MessageRefused(f"nothing in the instance is waiting for message {name!r}") from None
-        result.events.append(self._event("message_received", catcher.name, None, actor, cleaned))
         self._advance(result)
         return result
 
@@ -294,26 +262,6 @@ class Instance(RepairMixin):
             if str(task.id) == str(task_id):
                 return task
         raise TaskNotFound(f"no ready task {task_id}")
-
-    def _message_catcher(self, name):
-        catchers = [
-            spec
-            for _, process in self.definition.all_specs()
-            for spec in process.task_specs.values()
-            if isinstance(getattr(spec, "event_definition", None), MessageEventDefinition)
-            and spec.event_definition.name == name
-        ]
-        if not catchers:
-            raise MessageRefused(f"the process has no message {name!r}")
-        catcher = catchers[0]
-        guard = ((catcher.extensions or {}).get("properties") or {}).get("acceptedWhile")
-        if guard:
-            allowed = {part.strip() for part in guard.split(",")}
-            if not any(t.task_spec.name in allowed for t in self._open_tasks()):
-                raise MessageRefused(
-                    f"message {name!r} is accepted only while {', '.join(sorted(allowed))} is open"
-                )
-        return catcher
 
     def _finish_task(self, task, submitted):
         """Store a submission under the task's element id, apply its output mappings, share them
@@ -406,12 +354,6 @@ def _share_with_open_branches(task, values):
             # A waiting task (a timer, a join) copies its parent's data again each time it is
             # checked, so the parent must carry the new values too.
             other.parent.data.update(deepcopy(values))
-
-
-def _no_form_data(data):
-    if data:
-        raise FormValidationError({key: ["表單中沒有此欄位 / Unknown field."] for key in data})
-    return {}
 
 
 def _timer_fired(before, task):

@@ -1,0 +1,81 @@
+"""Messages into a running instance: who may send them, when they are accepted, their payload.
+
+`MessagesMixin` is part of `Instance` (kept apart to keep each module small). SpiffWorkflow lets
+a workflow catch a message even after it has ended; here an ended instance refuses every message,
+and a message start event may name the steps during which it is accepted (`acceptedWhile`) and
+the groups that may send it (`senderGroups`), both as `camunda:property` in the diagram.
+"""
+
+from copy import deepcopy
+
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.exceptions import WorkflowException
+
+from .errors import FormValidationError, MessageRefused, NotAllowed
+from .events import StepResult
+from .tasks import Actor
+
+
+def no_form_data(data):
+    """{} for a step without a form; any submitted key is refused (FormValidationError)."""
+    if data:
+        raise FormValidationError({key: ["表單中沒有此欄位 / Unknown field."] for key in data})
+    return {}
+
+
+def _property(spec, name):
+    return ((spec.extensions or {}).get("properties") or {}).get(name)
+
+
+class MessagesMixin:
+    """Message delivery for Instance (uses its internals: _workflow, _advance, _event...)."""
+
+    def send_message(self, name: str, data: dict, actor: Actor) -> StepResult:
+        """Deliver message `name` with its payload. Returns StepResult.
+
+        Raises MessageRefused when the instance has ended, nothing waits for the message, or the
+        message's `acceptedWhile` steps are not open; NotAllowed when the actor is in none of
+        its `senderGroups`; FormValidationError for a bad payload.
+        """
+        if self._workflow.is_completed():
+            raise MessageRefused(f"the instance has ended; message {name!r} is not accepted")
+        self._require_running()
+        catcher = self._message_catcher(name)
+        senders = _property(catcher, "senderGroups")
+        if senders and not (set(part.strip() for part in senders.split(",")) & set(actor.groups)):
+            raise NotAllowed(f"{actor.username} may not send {name!r}; senders: {senders}")
+        form = self.definition.form_for(catcher)
+        cleaned = form.validate(data) if form is not None else no_form_data(data)
+        definition = catcher.event_definition
+        payload = deepcopy(cleaned)
+        if hasattr(definition, "result_var"):  # Camunda messages carry their payload this way
+            payload = {"payload": payload, "result_var": name}
+        result = StepResult()
+        try:
+            self._workflow.send_event(BpmnEvent(definition, payload))
+        except WorkflowException:
+            raise MessageRefused(f"nothing in the instance is waiting for message {name!r}") from None
+        result.events.append(self._event("message_received", catcher.name, None, actor, cleaned))
+        self._advance(result)
+        return result
+
+    def _message_catcher(self, name):
+        catchers = [
+            spec
+            for _, process in self.definition.all_specs()
+            for spec in process.task_specs.values()
+            if isinstance(getattr(spec, "event_definition", None), MessageEventDefinition)
+            and spec.event_definition.name == name
+        ]
+        if not catchers:
+            raise MessageRefused(f"the process has no message {name!r}")
+        catcher = catchers[0]
+        guard = _property(catcher, "acceptedWhile")
+        if guard:
+            allowed = {part.strip() for part in guard.split(",")}
+            if not any(t.task_spec.name in allowed for t in self._open_tasks()):
+                raise MessageRefused(
+                    f"message {name!r} is accepted only while {', '.join(sorted(allowed))} is open"
+                )
+        return catcher

@@ -34,15 +34,8 @@ from .deployments import (
     process_sources,
     waiting_counts,
 )
-from .documents import (
-    CATEGORIES,
-    READERS,
-    DocumentInfo,
-    DocumentNotFound,
-    get_document,
-    list_documents,
-    may_read,
-)
+from .document_catalog import CATEGORIES, READERS, may_read
+from .documents import DocumentInfo, DocumentNotFound, get_document, list_documents
 from .errors import (
     DeploymentError,
     EngineError,

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from .document_catalog import CATEGORY, SPEC, SPECS, Spec, may_read
 from .errors import EngineError, NotAllowed
 from .models import DocumentVersionRecord, EventRecord, InstanceRecord
 from .tasks import Actor
@@ -24,131 +25,6 @@ class DocumentNotFound(EngineError):
     """No such document (or version) in the instance, or it has been destroyed."""
 
 
-@dataclass(frozen=True)
-class Category:
-    id: str
-    clause: str
-    name_zh: str
-    name_en: str
-    retention_days: int  # counted from the end of the project (R4.3.5)
-
-
-# Retention per the company's archive rules (R4.3.5 names none): contracts, initiation and
-# acceptance records 10 years as accounting-relevant records; the rest 5 years, tests 3.
-CATEGORIES = (
-    Category("requirement", "R4.1.1", "需求文檔", "Requirement documents", 5 * 365),
-    Category("project", "R4.1.2", "項目文檔", "Project documents", 10 * 365),
-    Category("test", "R4.1.3", "測試文檔", "Test documents", 3 * 365),
-    Category("acceptance", "R4.1.4", "驗收文檔", "Acceptance documents", 10 * 365),
-    Category("operation", "R4.1.5", "運維文檔", "Operation documents", 5 * 365),
-)
-CATEGORY = {c.id: c for c in CATEGORIES}
-
-# Who may see and download which categories (R4.3.4: "the documents their duties allow").
-# IT keeps the library (R2.1.4) and management approves the projects: everything. Business
-# raises requirements, accepts and runs the system (R2.2). Finance audits budgets and costs
-# (R2.3): project documents (initiation, approval, contract). The vendor writes plans, tests and
-# manuals and signs the contract (R2.4). QA joins the joint test and acceptance (R3.5.2).
-# Process owners edit diagrams, not projects: none. Administrators read everything.
-READERS = {
-    "it": frozenset(CATEGORY),
-    "management": frozenset(CATEGORY),
-    "business": frozenset({"requirement", "acceptance", "operation"}),
-    "finance": frozenset({"project"}),
-    "vendor": frozenset({"project", "test", "operation"}),
-    "qa": frozenset({"test", "acceptance"}),
-    "process_owner": frozenset(),
-}
-
-
-@dataclass(frozen=True)
-class Spec:
-    id: str
-    title: str  # the regulation's name, canonical in Chinese
-    category: str
-    clause: str  # where the procedure asks for it
-    sources: tuple  # data keys the content is made of; the first one must be present
-    authors: tuple  # steps whose completer wrote it (latest wins)
-    reviewers: tuple = ()  # steps whose completer reviewed/approved it
-    signoffs: tuple = ()  # steps whose sign-off is part of the document (who, when)
-
-
-SPECS = (
-    Spec(
-        "requirement_request",
-        "《軟件升級改造需求申請表》",
-        "requirement",
-        "R3.1.1",
-        ("requirement_request",),
-        ("requirement_request", "revise_request"),
-        ("preliminary_review",),
-    ),
-    Spec(
-        "analysis_report",
-        "《軟件升級改造需求分析報告》",
-        "requirement",
-        "R3.2.4",
-        ("analysis_report", "requirement_analysis", "risks"),
-        ("analysis_report",),
-    ),
-    Spec(
-        "initiation_application",
-        "《軟件升級改造項目立項申請表》",
-        "project",
-        "R3.3.1",
-        ("initiation_application",),
-        ("initiation_application",),
-        ("budget_audit", "initiation_review"),
-    ),
-    Spec(
-        "initiation_approval",
-        "《軟件升級改造項目立項批復》",
-        "project",
-        "R3.3.3",
-        ("initiation_approval", "budget_audit", "initiation_review"),
-        ("initiation_review",),
-        ("initiation_review",),
-        ("budget_audit", "initiation_review"),
-    ),
-    Spec("contract", "《軟件升級改造項目合同》", "project", "R3.4.1", ("sign_contract",), ("sign_contract",)),
-    Spec(
-        "implementation_plan",
-        "《軟件升級改造項目實施計劃》",
-        "project",
-        "R3.4.2",
-        ("implementation_plan",),
-        ("implementation_plan",),
-        ("plan_review",),
-    ),
-    Spec(
-        "test_report",
-        "《軟件升級改造測試報告》",
-        "test",
-        "R3.5.1",
-        ("self_test", "joint_test"),
-        ("self_test",),
-        ("joint_test",),
-    ),
-    Spec(
-        "acceptance_report",
-        "《軟件升級改造項目驗收報告》",
-        "acceptance",
-        "R3.5.5",
-        ("acceptance_report", "acceptance", "business_acceptance"),
-        ("acceptance",),
-        ("acceptance", "business_acceptance"),
-        ("acceptance", "business_acceptance"),
-    ),
-    Spec(
-        "golive_plan",
-        "上線計劃及應急預案",
-        "operation",
-        "R3.6.1",
-        ("golive_plan",),
-        ("golive_plan",),
-    ),
-)
-SPEC = {s.id: s for s in SPECS}
 REVIEW_PROCESS = "document_review"  # processes/document_review.bpmn (R4.3.1–R4.3.3)
 # A reviewer's decision that sends the document back is not an approval.
 NOT_APPROVED = {"return", "reject", "revise", "fail"}
@@ -181,11 +57,6 @@ class DocumentInfo:
     archived_by: str | None = None
     process_id: str | None = None  # of the instance (set when read with content)
     process_version: int | None = None
-
-
-def may_read(actor: Actor, category: str) -> bool:
-    """Whether the actor's groups (or admin) allow reading documents of `category`."""
-    return actor.is_admin or any(category in READERS.get(g, ()) for g in actor.groups)
 
 
 def content_hash(content: dict) -> str:

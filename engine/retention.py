@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from .clock import system_clock
-from .documents import CATEGORY, DocumentInfo, _info
+from .document_catalog import CATEGORY
+from .documents import DocumentInfo, _info
 from .errors import NotAllowed
 from .models import DocumentVersionRecord, EventRecord, InstanceRecord
 from .tasks import Actor

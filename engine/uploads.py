@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from .clock import system_clock
-from .documents import may_read
+from .document_catalog import may_read
 from .errors import FormValidationError, NotAllowed
 from .models import TaskRecord, UploadRecord
 from .tasks import Actor, may_complete

@@ -9,7 +9,7 @@ from apiclient import GROUPS
 from conftest_pages import Browser
 
 import engine
-from engine.documents import CATEGORY, READERS, SPECS
+from engine.document_catalog import CATEGORY, READERS, SPECS
 from web.extensions import db
 
 EVERY_DOCUMENT = [s.id for s in SPECS]

@@ -20,6 +20,7 @@ from .formdata import provided_form_data
 from .instances import Instance
 from .models import EventRecord, InstanceRecord, NotificationRecord, TaskRecord
 from .notifications import step_notifications
+from .phases import current_phase
 from .serialization import FORMAT_VERSION
 from .tasks import Actor, may_complete
 from .views import EventInfo, InstanceInfo, Page, TaskInfo
@@ -209,9 +210,11 @@ def get_instance(session, instance_id, clock=system_clock) -> InstanceInfo:
 
 
 def list_instances(
-    session, *, status=None, process_id=None, initiator=None, waiting_at=None, page=1, per_page=50
+    session, *, status=None, process_id=None, initiator=None, waiting_at=None, phase=None, page=1, per_page=50
 ) -> Page:
-    """Instances newest first, filtered; without their data (no workflow is deserialized)."""
+    """Instances newest first, filtered; without their data (no workflow is deserialized).
+    `phase` is one of the regulation's phases (`pool.PHASE_NAMES`) or `phases.NO_PHASE`, as the
+    dashboard counts them from `waiting_at`."""
     query = select(InstanceRecord)
     if status:
         query = query.where(InstanceRecord.status == status)
@@ -221,6 +224,8 @@ def list_instances(
         query = query.where(InstanceRecord.initiator == initiator)
     if waiting_at:
         query = query.where(InstanceRecord.waiting_at.contains(waiting_at))
+    if phase:
+        query = query.where(current_phase() == phase)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(
         query.order_by(InstanceRecord.id.desc()).offset((page - 1) * per_page).limit(per_page)

@@ -20,7 +20,15 @@ from .admin import (
 )
 from .backup import BackupError, BackupInfo, backup_database, restore_database
 from .clock import ManualClock, system_clock
-from .costs import COST_CATEGORIES, CostItem, CostSummary, over_budget_projects, project_costs, record_cost
+from .costs import (
+    COST_CATEGORIES,
+    CostItem,
+    CostRecorded,
+    CostSummary,
+    over_budget_projects,
+    project_costs,
+    record_cost,
+)
 from .dashboard import Dashboard, dashboard, may_view_dashboard
 from .deployments import (
     ProcessNotFound,
@@ -169,6 +177,7 @@ __all__ = [
     "Base",
     "Bundle",
     "CostItem",
+    "CostRecorded",
     "CostSummary",
     "Dashboard",
     "DeployedProcess",

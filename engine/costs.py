@@ -1,11 +1,42 @@
-"""Project costs (R2.3.2): estimated, budgeted, approved, contracted and actually spent.
+"""Project costs (R2.3.2): estimated, budgeted, approved, contracted and actually spent, and the
+finance review of an overrun.
 
 The first four come from what was submitted at their steps (`requirement_analysis`,
 `initiation_application`, `budget_audit`, `sign_contract`); actual spending is recorded by
-finance, one row per payment, never edited. A project is over budget when what it spent exceeds
-the approved budget by more than the threshold (default 10%).
+finance, one row per payment, never edited.
+
+**The budget** a project is held to is the budget approved at initiation (`budget_audit`'s
+`approved_budget`; an audit that approved without a figure approved the budget applied for),
+plus the additional budget finance approved in overrun reviews. A project without an approved
+budget is never over budget and raises nothing.
+
+**Overrun levels.** Spending is at level n when it is at least budget × (1 + n × threshold):
+level 1 is *at* the threshold (default 10%), level 2 at twice it, and so on. `over_budget` is
+level ≥ 1, the same rule that raises the review, so the records page, the dashboard and the
+finance inbox agree.
+
+**The review.** When a recorded cost takes a *running* instance to a higher level than it was at
+before that cost (a crossing), the engine sends the message `cost_overrun` to the instance in the
+same transaction; the diagram catches it in a top-level, non-interrupting message-start event
+subprocess (`cost_overrun_handling`), which gives finance the task `cost_overrun_review`, as a
+change request gives IT `change_review`. Nothing else is raised:
+
+- while a review is open, further costs raise no second one: the open review shows the figures as
+  they are when it is done (a form data provider, not a copy taken when it was raised);
+- after a review, the next one comes at the next crossing: of the next level (10% → 20% over), or
+  of the first level of the new budget once additional budget was approved. Costs that keep the
+  project at a level already reviewed raise nothing. This is what a Camunda user would model with
+  a non-interrupting event subprocess fed by a threshold check: one token per crossing, never one
+  per payment;
+- an instance that is not running (completed, terminated, suspended, in error) records the cost
+  and raises nothing; `CostRecorded.overrun_review` says so, as it says why in every other case.
+
+Whether a review is open is read from the ready-task projection. The instance row is locked (FOR
+UPDATE where the database has it) before the sums are read, so two costs recorded at once are
+counted one after the other and a crossing is never missed or raised twice.
 """
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -13,16 +44,30 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 
 from .clock import system_clock
-from .errors import FormValidationError, NotAllowed
-from .models import CostRecord, InstanceRecord
+from .errors import FormValidationError, MessageRefused, NotAllowed
+from .formdata import form_data_provider
+from .models import CostRecord, InstanceRecord, TaskRecord
 from .records import latest, submissions
 from .tasks import Actor
+from .workflows import InstanceNotFound, send_message
+
+log = logging.getLogger(__name__)
 
 COST_CATEGORIES = ("licences", "implementation", "training", "other")
 ESTIMATE_FIELDS = ("cost_licences", "cost_implementation", "cost_training")
-COST_STEPS = ("requirement_analysis", "initiation_application", "budget_audit", "sign_contract")
+REVIEW_MESSAGE = "cost_overrun"  # the message the diagram's event subprocess starts with
+REVIEW_TASK = "cost_overrun_review"  # finance's review task in that subprocess
+MORE_BUDGET = "approve_additional_budget"  # the review's decision that raises the budget
+COST_STEPS = ("requirement_analysis", "initiation_application", "budget_audit", "sign_contract", REVIEW_TASK)
 RECORDERS = frozenset({"finance"})  # R2.3.2: finance accounts for project costs
 DEFAULT_THRESHOLD = Decimal("0.10")
+
+# CostRecorded.overrun_review: what recording a cost did about an overrun (None: not over budget).
+RAISED = "raised"  # a review task was raised in the instance
+ALREADY_OPEN = "already_open"  # a review is open; it shows the new figures
+NO_CROSSING = "no_crossing"  # still at a level an earlier cost reached; the next level raises
+NOT_RUNNING = "not_running"  # the instance is completed, terminated, suspended or in error
+NOT_ACCEPTED = "not_accepted"  # the instance's diagram version does not take `cost_overrun`
 
 
 @dataclass
@@ -37,8 +82,32 @@ class CostItem:
 
 
 @dataclass
+class CostRecorded(CostItem):
+    """A recorded cost and what it did: the spending after it, whether the project is over
+    budget, and `overrun_review` (one of RAISED, ALREADY_OPEN, NO_CROSSING, NOT_RUNNING,
+    NOT_ACCEPTED; None when not over budget) with `overrun_note` saying why."""
+
+    actual: Decimal = Decimal(0)
+    budget: Decimal | None = None
+    over_budget: bool = False
+    overrun_review: str | None = None
+    overrun_note: str | None = None
+
+
+def overrun_level(actual: Decimal, budget: Decimal | None, threshold: Decimal) -> int:
+    """0 below budget × (1 + threshold); n ≥ 1 from budget × (1 + n × threshold) on. A budget or
+    threshold of zero has one level: anything spent at or above the budget."""
+    if budget is None or actual <= 0 or actual < budget * (1 + threshold):
+        return 0
+    if budget <= 0 or threshold <= 0:
+        return 1
+    return int((actual - budget) // (budget * threshold))
+
+
+@dataclass
 class CostSummary:
-    """A project's money. `over_budget`: actual > approved (or budgeted) × (1 + threshold)."""
+    """A project's money. `budget`: approved at initiation plus `additional` approved in overrun
+    reviews; `over_budget`: actual ≥ budget × (1 + threshold)."""
 
     instance_id: int
     title: str | None
@@ -46,17 +115,27 @@ class CostSummary:
     budgeted: Decimal | None = None
     approved: Decimal | None = None
     contracted: Decimal | None = None
+    additional: Decimal = Decimal(0)
     actual: Decimal = Decimal(0)
     threshold: Decimal = DEFAULT_THRESHOLD
     items: list = field(default_factory=list)
 
     @property
     def budget(self) -> Decimal | None:
-        return self.approved if self.approved is not None else self.budgeted
+        return None if self.approved is None else self.approved + self.additional
+
+    @property
+    def level(self) -> int:
+        return overrun_level(self.actual, self.budget, self.threshold)
 
     @property
     def over_budget(self) -> bool:
-        return self.budget is not None and self.actual > self.budget * (1 + self.threshold)
+        return self.level >= 1
+
+    @property
+    def overrun(self) -> Decimal | None:
+        """What was spent beyond the budget (negative while under it)."""
+        return None if self.budget is None else self.actual - self.budget
 
 
 def _money(value) -> Decimal | None:
@@ -68,6 +147,27 @@ def _money(value) -> Decimal | None:
         return None
 
 
+def _threshold(value) -> Decimal:
+    threshold = _money(value)
+    if threshold is None or not threshold.is_finite() or threshold < 0:
+        raise ValueError(f"the cost overrun threshold must be a fraction ≥ 0 (0.10 is 10%), not {value!r}")
+    return threshold
+
+
+def _approved(found) -> Decimal | None:
+    audit = latest(found, "budget_audit")
+    approved = _money(audit.get("approved_budget"))
+    if approved is None and audit.get("decision") == "approve":
+        approved = _money(latest(found, "initiation_application").get("budget"))
+    return approved
+
+
+def _additional(found) -> Decimal:
+    reviews = [row.data or {} for row in found.get(REVIEW_TASK) or []]
+    amounts = [_money(r.get("additional_budget")) for r in reviews if r.get("decision") == MORE_BUDGET]
+    return sum((a for a in amounts if a is not None and a.is_finite()), Decimal(0))
+
+
 def _summary(record, found, rows, threshold) -> CostSummary:
     analysis = latest(found, "requirement_analysis")
     estimates = [_money(analysis.get(f)) for f in ESTIMATE_FIELDS if analysis.get(f) is not None]
@@ -76,9 +176,10 @@ def _summary(record, found, rows, threshold) -> CostSummary:
         record.title,
         estimated=sum(estimates, Decimal(0)) if estimates else None,
         budgeted=_money(latest(found, "initiation_application").get("budget")),
-        approved=_money(latest(found, "budget_audit").get("approved_budget")),
+        approved=_approved(found),
         contracted=_money(latest(found, "sign_contract").get("amount")),
-        threshold=threshold,
+        additional=_additional(found),
+        threshold=_threshold(threshold),
     )
     summary.items = [
         CostItem(r.id, r.category, r.amount, r.spent_on, r.description, r.recorded_by, r.recorded_at)
@@ -88,37 +189,33 @@ def _summary(record, found, rows, threshold) -> CostSummary:
     return summary
 
 
-def _record(session, instance_id) -> InstanceRecord:
-    from .workflows import InstanceNotFound
-
-    record = session.get(InstanceRecord, instance_id)
+def _record(session, instance_id, lock=False) -> InstanceRecord:
+    query = select(InstanceRecord).where(InstanceRecord.id == instance_id)
+    if lock:
+        # Fresh from the database, and held until the transaction ends (PostgreSQL; SQLite
+        # serializes writers anyway): the sums below then include every earlier cost.
+        query = query.with_for_update(of=InstanceRecord).execution_options(populate_existing=True)
+    record = session.scalar(query)
     if record is None:
         raise InstanceNotFound(f"no instance {instance_id}")
     return record
 
 
-def project_costs(session, instance_id, threshold=DEFAULT_THRESHOLD) -> CostSummary:
-    """A project's estimated, budgeted, approved, contracted and actual costs, with its items.
-    Raises InstanceNotFound."""
-    record = _record(session, instance_id)
-    found = submissions(session, [instance_id], COST_STEPS).get(instance_id, {})
+def _costs_of(session, record, threshold) -> CostSummary:
+    found = submissions(session, [record.id], COST_STEPS).get(record.id, {})
     rows = session.scalars(
-        select(CostRecord).where(CostRecord.instance_id == instance_id).order_by(CostRecord.id)
+        select(CostRecord).where(CostRecord.instance_id == record.id).order_by(CostRecord.id)
     )
     return _summary(record, found, rows, threshold)
 
 
-def record_cost(
-    session, instance_id, category, amount, spent_on, description, actor: Actor, clock=system_clock
-) -> CostItem:
-    """Record money spent on a project. Returns the item.
+def project_costs(session, instance_id, threshold=DEFAULT_THRESHOLD) -> CostSummary:
+    """A project's estimated, budgeted, approved, contracted and actual costs, with its items.
+    Raises InstanceNotFound; ValueError for a negative threshold."""
+    return _costs_of(session, _record(session, instance_id), threshold)
 
-    Raises InstanceNotFound, NotAllowed (only finance records costs), FormValidationError
-    (category unknown, amount not positive, date missing; nothing stored).
-    """
-    _record(session, instance_id)
-    if not (actor.groups & RECORDERS):
-        raise NotAllowed(f"{actor.username} may not record costs: finance does (R2.3.2)")
+
+def _validated(category, amount, spent_on) -> Decimal:
     errors = {}
     if category not in COST_CATEGORIES:
         errors["category"] = [f"must be one of {', '.join(COST_CATEGORIES)}"]
@@ -129,10 +226,37 @@ def record_cost(
         errors["spent_on"] = ["must be a date"]
     if errors:
         raise FormValidationError(errors)
+    return money.quantize(Decimal("0.01"))
+
+
+def record_cost(
+    session,
+    instance_id,
+    category,
+    amount,
+    spent_on,
+    description,
+    actor: Actor,
+    clock=system_clock,
+    threshold=DEFAULT_THRESHOLD,
+) -> CostRecorded:
+    """Record money spent on a project; raise a finance review in the running instance when this
+    cost crosses an overrun level (see the module's docstring). Returns CostRecorded.
+
+    Raises InstanceNotFound, NotAllowed (only finance records costs), FormValidationError
+    (category unknown, amount not positive, date missing; nothing stored), InstanceChanged (the
+    instance changed under the review's message: nothing stored, try the whole call again),
+    ValueError for a negative threshold.
+    """
+    record = _record(session, instance_id, lock=True)
+    if not (actor.groups & RECORDERS):
+        raise NotAllowed(f"{actor.username} may not record costs: finance does (R2.3.2)")
+    money = _validated(category, amount, spent_on)
+    before = _costs_of(session, record, threshold)
     row = CostRecord(
         instance_id=instance_id,
         category=category,
-        amount=money.quantize(Decimal("0.01")),
+        amount=money,
         spent_on=spent_on,
         description=(description or None) and str(description)[:300],
         recorded_by=actor.username,
@@ -140,14 +264,82 @@ def record_cost(
     )
     session.add(row)
     session.flush()
-    return CostItem(
+    item = CostItem(
         row.id, row.category, row.amount, row.spent_on, row.description, row.recorded_by, row.recorded_at
+    )
+    after = CostSummary(
+        before.instance_id,
+        before.title,
+        approved=before.approved,
+        additional=before.additional,
+        actual=before.actual + money,
+        threshold=before.threshold,
+    )
+    review, note = _overrun_review(session, record, before, after, actor, clock)
+    if review is not None and review != RAISED:
+        log.info("instance %s: cost %s recorded, no overrun review raised: %s", instance_id, row.id, note)
+    return CostRecorded(
+        **vars(item),
+        actual=after.actual,
+        budget=after.budget,
+        over_budget=after.over_budget,
+        overrun_review=review,
+        overrun_note=note,
     )
 
 
+def _overrun_review(session, record, before, after, actor, clock) -> tuple[str | None, str | None]:
+    """(code, note) of what an overrun after this cost calls for; sends the message if a review
+    is due."""
+    if not after.over_budget:
+        return None, None
+    spent = f"spent {after.actual} of a budget of {after.budget}, level {after.level}"
+    if record.status != "running":
+        return NOT_RUNNING, f"{spent}; the instance is {record.status}, so no review is raised"
+    review_open = session.scalar(
+        select(TaskRecord.id).where(TaskRecord.instance_id == record.id, TaskRecord.element_id == REVIEW_TASK)
+    )
+    if review_open is not None:
+        return ALREADY_OPEN, f"{spent}; the open review {REVIEW_TASK} covers it"
+    if after.level <= before.level:
+        return NO_CROSSING, f"{spent}; an earlier cost reached this level, the next level raises a review"
+    try:
+        send_message(session, record.id, REVIEW_MESSAGE, {}, actor, clock=clock)
+    except (MessageRefused, NotAllowed) as refused:
+        # An instance on a diagram version without the review (deployed before it) still
+        # records its costs; the refusal changed nothing.
+        log.warning("instance %s: %s refused: %s", record.id, REVIEW_MESSAGE, refused)
+        return NOT_ACCEPTED, f"{spent}; the instance's diagram does not take {REVIEW_MESSAGE}: {refused}"
+    return RAISED, f"{spent}; finance review {REVIEW_TASK} raised"
+
+
+def _amount(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:,.2f}"
+
+
+@form_data_provider(REVIEW_TASK)
+def _review_figures(session, instance_id, clock) -> dict:
+    """What the review form shows (`cost_status`): the figures now, not when it was raised."""
+    costs = project_costs(session, instance_id)
+    percent = None
+    if costs.budget:
+        percent = f"{(costs.actual - costs.budget) * 100 / costs.budget:.1f}"
+    return {
+        "cost_status": {
+            "approved": _amount(costs.approved),
+            "additional": _amount(costs.additional),
+            "budget": _amount(costs.budget),
+            "actual": _amount(costs.actual),
+            "overrun": _amount(costs.overrun),
+            "overrun_percent": percent,
+            "payments": len(costs.items),
+        }
+    }
+
+
 def over_budget_projects(session, threshold=DEFAULT_THRESHOLD) -> list[CostSummary]:
-    """Cost summaries of the projects whose spending exceeds their budget by more than the
-    threshold, newest first."""
+    """Cost summaries of the projects whose spending reached their budget × (1 + threshold),
+    newest first."""
     ids = list(session.scalars(select(CostRecord.instance_id).distinct()))
     if not ids:
         return []

@@ -28,3 +28,6 @@ class Config:
     SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "") in ("1", "true", "yes")
     SMTP_FROM = os.environ.get("SMTP_FROM", "upgradeflow@localhost")
     MAIL_DOMAIN = os.environ.get("MAIL_DOMAIN")  # user name -> <name>@MAIL_DOMAIN
+    # A recorded cost that takes spending to the approved budget × (1 + this) raises a finance
+    # review in the running instance (R2.3.2); 0.10 is 10%.
+    COST_OVERRUN_THRESHOLD = float(os.environ.get("COST_OVERRUN_THRESHOLD", "0.10"))

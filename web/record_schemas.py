@@ -98,6 +98,20 @@ class CostItemSchema(Schema):
     recorded_at = fields.DateTime()
 
 
+class CostRecordedSchema(CostItemSchema):
+    actual = fields.Decimal(as_string=True, metadata={"description": "spending after this cost"})
+    budget = fields.Decimal(as_string=True, allow_none=True)
+    over_budget = fields.Boolean()
+    overrun_review = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "raised, already_open, no_crossing, not_running, not_accepted; "
+            "null when not over budget"
+        },
+    )
+    overrun_note = fields.String(allow_none=True)
+
+
 class CostRequestSchema(Schema):
     category = fields.String(required=True, validate=validate.OneOf(engine.COST_CATEGORIES))
     # Positive, at most two places: checked by the engine (a 422 naming `amount`).
@@ -113,6 +127,10 @@ class CostSummarySchema(Schema):
     budgeted = fields.Decimal(as_string=True, allow_none=True)
     approved = fields.Decimal(as_string=True, allow_none=True)
     contracted = fields.Decimal(as_string=True, allow_none=True)
+    additional = fields.Decimal(as_string=True, metadata={"description": "approved in overrun reviews"})
+    budget = fields.Decimal(
+        as_string=True, allow_none=True, metadata={"description": "approved + additional"}
+    )
     actual = fields.Decimal(as_string=True)
     threshold = fields.Decimal(as_string=True)
     over_budget = fields.Boolean()

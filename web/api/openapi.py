@@ -59,6 +59,7 @@ COMPONENTS = {
     "RiskRegister": record_schemas.RiskRegisterSchema,
     "Training": record_schemas.TrainingSchema,
     "CostItem": record_schemas.CostItemSchema,
+    "CostRecorded": record_schemas.CostRecordedSchema,
     "CostRequest": record_schemas.CostRequestSchema,
     "CostSummary": record_schemas.CostSummarySchema,
     "Dashboard": record_schemas.DashboardSchema,

@@ -13,6 +13,8 @@ from ..auth import token_required
 from ..extensions import db
 from ..extensions import engine_clock as clock
 from ..pages.documents import document_pdf
+from ..pages.records import cost_threshold
+from ..transactions import committed
 from ..uploads import max_bytes, upload_dir
 from . import bp
 from .http import dump, parse_body, parse_query
@@ -80,8 +82,10 @@ def training(instance_id):
 @token_required
 @operation("Get a project's costs", responses={200: rs.CostSummarySchema, 404: None})
 def costs(instance_id):
-    """Estimated, budgeted, approved, contracted and actual costs, and whether over budget."""
-    return dump(rs.CostSummarySchema(), engine.project_costs(db.session, instance_id))
+    """Estimated, budgeted, approved, contracted and actual costs, and whether spending reached
+    the budget × (1 + `COST_OVERRUN_THRESHOLD`)."""
+    summary = engine.project_costs(db.session, instance_id, threshold=cost_threshold())
+    return dump(rs.CostSummarySchema(), summary)
 
 
 @bp.post("/instances/<int:instance_id>/costs")
@@ -89,14 +93,20 @@ def costs(instance_id):
 @operation(
     "Record an actual cost",
     body=rs.CostRequestSchema,
-    responses={201: rs.CostItemSchema, 403: None, 404: None, 422: None},
+    responses={201: rs.CostRecordedSchema, 403: None, 404: None, 422: None},
 )
 def record_cost(instance_id):
-    """Finance records money spent on the project (R2.3.2); others get 403."""
+    """Finance records money spent on the project (R2.3.2); others get 403. A cost that takes a
+    running instance's spending to a new overrun level (at the budget × (1 + threshold), then
+    each further threshold) raises the task `cost_overrun_review` for finance in the same
+    transaction; `overrun_review` says what was done and `overrun_note` why."""
     body = parse_body(rs.CostRequestSchema())
-    item = engine.record_cost(db.session, instance_id, actor=g.user.actor, clock=clock(), **body)
-    db.session.commit()
-    return dump(rs.CostItemSchema(), item, 201)
+    recorded = committed(
+        lambda: engine.record_cost(
+            db.session, instance_id, actor=g.user.actor, clock=clock(), threshold=cost_threshold(), **body
+        )
+    )
+    return dump(rs.CostRecordedSchema(), recorded, 201)
 
 
 @bp.get("/dashboard")

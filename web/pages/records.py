@@ -1,8 +1,8 @@
 """A project's records: its risk register with the likelihood × impact matrix (R5), its training
 (R6) and its costs (R2.3.2), where finance records what was spent."""
 
-from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from marshmallow import ValidationError
 
@@ -11,7 +11,22 @@ import engine
 from ..extensions import db
 from ..extensions import engine_clock as clock
 from ..record_schemas import CostRequestSchema
+from ..transactions import committed
 from . import bp
+
+# What the page says after a cost is recorded, by `CostRecorded.overrun_review`.
+OVERRUN_REVIEW = {
+    "raised": lazy_gettext("實際支出已達超支閾值，已向財務部門發起費用超支審核。"),
+    "already_open": lazy_gettext("實際支出超出預算；費用超支審核尚未完成，未重複發起。"),
+    "no_crossing": lazy_gettext("實際支出超出預算，但未達到新的超支級別，未發起審核。"),
+    "not_running": lazy_gettext("實際支出超出預算；流程未在運行，未發起審核。"),
+    "not_accepted": lazy_gettext("實際支出超出預算；此流程版本沒有費用超支審核，未發起審核。"),
+}
+
+
+def cost_threshold():
+    """The configured overrun threshold (`COST_OVERRUN_THRESHOLD`, a fraction: 0.10 is 10%)."""
+    return current_app.config["COST_OVERRUN_THRESHOLD"]
 
 
 @bp.get("/instances/<int:instance_id>/records")
@@ -21,7 +36,7 @@ def instance_records(instance_id):
         "pages/records.html",
         register=engine.risk_register(db.session, instance_id, clock=clock()),
         training=engine.training_record(db.session, instance_id),
-        costs=engine.project_costs(db.session, instance_id),
+        costs=engine.project_costs(db.session, instance_id, threshold=cost_threshold()),
         likelihoods=engine.LIKELIHOODS,
         impacts=engine.IMPACTS,
         cost_categories=engine.COST_CATEGORIES,
@@ -32,16 +47,27 @@ def instance_records(instance_id):
 
 @bp.post("/instances/<int:instance_id>/costs")
 def record_cost(instance_id):
-    """Finance records an actual cost (403 for anyone else, from the engine)."""
+    """Finance records an actual cost (403 for anyone else, from the engine); a cost that crosses
+    the overrun threshold raises finance's review in the same transaction, and the page says so."""
     try:
         form = {k: v for k, v in request.form.items() if k != "csrf_token"}
         body = CostRequestSchema().load(form)
     except ValidationError as error:
         flash(gettext("費用未記錄：%(problems)s", problems=error.messages), "error")
         return redirect(url_for("pages.instance_records", instance_id=instance_id) + "#costs"), 303
-    engine.record_cost(db.session, instance_id, actor=current_user.actor, clock=clock(), **body)
-    db.session.commit()
+    recorded = committed(
+        lambda: engine.record_cost(
+            db.session,
+            instance_id,
+            actor=current_user.actor,
+            clock=clock(),
+            threshold=cost_threshold(),
+            **body,
+        )
+    )
     flash(gettext("費用已記錄。"), "success")
+    if recorded.overrun_review in OVERRUN_REVIEW:
+        flash(str(OVERRUN_REVIEW[recorded.overrun_review]), "info")
     return redirect(url_for("pages.instance_records", instance_id=instance_id) + "#costs"), 303
 
 

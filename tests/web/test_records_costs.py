@@ -133,6 +133,9 @@ def test_finance_completes_the_review_with_its_form_and_no_one_else_may(app, dri
     assert spend(finance, instance_id, "23999.99").get_json()["overrun_review"] is None
     assert spend(finance, instance_id, "0.01").get_json()["overrun_review"] == "raised"
     assert len(reviews(finance, instance_id)) == 1
+    # The log repeats what happened: the message and the review replay to the stored state.
+    replay = people["admin"].post(f"/instances/{instance_id}/replay", {"dry_run": True}).get_json()
+    assert (replay["matches"], replay["divergence"]) == (True, None)
 
 
 def test_the_configured_threshold_is_used(app, drive, make_user, people):

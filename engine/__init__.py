@@ -29,7 +29,16 @@ from .costs import (
     project_costs,
     record_cost,
 )
-from .dashboard import Dashboard, dashboard, may_view_dashboard
+from .dashboard import (
+    NO_GROUP,
+    Dashboard,
+    HighRisk,
+    PhaseTime,
+    dashboard,
+    may_view_dashboard,
+    open_high_risk_list,
+    overdue_tasks,
+)
 from .deployments import (
     ProcessNotFound,
     deploy,
@@ -81,6 +90,7 @@ from .notifications import (
     release_unsent,
     unread_count,
 )
+from .phases import NO_PHASE
 from .plans import (
     QUARTERS,
     PlanConflict,
@@ -100,6 +110,7 @@ from .plans import (
 )
 from .pool import (
     PHASE_NAMES,
+    POOL_PROCESS,
     SORTS,
     PoolEntry,
     ReviewOutcome,
@@ -165,7 +176,10 @@ __all__ = [
     "IMPACTS",
     "LANE_GROUPS",
     "LIKELIHOODS",
+    "NO_GROUP",
+    "NO_PHASE",
     "PHASE_NAMES",
+    "POOL_PROCESS",
     "PROCESS_OWNER",
     "QUARTERS",
     "READERS",
@@ -189,6 +203,7 @@ __all__ = [
     "EventInfo",
     "Form",
     "FormValidationError",
+    "HighRisk",
     "HumanTask",
     "Instance",
     "InstanceChanged",
@@ -206,6 +221,7 @@ __all__ = [
     "NotificationInfo",
     "Outgoing",
     "Page",
+    "PhaseTime",
     "PlanConflict",
     "PlanError",
     "PlanInfo",
@@ -281,9 +297,11 @@ __all__ = [
     "may_view_dashboard",
     "migrate_instance",
     "migrate_instances",
+    "open_high_risk_list",
     "open_high_risks",
     "open_upload",
     "over_budget_projects",
+    "overdue_tasks",
     "place_item",
     "plan_status",
     "preview_migration",

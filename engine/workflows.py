@@ -20,7 +20,7 @@ from .formdata import provided_form_data
 from .instances import Instance
 from .models import EventRecord, InstanceRecord, NotificationRecord, TaskRecord
 from .notifications import step_notifications
-from .phases import current_phase
+from .phases import phase_clause
 from .serialization import FORMAT_VERSION
 from .tasks import Actor, may_complete
 from .views import EventInfo, InstanceInfo, Page, TaskInfo
@@ -225,7 +225,7 @@ def list_instances(
     if waiting_at:
         query = query.where(InstanceRecord.waiting_at.contains(waiting_at))
     if phase:
-        query = query.where(current_phase() == phase)
+        query = query.where(phase_clause(session, phase))
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(
         query.order_by(InstanceRecord.id.desc()).offset((page - 1) * per_page).limit(per_page)

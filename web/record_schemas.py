@@ -150,8 +150,33 @@ class OverBudgetSchema(Schema):
     actual = fields.Decimal(as_string=True)
 
 
+class PhaseTimeSchema(Schema):
+    phase = fields.String()
+    count = fields.Integer(metadata={"description": "projects that went through the phase and left it"})
+    average_seconds = fields.Function(
+        lambda t: None if t.average is None else int(t.average.total_seconds()), allow_none=True
+    )
+
+
+class DashboardQuerySchema(Schema):
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
+
+
 class DashboardSchema(Schema):
-    by_phase = fields.Dict(keys=fields.String(), values=fields.Integer())
+    phases = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "running projects per phase of the regulation (`none`: at no phase's step)"},
+    )
+    phase_times = fields.List(
+        fields.Nested(PhaseTimeSchema),
+        metadata={"description": "average time per phase over the projects that left it (completed phases)"},
+    )
+    by_phase = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "running instances of any process per element they wait at"},
+    )
     overdue = fields.Dict(keys=fields.String(), values=fields.Integer())
     high_risks = fields.List(fields.Nested(HighRisksSchema))
     over_budget = fields.List(fields.Nested(OverBudgetSchema))

@@ -12,6 +12,7 @@ from .. import schemas
 from ..auth import token_required
 from ..extensions import db
 from ..extensions import engine_clock as clock
+from ..pages.dashboard import dashboard_csv
 from ..pages.documents import document_pdf
 from ..pages.records import cost_threshold
 from ..transactions import committed
@@ -111,11 +112,18 @@ def record_cost(instance_id):
 
 @bp.get("/dashboard")
 @token_required
-@operation("Get the dashboard", responses={200: rs.DashboardSchema, 403: None})
+@operation(
+    "Get the dashboard",
+    query=rs.DashboardQuerySchema,
+    responses={200: rs.DashboardSchema, 403: None},
+)
 def dashboard():
-    """Projects by phase, overdue tasks by group, open high risks, projects over budget and
-    documents awaiting review. IT and management only."""
-    return dump(rs.DashboardSchema(), engine.dashboard(db.session, g.user.actor, clock=clock()))
+    """Projects by phase, average time per phase, overdue tasks by group, open high risks,
+    projects over budget and documents awaiting review. IT and management only. `format=csv`
+    answers every figure as a row of a CSV file (section, key, name, value, unit, count, budget)."""
+    export = parse_query(rs.DashboardQuerySchema())["format"] == "csv"
+    board = engine.dashboard(db.session, g.user.actor, clock=clock(), threshold=cost_threshold())
+    return dashboard_csv(board) if export else dump(rs.DashboardSchema(), board)
 
 
 UPLOAD_BODY = {

@@ -11,6 +11,7 @@ from ..extensions import db
 from ..extensions import engine_clock as clock
 from . import bp
 from .admin import admin_panel
+from .dashboard import PHASE_FILTERS
 from .present import present, present_data
 from .requests import MAIN_PROCESS
 from .sources import Sources
@@ -27,6 +28,8 @@ class InstanceFilterSchema(Schema):
     status = fields.String(load_default=None, validate=validate.OneOf(("", *STATUSES)))
     process = fields.String(load_default=None)
     waiting_at = fields.String(load_default=None)
+    # The regulation's phase, as the dashboard counts projects by phase.
+    phase = fields.String(load_default=None, validate=validate.OneOf(("", *PHASE_FILTERS)))
     mine = fields.Boolean(load_default=False)
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
 
@@ -50,6 +53,7 @@ def instances():
         process_id=filters["process"] or None,
         initiator=current_user.username if filters["mine"] else None,
         waiting_at=filters["waiting_at"] or None,
+        phase=filters["phase"] or None,
         page=filters["page"],
         per_page=PER_PAGE,
     )
@@ -62,6 +66,7 @@ def instances():
         statuses=STATUSES,
         processes=engine.list_processes(db.session),
         steps=sources.user_tasks(shown),
+        phase_labels=PHASE_FILTERS,
         sources=sources,
         pages=max(1, -(-page.total // PER_PAGE)),
     )

@@ -76,6 +76,15 @@ def test_average_time_per_phase_counts_each_phase_a_project_has_left(app, drive,
     drive.complete(c, "preliminary_review", decision="reject", comment="不符合信息化規劃。")
     # D: still waiting for its first review after 30 days: not counted.
     drive.start(applicant)
+    # E: reviewed once (returned) after 20 days, then terminated while revising: not counted.
+    e = drive.start(applicant)
+    clock.advance(days=20)
+    drive.complete(e, "preliminary_review", decision="return", comment="請補充範圍。")
+    with app.app_context():
+        engine.terminate_instance(
+            db.session, e, engine.Actor("root", frozenset(), is_admin=True), "撤回", clock
+        )
+        db.session.commit()
     clock.advance(days=30)
 
     body = people["management"].get("/dashboard").get_json()

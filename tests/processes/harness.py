@@ -113,6 +113,7 @@ DEFAULTS = {
     },
     "change_review": {"decision": "approve", "impact_analysis": "工期延長兩週，費用增加五萬元。"},
     "change_approval": {"decision": "approve"},
+    "cost_overrun_review": {"decision": "corrective_action", "comment": "要求供應商控制實施費用。"},
     "self_test": {
         "functional_result": "功能全部實現。",
         "performance_result": "滿足性能要求。",

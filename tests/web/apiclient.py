@@ -15,7 +15,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "processes"))
 from harness import DEFAULTS, HAPPY_PATH, REQUEST  # found through the path above
 
 API = "/api/v1"
-MESSAGES = {"change_request": {"reason": "需增加電子簽章功能。", "scope_change": "增加電子簽章模塊。"}}
+MESSAGES = {
+    "change_request": {"reason": "需增加電子簽章功能。", "scope_change": "增加電子簽章模塊。"},
+    "cost_overrun": {},  # sent by the engine when a recorded cost crosses the threshold (finance)
+}
 GROUPS = ("business", "it", "finance", "management", "vendor", "qa")
 
 
@@ -175,6 +178,7 @@ class Driver:
             "implement",
             [("send", "change_request", {}), ("complete", "change_review", {"decision": "approve"})],
         ),
+        "cost_overrun_review": ("implement", [("send", "cost_overrun", {"group": "finance"})]),
         "risk_reassessment": ("implement", [("wait", 14, {})]),
         "reassessment_response": ("implement", [("wait", 14, {}), ("complete", "risk_reassessment", {})]),
         "rectify": ("joint_test", [("complete", "joint_test", {"decision": "fail"})]),

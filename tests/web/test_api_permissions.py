@@ -31,6 +31,7 @@ WHO = {
     "initiation_review": "management",
     "change_review": "it",
     "change_approval": "management",
+    "cost_overrun_review": "finance",
     "sign_contract": "it",
     "implementation_plan": "vendor",
     "plan_review": "it",

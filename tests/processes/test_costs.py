@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from harness import DEFAULTS, HAPPY_PATH, REQUEST
+from harness import DEFAULTS, HAPPY_PATH, MISSING, REQUEST
 from sqlalchemy.orm import sessionmaker
 
 import engine
@@ -54,7 +54,7 @@ def test_more_budget_needs_its_amount_and_every_review_a_comment(start):
         flow.complete("cost_overrun_review", decision="approve_additional_budget", comment="同意追加。")
     assert set(refused.value.errors) == {"additional_budget"}
     with pytest.raises(FormValidationError) as refused:
-        flow.complete("cost_overrun_review", decision="corrective_action")
+        flow.complete("cost_overrun_review", decision="corrective_action", comment=MISSING)
     assert set(refused.value.errors) == {"comment"}
     assert flow.ready() == ["cost_overrun_review", "sign_contract"]
     assert "cost_overrun_review" not in flow.data

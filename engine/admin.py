@@ -79,7 +79,8 @@ def replay_instance(session, instance_id, actor: Actor, version=None, dry_run=Tr
     if divergence is not None:
         found = dict(divergence.__dict__)
     else:
-        difference = compare(stored, result.instance) if result.instance is not None else "nothing replayed"
+        replayed = result.instance
+        difference = compare(stored, replayed, result.renamed) if replayed is not None else "nothing replayed"
         found = {"seq": None, "event": None, "reason": difference} if difference else None
     report = ReplayReport(record.id, target.version, found is None, result.applied, found)
     if not dry_run and divergence is None and result.instance is not None:

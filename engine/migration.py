@@ -21,9 +21,14 @@ process the target no longer calls, a step whose type changed, anything the rest
 the instance is rebuilt by replaying its event log on the target; if that diverges too, it is
 refused with the replay's reason.
 
+A renamed step (`versions.ProcessChanges.renamed`) keeps its old id in the log and, by diff, in
+the stored data (`data[element_id]`); a replay, the migration's or a later one, takes the old ids
+to the new through the `renamed` the `migrated` event records (`engine.replay`).
+
 Services here follow `admin.py`: admin only, they flush and never commit. Each migrated instance
 keeps its old state and version as a snapshot (`admin.undo` puts it back) and gets an event
-`migrated` {from, to, method} in its log, which replay passes over (`replay.ANNOTATIONS`).
+`migrated` {from, to, method, renamed (only when a step was renamed)} in its log, which replay
+does not repeat (`replay.ANNOTATIONS`) but reads for the renames.
 """
 
 from copy import deepcopy
@@ -171,8 +176,8 @@ def _by_diff(instance, target, version, clock) -> Instance:
     return Instance.restore(target, copy.dump(), clock)
 
 
-def _by_replay(target, events) -> Instance:
-    result = replay(target, events)
+def _by_replay(target, events, renamed) -> Instance:
+    result = replay(target, events, renamed)
     if result.divergence is not None:
         found = result.divergence
         where = f" at event {found.seq} ({found.event})" if found.seq else ""
@@ -182,11 +187,12 @@ def _by_replay(target, events) -> Instance:
     return result.instance
 
 
-def move(instance, target, version, events, clock=system_clock) -> tuple[Instance, str]:
+def move(instance, target, version, events, clock=system_clock, renamed=None) -> tuple[Instance, str]:
     """`instance` rebuilt on the `target` definition. Returns (Instance, "diff" or "replay").
 
     `events` (the instance's log, EventInfo oldest first) is read only when the diff cannot carry
-    the instance. Raises MigrationRefused naming the element(s) and why.
+    the instance; the replay takes its element ids through `renamed` (old id -> id in `target`,
+    `diff_definitions(...).renamed`). Raises MigrationRefused naming the element(s) and why.
     """
     try:
         return _by_diff(instance, target, version, clock), "diff"
@@ -196,14 +202,16 @@ def move(instance, target, version, events, clock=system_clock) -> tuple[Instanc
         # _NotByDiff, or SpiffWorkflow failing on a shape its diff does not handle (a step whose
         # type changed, a tree it cannot restore): the replay decides, on the target alone.
         pass
-    return _by_replay(target, events), "replay"
+    return _by_replay(target, events, renamed), "replay"
 
 
 # -- services -----------------------------------------------------------------------------------
 
 
-def _migrated_event(actor, now, old, new, method):
+def _migrated_event(actor, now, old, new, method, renamed):
     data = {"from": old, "to": new, "method": method}
+    if renamed:  # what a later replay needs to read the log written before this migration
+        data["renamed"] = dict(renamed)
     return Event(kind="migrated", at=now.isoformat(), actor=actor.username, data=data)
 
 
@@ -222,21 +230,17 @@ def migrate_instance(session, instance_id, target_version, actor, dry_run=False,
     target = version_record(session, record.process_id, target_version)
     if target.id == record.process_version_id:
         raise MigrationRefused(f"the instance is already on version {target.version}")
-    old_definition, new_definition = instance.definition, definition_of(target)
-    moved, method = move(instance, new_definition, target.version, instance_events(session, record.id), clock)
+    new_definition = definition_of(target)
+    diff = diff_definitions(instance.definition, new_definition)
+    events = instance_events(session, record.id)
+    moved, method = move(instance, new_definition, target.version, events, clock, diff.renamed)
     result = MigrationResult(
-        record.id,
-        True,
-        record.process_id,
-        old_version,
-        target.version,
-        method,
-        diff=diff_definitions(old_definition, new_definition),
+        record.id, True, record.process_id, old_version, target.version, method, diff=diff
     )
     if dry_run:
         return result
     now = clock()
-    step = StepResult([_migrated_event(actor, now, old_version, target.version, method)])
+    step = StepResult([_migrated_event(actor, now, old_version, target.version, method, diff.renamed)])
     moved._advance(step)  # a step the target made automatic runs now, as after any other step
     _snapshot(session, record, "migration", actor, now)
     record.process_version_id = target.id

@@ -5,12 +5,20 @@ initiator, each completed task's element, data and actor, each message's payload
 timer firing's time, each claim. Replay applies them in order on a fresh instance with a clock set
 to each event's time. Outcomes (`ended`, `error`) are not inputs; replay reproduces them.
 
+A migration to a version that renamed a step (`versions.ProcessChanges.renamed`: the same step
+under a new id) leaves the log naming it by its old id, and a migration by diff leaves the stored
+data keyed by it (`data[element_id]`). So replay takes every event logged before a `migrated`
+event through that migration's `renamed` map, the maps of several migrations one after the other
+in the order they were made (`Renames`), and `compare` takes the stored data's keys through the
+same maps. A migration put back by `undone` no longer counts: undo restores the newest snapshot,
+and a snapshot is kept by each `migrated` and each `replayed`, so they pair up like a stack.
+
 Tasks get new ids in a replay. An original task id is matched to the oldest ready replayed task of
 the same element that is not matched yet, which is what happens in the original when several
 tasks of one element are open (two change reviews).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from .clock import ManualClock
@@ -23,6 +31,85 @@ INPUTS = {"started", "task_completed", "message_received", "timer_fired", "task_
 REPAIRS = {"suspended", "resumed", "terminated", "retried", "task_skipped", "data_edited", "rewound"}
 OUTCOMES = {"ended", "error"}
 ANNOTATIONS = {"replayed", "undone", "migrated", "document_destroyed"}  # records about the log, not steps
+SNAPSHOTS = {"migrated", "replayed"}  # each kept the state before it, which an `undone` put back
+
+
+class Renames:
+    """The `renamed` maps (old element id -> new) of migrations, oldest first.
+
+    An id is taken through each map in turn, a later migration's after an earlier one's, so that a
+    rename followed by a rename back gives the id it started with.
+    """
+
+    def __init__(self, maps=()):
+        self.maps = tuple(m for m in maps if m)
+
+    def __bool__(self):
+        return bool(self.maps)
+
+    def __repr__(self):
+        return f"Renames({list(self.maps)!r})"
+
+    def element(self, element_id):
+        """The id that `element_id`, as logged before these migrations, has now."""
+        for renamed in self.maps:
+            element_id = renamed.get(element_id, element_id)
+        return element_id
+
+    def keys(self, data: dict) -> dict:
+        """A copy of `data` whose keys that are renamed element ids are under their new ids;
+        values are not looked into. Where a key moves onto a key that is already there and stays,
+        the one already there wins: it can only have been written later, by the step done under
+        its new id after the migration (a loop that passed the step again)."""
+        for renamed in self.maps:
+            moved = {}
+            for key, value in data.items():
+                new = renamed.get(key, key)
+                if new != key and new in data and renamed.get(new, new) == new:
+                    continue
+                moved[new] = value
+            data = moved
+        return dict(data)
+
+
+def _undone(events) -> set:
+    """Positions of the `migrated`/`replayed` events whose state a later `undone` put back."""
+    kept, undone = [], set()
+    for at, event in enumerate(events):
+        if event.type in SNAPSHOTS:
+            kept.append(at)
+        elif event.type == "undone" and kept:
+            undone.add(kept.pop())
+    return undone
+
+
+def _translate(event, later: Renames):
+    if not later or event.type not in INPUTS | REPAIRS:
+        return event
+    data = event.data
+    if event.type == "data_edited" and data and data.get("changes"):
+        # An edit names process variables; those that are a step's data are keyed by its id.
+        data = {**data, "changes": later.keys(data["changes"])}
+    return replace(event, task=later.element(event.task) if event.task else None, data=data)
+
+
+def translate_events(events, renamed=None) -> tuple[list, Renames]:
+    """The log (EventInfo, oldest first) with element ids as the current version names them.
+
+    `renamed` is one more map, after every logged migration: that of a migration being made.
+    Returns (translated events, the Renames that take an id from before every logged migration
+    to now). The events given are not changed.
+    """
+    undone = _undone(events)
+    later = Renames([renamed or {}])
+    translated = []
+    for at in reversed(range(len(events))):
+        event = events[at]
+        if event.type in SNAPSHOTS and at not in undone:
+            later = Renames([(event.data or {}).get("renamed") or {}, *later.maps])
+        translated.append(_translate(event, later))
+    translated.reverse()
+    return translated, later
 
 
 @dataclass
@@ -39,6 +126,7 @@ class ReplayResult:
     instance: Instance | None
     applied: int
     divergence: Divergence | None
+    renamed: Renames = field(default_factory=Renames)  # for `compare`: the stored data's keys
 
 
 def _actor(name):
@@ -127,36 +215,45 @@ def _at(event):
     return datetime.fromisoformat(event.at) if isinstance(event.at, str) else event.at
 
 
-def replay(definition, events) -> ReplayResult:
+def replay(definition, events, renamed=None) -> ReplayResult:
     """Apply an instance's logged events (EventInfo, oldest first) to a fresh instance.
 
-    Returns ReplayResult; `divergence` names the first event that could not be repeated.
+    Element ids logged before a migration are taken through the renames of the migrations after
+    them; `renamed` (old id -> new id) is applied to every event after those, for a migration
+    being made to `definition`. Returns ReplayResult; `divergence` names the first event that
+    could not be repeated, `renamed` is what `compare` needs.
     """
+    events, renames = translate_events(events, renamed)
     events = [e for e in events if e.type not in OUTCOMES | ANNOTATIONS]
     if not events or events[0].type != "started":
-        return ReplayResult(None, 0, Divergence(None, None, "the log does not begin with the start"))
+        return ReplayResult(None, 0, Divergence(None, None, "the log does not begin with the start"), renames)
     replayer = _Replayer(definition, events)
     for applied, event in enumerate(events):
         if event.type not in INPUTS | REPAIRS:
             return ReplayResult(
-                replayer.instance, applied, Divergence(event.seq, event.type, "unknown event type")
+                replayer.instance, applied, Divergence(event.seq, event.type, "unknown event type"), renames
             )
         try:
             replayer.apply(event)
         except (_Diverged, EngineError) as error:
-            return ReplayResult(replayer.instance, applied, Divergence(event.seq, event.type, str(error)))
-    return ReplayResult(replayer.instance, len(events), None)
+            divergence = Divergence(event.seq, event.type, str(error))
+            return ReplayResult(replayer.instance, applied, divergence, renames)
+    return ReplayResult(replayer.instance, len(events), None, renames)
 
 
-def compare(stored: Instance, replayed: Instance) -> str | None:
-    """None when the two instances agree on status, waiting tasks and data; else what differs."""
+def compare(stored: Instance, replayed: Instance, renamed: Renames | None = None) -> str | None:
+    """None when the two instances agree on status, waiting tasks and data; else what differs.
+
+    `renamed` (ReplayResult.renamed) takes the stored data's keys that are element ids from
+    before a migration to the ids a replay stores them under; nothing else is translated.
+    """
     if stored.status != replayed.status:
         return f"status {stored.status} in the stored state, {replayed.status} in the replay"
     waiting = sorted(t.element_id for t in stored.ready_tasks())
     again = sorted(t.element_id for t in replayed.ready_tasks())
     if waiting != again:
         return f"waiting at {waiting} in the stored state, {again} in the replay"
-    data, data_again = stored.data, replayed.data
+    data, data_again = (renamed.keys(stored.data) if renamed else stored.data), replayed.data
     for key in sorted(set(data) | set(data_again)):
         if data.get(key) != data_again.get(key):
             return f"data {key!r} differs"

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 import engine
-from engine.admin import undo
+from engine.admin import replay_instance, undo, verify_instances
 from engine.groups import GROUP_IDS
 from engine.migration import (
     MigrationRefused,
@@ -17,7 +17,14 @@ from engine.migration import (
 )
 from engine.models import InstanceRecord, SnapshotRecord
 from tests.integration.test_replay import ADMIN, APPLICANT, Driver
-from tests.integration.versions_v2 import deploy_version_two
+from tests.integration.versions_v2 import (
+    RENAMED,
+    deploy,
+    deploy_version_two,
+    rename_step,
+    version_three,
+    version_two,
+)
 from tests.processes.harness import DEFAULTS
 
 ANALYSIS = ("preliminary_review", "requirement_analysis", "risk_identification", "risk_response")
@@ -133,7 +140,13 @@ def test_migrated_instances_run_to_completion_and_the_refused_one_stays(Session,
         implementing.id: ["implement"],
     }
     migrated = [e for e in events_of(Session, at_renamed.id) if e.type == "migrated"]
-    assert [(e.actor, e.data) for e in migrated] == [("root", {"from": 1, "to": 2, "method": "diff"})]
+    renamed = {"requirement_analysis": "requirement_evaluation"}
+    assert [(e.actor, e.data) for e in migrated] == [
+        ("root", {"from": 1, "to": 2, "method": "diff", "renamed": renamed})
+    ]
+    with Session() as session:  # its log names the renamed step by its old id, a replay still matches
+        report = replay_instance(session, at_renamed.id, ADMIN, clock=clock)
+    assert (report.version, report.matches) == (2, True)
 
     for driver in (at_renamed, past_removed, implementing):
         info = run_to_the_end(driver, Session)
@@ -188,6 +201,8 @@ def test_undo_puts_back_the_version_and_state_before_the_migration(Session, inst
     assert [e.type for e in events_of(Session, driver.id)][-2:] == ["migrated", "undone"]
     driver.complete("requirement_analysis")  # on version 1 again, under its old name
     assert state_of(Session, driver.id)[2] == "risk_identification"
+    with Session() as session:  # the undone migration's renames no longer apply to the log
+        assert verify_instances(session, ADMIN, clock) == []
 
 
 def test_migration_by_replay_when_the_diff_cannot_carry_the_instance(Session, instances, clock):
@@ -257,6 +272,8 @@ def test_an_incident_is_fixed_by_a_new_version_then_retried(Session, clock):
         engine.deploy(session, {**files, "golive_operation.bpmn": fixed}, "po")
         result = migrate_instance(session, driver.id, 2, ADMIN, clock=clock)
     assert (result.method, result.instance.status) == ("diff", "error")  # moved, still failed
+    [migrated] = [e for e in events_of(Session, driver.id) if e.type == "migrated"]
+    assert migrated.data == {"from": 1, "to": 2, "method": "diff"}  # nothing renamed, no "renamed"
     with Session.begin() as session:
         info = retry_instance(session, driver.id, ADMIN, clock)
     assert (info.status, info.version, info.error) == ("running", 2, None)
@@ -289,3 +306,94 @@ def test_an_instance_neither_the_diff_nor_the_replay_carries_is_refused_and_left
     assert f"the replay diverges at event {revise.seq} (task_completed)" in str(refused.value)
     assert "revise_request is not ready" in str(refused.value)
     assert state_of(Session, driver.id) == before
+
+
+def analysed(Session, clock):
+    """An instance on version 1 that passed requirement_analysis (renamed by version 2)."""
+    driver = Driver(Session, clock)
+    for element in ("preliminary_review", "requirement_analysis"):
+        driver.complete(element)
+    return driver
+
+
+def migrated_events(Session, instance_id):
+    return [e.data for e in events_of(Session, instance_id) if e.type == "migrated"]
+
+
+def verified(Session, driver, version):
+    """Replay every running instance; the driver's on `version` matches its stored state."""
+    with Session() as session:
+        assert verify_instances(session, ADMIN, driver.clock) == []
+        report = replay_instance(session, driver.id, ADMIN, clock=driver.clock)
+    assert (report.version, report.matches, report.divergence) == (version, True, None)
+
+
+def test_an_instance_migrated_past_a_renamed_step_verifies_as_consistent(Session, clock):
+    driver = analysed(Session, clock)
+    with Session.begin() as session:
+        version = deploy_version_two(session)
+        result = migrate_instance(session, driver.id, version, ADMIN, clock=clock)
+    renamed = {"requirement_analysis": "requirement_evaluation"}
+    assert (result.method, result.diff.renamed) == ("diff", renamed)
+    with Session() as session:  # by diff, the submission stays under the id it was made at
+        data = engine.get_instance(session, driver.id).data
+    assert "requirement_analysis" in data and "requirement_evaluation" not in data
+    verified(Session, driver, 2)
+    driver.complete("risk_identification")  # on version 2 now
+    verified(Session, driver, 2)
+    assert migrated_events(Session, driver.id) == [{"from": 1, "to": 2, "method": "diff", "renamed": renamed}]
+
+
+def test_a_migration_by_replay_carries_an_instance_past_a_renamed_step(Session, clock):
+    driver = analysed(Session, clock)
+    for element in ("risk_identification", "risk_response", *INITIATION):
+        driver.complete(element)
+    # Version 2 renames requirement_analysis and calls the implementation under another process
+    # id, so the diff cannot align the running call: the replay carries it, renaming the step.
+    files = engine.bundle_files("processes", "forms")
+    changed = {
+        name: content.replace(b"software_implementation", b"software_implementation_v2")
+        for name, content in files.items()
+    }
+    changed["software_upgrade.bpmn"] = rename_step(changed["software_upgrade.bpmn"], *RENAMED)
+    with Session.begin() as session:
+        version = deploy(session, changed)
+        result = migrate_instance(session, driver.id, version, ADMIN, clock=clock)
+    assert (result.method, result.instance.waiting_at) == ("replay", ["sign_contract"])
+    assert result.diff.renamed == {"requirement_analysis": "requirement_evaluation"}
+    renamed = {"requirement_analysis": "requirement_evaluation"}
+    assert migrated_events(Session, driver.id) == [
+        {"from": 1, "to": 2, "method": "replay", "renamed": renamed}
+    ]
+    data = result.instance.data  # a replay stores the submission under the new id
+    assert "requirement_evaluation" in data and "requirement_analysis" not in data
+    verified(Session, driver, 2)
+    driver.complete("sign_contract")
+    verified(Session, driver, 2)
+
+
+def test_renames_of_successive_migrations_compose_and_a_rename_back_cancels(Session, clock):
+    driver = analysed(Session, clock)
+    files = engine.bundle_files("processes", "forms")
+    with Session.begin() as session:
+        two, three = deploy(session, version_two(files)), deploy(session, version_three(files))
+        four = deploy(session, files)  # the first version again: the step gets its first id back
+    with Session.begin() as session:
+        migrate_instance(session, driver.id, two, ADMIN, clock=clock)
+    driver.complete("risk_identification")
+    with Session.begin() as session:
+        assert migrate_instance(session, driver.id, three, ADMIN, clock=clock).method == "diff"
+    verified(Session, driver, 3)  # requirement_analysis -> requirement_evaluation -> requirement_assessment
+    with Session.begin() as session:
+        assert migrate_instance(session, driver.id, four, ADMIN, clock=clock).method == "diff"
+    verified(Session, driver, 4)  # ... -> requirement_analysis
+    assert [e["renamed"] for e in migrated_events(Session, driver.id)] == [
+        {"requirement_analysis": "requirement_evaluation"},
+        {"requirement_evaluation": "requirement_assessment"},
+        {"requirement_assessment": "requirement_analysis"},
+    ]
+    with Session.begin() as session:  # back on version 3: the last renames no longer count
+        undo(session, driver.id, ADMIN, clock)
+    verified(Session, driver, 3)
+    driver.complete("risk_response")
+    verified(Session, driver, 3)

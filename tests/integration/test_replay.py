@@ -8,6 +8,8 @@ import engine
 from engine.admin import NothingToUndo, replay_instance, undo, verify_instances
 from engine.groups import GROUP_IDS
 from engine.models import InstanceRecord, SnapshotRecord
+from engine.replay import Renames, translate_events
+from engine.views import EventInfo
 from tests.processes.harness import DEFAULTS, REQUEST
 
 ADMIN = engine.Actor("root", frozenset(), is_admin=True)
@@ -169,3 +171,34 @@ def test_after_repairs_the_replay_still_matches_and_rewound_events_are_marked(Se
         report = replay_instance(session, driver.id, ADMIN)
     assert [e.type for e in events if e.rewound] == ["task_completed"]  # the first analysis
     assert (report.matches, report.divergence) == (True, None)
+
+
+def logged(seq, kind, task=None, data=None):
+    return EventInfo(seq, kind, task, f"t{seq}" if task else None, "someone", "2026-01-05T09:00:00", data)
+
+
+def test_renames_apply_in_the_order_of_the_migrations_and_skip_an_undone_one():
+    events = [
+        logged(1, "started", "requirement_request"),
+        logged(2, "task_completed", "a"),
+        logged(3, "data_edited", data={"changes": {"a": {"old": {}, "new": {"x": 1}}, "note": {"new": 1}}}),
+        logged(4, "migrated", data={"from": 1, "to": 2, "method": "diff", "renamed": {"a": "b"}}),
+        logged(5, "task_completed", "b"),
+        logged(6, "migrated", data={"from": 2, "to": 3, "method": "diff", "renamed": {"b": "c"}}),
+        logged(7, "undone", data={"snapshot": 2, "reason": "migration"}),
+        logged(8, "task_completed", "b"),
+    ]
+    translated, renames = translate_events(events, {"b": "d"})
+    assert [e.task for e in translated] == ["requirement_request", "d", None, None, "d", None, None, "d"]
+    assert set(translated[2].data["changes"]) == {"d", "note"}  # an edit of the step's data
+    assert events[1].task == "a" and "a" in events[2].data["changes"]  # the log itself is untouched
+    assert renames.maps == ({"a": "b"}, {"b": "d"})  # the undone migration's renames are not there
+
+
+def test_a_rename_back_cancels_and_a_key_written_under_the_new_id_wins():
+    there_and_back = Renames([{"a": "b"}, {"b": "a"}])
+    assert [there_and_back.element(e) for e in ("a", "b", "x")] == ["a", "a", "x"]
+    # `a` submitted before the first migration, `b` again after it (a loop): the later one wins.
+    assert Renames([{"a": "b"}, {"b": "c"}]).keys({"a": 1, "b": 2, "x": 3}) == {"c": 2, "x": 3}
+    assert Renames([{"a": "b", "b": "a"}]).keys({"a": 1, "b": 2}) == {"b": 1, "a": 2}  # swapped ids
+    assert not Renames([{}, None])

@@ -1,12 +1,14 @@
 """A second version of the procedure built from the real diagrams by byte replacements: it adds a
 kick-off step after the initiation approval, renames requirement_analysis and removes
-analysis_report (risk_response goes straight to the initiation application)."""
+analysis_report (risk_response goes straight to the initiation application). A third version
+renames that step again."""
 
 import re
 
 import engine
 
 RENAMED = (b"requirement_analysis", b"requirement_evaluation")
+RENAMED_AGAIN = (b"requirement_evaluation", b"requirement_assessment")
 KICKOFF = (
     b'<bpmn:userTask id="kickoff_meeting" name="\xe9\xa0\x85\xe7\x9b\xae\xe5\x95\x9f\xe5\x8b\x95\xe6\x9c\x83"'
     b' camunda:formRef="inspection" camunda:candidateGroups="it">\n'
@@ -18,10 +20,8 @@ KICKOFF = (
 )
 
 
-def version_two(files):
-    """The bundle `files` with software_upgrade.bpmn changed as the module says."""
-    bpmn = files["software_upgrade.bpmn"]
-    old, new = RENAMED
+def rename_step(bpmn, old, new):
+    """The element `old` called `new`, wherever the diagram refers to it by id."""
     for attribute in (
         b'id="%s"',
         b'sourceRef="%s"',
@@ -30,6 +30,12 @@ def version_two(files):
         b"<bpmn:flowNodeRef>%s<",
     ):
         bpmn = bpmn.replace(attribute % old, attribute % new)
+    return bpmn
+
+
+def version_two(files):
+    """The bundle `files` with software_upgrade.bpmn changed as the module says."""
+    bpmn = rename_step(files["software_upgrade.bpmn"], *RENAMED)
     # analysis_report removed: its element, its shape, its outgoing flow; risk_response leads on.
     bpmn = re.sub(rb'\s*<bpmn:userTask id="analysis_report".*?</bpmn:userTask>', b"", bpmn, flags=re.S)
     bpmn = re.sub(
@@ -65,7 +71,17 @@ def version_two(files):
     return {**files, "software_upgrade.bpmn": bpmn}
 
 
-def deploy_version_two(session):
-    files = engine.bundle_files("processes", "forms")
-    [*_, main] = [d for d in engine.deploy(session, version_two(files), "po") if d.id == "software_upgrade"]
+def version_three(files):
+    """Version two with requirement_evaluation renamed again, to requirement_assessment."""
+    two = version_two(files)
+    return {**two, "software_upgrade.bpmn": rename_step(two["software_upgrade.bpmn"], *RENAMED_AGAIN)}
+
+
+def deploy(session, files):
+    """Deploy the bundle `files`; returns the version software_upgrade now has."""
+    [*_, main] = [d for d in engine.deploy(session, files, "po") if d.id == "software_upgrade"]
     return main.version
+
+
+def deploy_version_two(session):
+    return deploy(session, version_two(engine.bundle_files("processes", "forms")))

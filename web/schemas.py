@@ -200,6 +200,15 @@ class ProcessChangesSchema(Schema):
         required=True,
         metadata={"description": "Element id -> the names of its changed attributes."},
     )
+    renamed = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={
+            "description": "Old element id -> new element id: the same step under another id, aligned "
+            "by its place in the flow. Migration and replay carry the instances' data and log across."
+        },
+    )
 
 
 class VersionDiffSchema(Schema):

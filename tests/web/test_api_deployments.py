@@ -105,7 +105,9 @@ def test_only_the_changed_process_of_a_bundle_gets_a_new_version(owner, app, bas
     assert stored_versions(app) == {**baseline, "a": [2, 1], "b": [1]}
     diff = owner.get("/processes/a/diff", **{"from": 1, "to": 2}).get_json()
     assert diff == {
-        "processes": [{"process_id": "a", "added": [], "removed": [], "changed": {"t": ["bpmn_name"]}}],
+        "processes": [
+            {"process_id": "a", "added": [], "removed": [], "changed": {"t": ["bpmn_name"]}, "renamed": {}}
+        ],
         "forms_added": [],
         "forms_removed": [],
         "forms_changed": [],

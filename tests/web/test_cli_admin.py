@@ -79,3 +79,13 @@ def test_migrate_moves_each_running_instance_and_reports_the_refused_one(app, ru
     ]
     unknown = runner.invoke(args=["migrate", "--process", "nope", "--to", "2"])
     assert unknown.exit_code == 1 and "no process 'nope'" in unknown.output
+
+
+def test_verify_passes_an_instance_migrated_past_a_renamed_step(app, runner, people, drive):
+    started = drive.start(people["business"].user)
+    drive.reach(started, "risk_identification")  # requirement_analysis, renamed by version 2, is done
+    deploy_version_two(app)
+    moved = runner.invoke(args=["migrate", "--process", "software_upgrade", "--to", "2"])
+    assert moved.output.splitlines()[0] == f"instance {started}: moved 1 -> 2 (diff)"
+    result = runner.invoke(args=["verify"])
+    assert (result.exit_code, result.output) == (0, "0 instance(s) differ from their replay\n")

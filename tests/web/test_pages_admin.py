@@ -146,6 +146,7 @@ def test_replay_migrate_preview_apply_and_undo_from_the_instance_page(app, admin
     preview = admin.post_form(f"/instances/{started}/admin/migrate", {"version": 2, "dry_run": 1})
     assert preview.status_code == 200
     assert "kickoff_meeting" in preview.text and "analysis_report" in preview.text
+    assert "requirement_analysis → requirement_evaluation" in preview.text  # renamed, same step
     assert instance(app, started).version == 1
     applied = admin.post_form(f"/instances/{started}/admin/migrate", {"version": 2})
     assert applied.status_code == 302

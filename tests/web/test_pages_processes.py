@@ -10,6 +10,7 @@ from bundles import FORM, bpmn, user_task
 from conftest_pages import Browser, browser_fixture, start_request  # noqa: F401 - the fixture
 
 import engine
+from tests.integration.versions_v2 import version_two
 from web.extensions import db
 
 OWNER_PAGES = [
@@ -102,6 +103,12 @@ def test_the_diff_page_names_the_changed_elements(app, owner):
     page = owner.get("/processes/software_upgrade/diff?from=1&to=2").text
     assert "需求初步審核 (preliminary_review): bpmn_name" in page
     assert owner.get("/processes/software_upgrade/diff?from=x").status_code == 400
+
+
+def test_the_diff_page_names_a_renamed_element_with_its_old_and_new_id(app, owner):
+    upload(owner, version_two(engine.bundle_files("processes", "forms")))
+    page = owner.get("/processes/software_upgrade/diff?from=1&to=2").text
+    assert "需求分析與評估 (requirement_analysis → requirement_evaluation)" in page
 
 
 def test_an_upload_deploys_and_an_unchanged_one_keeps_its_version(app, owner):

@@ -1,6 +1,8 @@
 """`upgradeflow worker`: due timers, task due dates, and the e-mail of the notification outbox.
 
-Each batch is its own transaction, committed before the next. Any number of workers may run:
+Each batch (`--batch`, 20 instances) is its own transaction, committed before the next: a worker
+killed mid-batch (kill -9) leaves that batch uncommitted and the next round of any worker fires
+it (tests/web/test_worker_kill.py). Any number of workers may run:
 - timers: on PostgreSQL the due instance rows are claimed FOR UPDATE SKIP LOCKED; on SQLite (one
   writer at a time) two workers may pick the same instance, and the optimistic lock on the
   instance row lets exactly one firing commit — the other's batch raises `InstanceChanged`, is
@@ -38,13 +40,14 @@ def _batch(call):
         return 0
 
 
-def run_once() -> dict:
-    """One round: fire due timers, escalate due tasks, e-mail the outbox. Returns the counts."""
+def run_once(batch=BATCH) -> dict:
+    """One round: fire due timers (`batch` instances per transaction), escalate due tasks, e-mail
+    the outbox. Returns the counts."""
     counts = {"timers": 0, "escalated": 0, "mailed": 0}
     for _ in range(1000):  # bounded: at most 1000 batches of due timers per round
-        moved = _batch(lambda: engine.fire_due_timers(db.session, clock=clock(), limit=BATCH))
+        moved = _batch(lambda: engine.fire_due_timers(db.session, clock=clock(), limit=batch))
         counts["timers"] += moved
-        if moved < BATCH:
+        if moved < batch:
             break
     counts["escalated"] = _batch(lambda: engine.escalate_due_tasks(db.session, clock=clock()))
     if mail.configured():
@@ -63,11 +66,18 @@ def run_once() -> dict:
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Run one round and exit.")
 @click.option("--interval", default=30.0, show_default=True, help="Seconds between rounds.")
+@click.option(
+    "--batch",
+    default=BATCH,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Instances whose due timers fire in one transaction.",
+)
 @with_appcontext
-def worker_command(once, interval):
+def worker_command(once, interval, batch):
     """Fire due timers, escalate due tasks and e-mail notifications, every INTERVAL seconds."""
     while True:
-        counts = run_once()
+        counts = run_once(batch)
         click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
         if once:
             return

@@ -4,14 +4,19 @@
 online backup API (pages copied under the database's own locking), elsewhere as a logical JSON
 export of every table read in one REPEATABLE READ transaction. `restore` copies a snapshot's rows
 into an empty, migrated database, table by table in foreign-key order, so it works across
-SQLite and PostgreSQL alike.
+SQLite and PostgreSQL alike (times are restored as UTC whichever side stored them naive).
+
+A snapshot is written into a hidden folder beside DEST and renamed to DEST only when complete: a
+backup that fails or is killed half-way leaves nothing that `restore` would take for a snapshot.
 """
 
 import json
+import os
 import shutil
 import sqlite3
+import tempfile
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -53,12 +58,27 @@ def backup_database(bind, dest, files_dir=None) -> BackupInfo:
     never changes, so every file a snapshot's rows name is already there when it is copied.
     """
     dest = Path(dest)
-    if dest.exists() and any(dest.iterdir()):
-        raise BackupError(f"{dest} is not empty")
-    dest.mkdir(parents=True, exist_ok=True)
-    info = _backup_rows(bind, dest)
-    if files_dir is not None and Path(files_dir).is_dir():
-        shutil.copytree(files_dir, dest / FILES, ignore=shutil.ignore_patterns("tmp*"))
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise BackupError(f"{dest} is not an empty folder")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
+    except OSError as error:
+        raise BackupError(f"cannot write to {dest.parent}: {error}") from error
+    try:
+        info = _backup_rows(bind, partial)
+        if files_dir is not None and Path(files_dir).is_dir():
+            # Files still being written are named tmp* (engine.uploads writes, then renames).
+            shutil.copytree(files_dir, partial / FILES, ignore=shutil.ignore_patterns("tmp*"))
+        if dest.exists():
+            dest.rmdir()  # empty, checked above; os.replace will not move onto a folder
+        os.replace(partial, dest)
+    except BaseException as error:
+        shutil.rmtree(partial, ignore_errors=True)
+        if isinstance(error, OSError):
+            raise BackupError(f"backup to {dest} failed: {error}") from error
+        raise
+    info.path = dest
     return info
 
 
@@ -67,9 +87,15 @@ def _backup_rows(bind, dest) -> BackupInfo:
         raw = bind.raw_connection()
         try:
             target = sqlite3.connect(dest / SQLITE_FILE)
-            with target:
+            try:
+                # All pages in one step (pages=-1): one read transaction, so one moment, and a
+                # writer in another process never restarts it.
                 raw.driver_connection.backup(target)
-            target.close()
+                # The copy carries the source's WAL mode; a rollback journal makes it one
+                # self-contained file that can be read where it cannot be written to.
+                target.execute("PRAGMA journal_mode=DELETE")
+            finally:
+                target.close()
         finally:
             raw.close()
         snapshot = create_engine(f"sqlite:///{dest / SQLITE_FILE}")
@@ -77,7 +103,11 @@ def _backup_rows(bind, dest) -> BackupInfo:
             rows = _count(connection)
         snapshot.dispose()
         return BackupInfo(dest, "sqlite", rows)
-    with bind.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
+    # Every table read in one REPEATABLE READ transaction: one snapshot of the database, however
+    # many steps commit meanwhile (table by table in autocommit, a step committing between two
+    # reads would leave its events without its instance row, or the reverse).
+    options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+    with bind.connect().execution_options(**options) as connection:
         export = {t.name: [dict(r._mapping) for r in connection.execute(select(t))] for t in _tables()}
     (dest / JSON_FILE).write_text(json.dumps(export, default=_encode, ensure_ascii=False), encoding="utf-8")
     return BackupInfo(dest, "json", {name: len(rows) for name, rows in export.items()})
@@ -91,6 +121,14 @@ def _encode(value):
     raise TypeError(f"cannot export {type(value).__name__}")
 
 
+def _utc(column, value):
+    """Times with a zone as aware UTC: SQLite hands them back naive (they were stored as UTC),
+    and a naive value written to PostgreSQL would be read in the server's time zone."""
+    if value is None or not (isinstance(column.type, DateTime) and column.type.timezone):
+        return value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def _decode(table, row: dict) -> dict:
     out = dict(row)
     for column in table.columns:
@@ -98,7 +136,7 @@ def _decode(table, row: dict) -> dict:
         if value is None:
             continue
         if isinstance(column.type, DateTime):
-            out[column.name] = datetime.fromisoformat(value)
+            out[column.name] = _utc(column, datetime.fromisoformat(value))
         elif isinstance(column.type, Date):
             out[column.name] = date.fromisoformat(value)
         elif isinstance(column.type, Numeric):
@@ -108,10 +146,17 @@ def _decode(table, row: dict) -> dict:
 
 def _snapshot_rows(src: Path) -> dict:
     if (src / SQLITE_FILE).exists():
-        snapshot = create_engine(f"sqlite:///{src / SQLITE_FILE}")
+        # Read-only: the snapshot is never changed by restoring from it.
+        snapshot = create_engine(f"sqlite:///file:{src / SQLITE_FILE}?mode=ro&uri=true")
         try:
             with snapshot.connect() as connection:
-                return {t.name: [dict(r._mapping) for r in connection.execute(select(t))] for t in _tables()}
+                return {
+                    t.name: [
+                        {c.name: _utc(c, row[c.name]) for c in t.columns}
+                        for row in connection.execute(select(t)).mappings()
+                    ]
+                    for t in _tables()
+                }
         finally:
             snapshot.dispose()
     if (src / JSON_FILE).exists():

@@ -108,6 +108,10 @@ def _signoffs(spec: Spec, data: dict, done: dict) -> list:
     ]
 
 
+# The events after which a document's content or approval may have changed.
+DOCUMENT_EVENTS = frozenset({"task_completed", "started"})
+
+
 def record_documents(session, record: InstanceRecord, data: dict, events, now: datetime) -> int:
     """Store a new version of every document whose content changed with this step, and mark
     the latest version approved when its reviewer approved in this step; in a `document_review`
@@ -116,7 +120,7 @@ def record_documents(session, record: InstanceRecord, data: dict, events, now: d
 
     Called by `workflows._save` after every change; cheap when nothing changed (one query).
     """
-    completed = {e.element_id for e in events if e.kind in ("task_completed", "started")}
+    completed = {e.element_id for e in events if e.kind in DOCUMENT_EVENTS}
     if not completed:
         return 0
     if record.process_id == REVIEW_PROCESS:

@@ -90,6 +90,10 @@ class Instance(MessagesMixin, RepairMixin):
         workflow, extra = load_state(state, definition.spec, definition.subprocess_specs, engine)
         return cls(definition, workflow, engine, extra, max_depth=max_depth)
 
+    def set_clock(self, clock):
+        """The clock this instance's timers and scripts read from now on."""
+        self._engine.environment.clock = clock
+
     def dump(self) -> dict:
         """The instance's state as a JSON-ready dict with its format version (no specs)."""
         return dump_state(self._workflow, self._extra)

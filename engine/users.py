@@ -138,13 +138,35 @@ def issue_token(session, user: User) -> str:
 
 
 def user_for_token(session, token) -> User | None:
-    """The user a valid, unrevoked token belongs to, or None."""
+    """The user a valid, unrevoked token belongs to, or None. One query: every API call asks."""
     if not token:
         return None
-    record = session.scalar(select(TokenRecord).where(TokenRecord.token_hash == _hash_token(token)))
-    if record is None or record.revoked_at is not None:
+    rows = session.execute(
+        select(
+            UserRecord.id,
+            UserRecord.username,
+            UserRecord.display_name,
+            UserRecord.is_admin,
+            UserRecord.is_demo,
+            UserRecord.locale,
+            MembershipRecord.group_id,
+        )
+        .join(TokenRecord, TokenRecord.user_id == UserRecord.id)
+        .outerjoin(MembershipRecord, MembershipRecord.user_id == UserRecord.id)
+        .where(TokenRecord.token_hash == _hash_token(token), TokenRecord.revoked_at.is_(None))
+    ).all()
+    if not rows:
         return None
-    return _view(record.user)
+    first = rows[0]
+    return User(
+        id=first.id,
+        username=first.username,
+        display_name=first.display_name,
+        groups=frozenset(row.group_id for row in rows if row.group_id is not None),
+        is_admin=first.is_admin,
+        is_demo=first.is_demo,
+        locale=first.locale,
+    )
 
 
 def revoke_token(session, token) -> bool:

@@ -7,14 +7,16 @@ it does. The instance row carries an optimistic lock (`version_id`): when two re
 instance at once, the later flush raises `InstanceConflict` instead of overwriting the other.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import defer
 from sqlalchemy.orm.exc import StaleDataError
 
+from . import cache
 from .clock import system_clock
 from .deployments import definition_of, version_record
-from .documents import record_documents
+from .documents import DOCUMENT_EVENTS, record_documents
 from .errors import EngineError, NotAllowed, TaskNotFound
 from .formdata import provided_form_data
 from .instances import Instance
@@ -53,12 +55,26 @@ def _title(instance: Instance) -> str | None:
 
 
 def _load(session, instance_id, clock, lock=False) -> tuple[InstanceRecord, Instance]:
-    query = select(InstanceRecord).where(InstanceRecord.id == instance_id)
+    """The row and its instance, for this caller alone: from what this transaction saved, from
+    the cache when the row is unchanged since, or restored from the stored state (read only then).
+    A reader hands it back with `_release`; a writer's `_save` files it when the write commits."""
+    query = (
+        select(InstanceRecord).options(defer(InstanceRecord.state)).where(InstanceRecord.id == instance_id)
+    )
     record = session.scalar(query.with_for_update(of=InstanceRecord) if lock else query)
     if record is None:
         raise InstanceNotFound(f"no instance {instance_id}")
-    instance = Instance.restore(definition_of(record.process_version), record.state, clock)
+    instance = cache.staged(session, record.id) or cache.INSTANCES.take(cache.row_key(session, record))
+    if instance is None:
+        instance = Instance.restore(definition_of(record.process_version), record.state, clock)
+    instance.set_clock(clock)
     return record, instance
+
+
+def _release(session, record: InstanceRecord, instance: Instance):
+    """Give back an instance that was only read."""
+    if cache.staged(session, record.id) is None:
+        cache.INSTANCES.put(cache.row_key(session, record), instance)
 
 
 def _save(session, record: InstanceRecord, instance: Instance, result, now: datetime):
@@ -81,25 +97,23 @@ def _save(session, record: InstanceRecord, instance: Instance, result, now: date
         raise InstanceChanged(
             f"instance {instance_id} was changed by someone else; reload and try again"
         ) from None
-    before = set(session.scalars(select(TaskRecord.id).where(TaskRecord.instance_id == record.id)))
-    session.execute(delete(TaskRecord).where(TaskRecord.instance_id == record.id))
+    cache.stage(session, record, instance)
+    rows = {
+        row.id: row for row in session.scalars(select(TaskRecord).where(TaskRecord.instance_id == record.id))
+    }
+    before = set(rows)
+    for gone in before - {task.id for task in ready}:
+        session.delete(rows[gone])
     for task in ready:
-        session.add(
-            TaskRecord(
-                id=task.id,
-                instance_id=record.id,
-                element_id=task.element_id,
-                title=task.name,
-                group_id=task.groups[0] if task.groups else None,
-                groups=list(task.groups),
-                users=list(task.users),
-                assignee=task.assignee,
-                claimed_by=task.claimed_by,
-                form_id=task.form,
-                created_at=_dt(task.ready_at) or now,
-                due_at=_dt(task.due),
-            )
-        )
+        row = rows.get(task.id)
+        if row is None:
+            row = TaskRecord(id=task.id, instance_id=record.id, created_at=_dt(task.ready_at) or now)
+            session.add(row)
+        # Assigned only where changed, so an unchanged ready task costs no UPDATE.
+        _set(row, element_id=task.element_id, title=task.name)
+        _set(row, group_id=task.groups[0] if task.groups else None, groups=list(task.groups))
+        _set(row, users=list(task.users), assignee=task.assignee, claimed_by=task.claimed_by)
+        _set(row, form_id=task.form, due_at=_dt(task.due))
     for event in result.events:
         session.add(
             EventRecord(
@@ -125,7 +139,21 @@ def _save(session, record: InstanceRecord, instance: Instance, result, now: date
     session.add_all(step_notifications(record, before, ready, result.events, now))
     session.flush()
     # The regulation's documents made from this step's data (R4): a new version only on change.
-    record_documents(session, record, instance.data, result.events, now)
+    if any(event.kind in DOCUMENT_EVENTS for event in result.events):
+        record_documents(session, record, instance.data, result.events, now)
+
+
+def _set(row, **values):
+    for name, value in values.items():
+        if _comparable(getattr(row, name)) != _comparable(value):
+            setattr(row, name, value)
+
+
+def _comparable(value):
+    # SQLite hands back naive UTC datetimes, PostgreSQL aware ones.
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
 
 
 def _info(record: InstanceRecord, instance: Instance | None = None, tasks=None) -> InstanceInfo:
@@ -206,7 +234,9 @@ def start_instance(session, process_id, data, actor: Actor, clock=system_clock) 
 def get_instance(session, instance_id, clock=system_clock) -> InstanceInfo:
     """An instance with its data, ready tasks and completed elements. Raises InstanceNotFound."""
     record, instance = _load(session, instance_id, clock)
-    return _info(record, instance, _tasks_of(session, record.id))
+    info = _info(record, instance, _tasks_of(session, record.id))
+    _release(session, record, instance)
+    return info
 
 
 def list_instances(
@@ -290,8 +320,9 @@ def get_task(session, task_id, actor: Actor, clock=system_clock) -> tuple[TaskIn
     info = _task_info(row)
     if not (may_complete(actor, info) or actor.is_admin):
         raise NotAllowed(f"{actor.username} may not see task {row.element_id}")
-    _, instance = _load(session, row.instance_id, clock)
+    record, instance = _load(session, row.instance_id, clock)
     form, values = instance.form_for(row.id)
+    _release(session, record, instance)
     values.update(provided_form_data(session, row.instance_id, row.element_id, clock))
     return info, (form.schema if form is not None else None), values
 

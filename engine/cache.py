@@ -1,0 +1,108 @@
+"""Restored instances kept between the requests of one process, so that a step does not rebuild
+its workflow from JSON every time.
+
+An instance is filed under the identity of the row it was read from or saved as: the database,
+the instance id, its optimistic-lock version and its update time. Any change made by another
+process or host bumps the version, so it is a miss, and a hit is exactly the state that row holds.
+
+Entries are taken out while in use, so two requests of one process never share an instance. A
+read puts its instance back at once; a write's instance is staged on the session and filed only
+when that transaction commits, so the state of a step that was rolled back (a lost race, a refused
+submission, a failed commit) is never served. Whatever is not put back is simply restored again
+from the database next time.
+"""
+
+import threading
+from collections import OrderedDict
+from datetime import UTC
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+DEFAULT_SIZE = 256
+_STAGED = "upgradeflow.staged_instances"
+
+
+class InstanceCache:
+    """A bounded, thread-safe map from row identity to restored `Instance`, least recently used
+    out first. `size=0` turns it off."""
+
+    def __init__(self, size=DEFAULT_SIZE):
+        self.size = size
+        self.hits = 0
+        self.misses = 0
+        self._entries: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def resize(self, size: int):
+        with self._lock:
+            self.size = max(0, int(size))
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self):
+        with self._lock:
+            self._entries.clear()
+            self.hits = self.misses = 0
+
+    def __len__(self):
+        return len(self._entries)
+
+    def take(self, key):
+        """The instance filed under `key`, removed from the cache; or None."""
+        with self._lock:
+            instance = self._entries.pop(key, None)
+            if instance is None:
+                self.misses += 1
+            else:
+                self.hits += 1
+            return instance
+
+    def put(self, key, instance):
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._entries[key] = instance
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+INSTANCES = InstanceCache()
+
+
+def row_key(session, record) -> tuple:
+    """The identity of an instance row as this transaction sees it."""
+    updated = record.updated_at
+    if updated is not None and updated.tzinfo is not None:  # SQLite gives naive UTC back
+        updated = updated.astimezone(UTC).replace(tzinfo=None)
+    return (str(session.get_bind().url), record.id, record.version_id, updated)
+
+
+def staged(session, instance_id):
+    """The instance this transaction has already saved for `instance_id`, or None."""
+    entry = session.info.get(_STAGED, {}).get(instance_id)
+    return entry[1] if entry is not None else None
+
+
+def stage(session, record, instance):
+    """File `instance` as the row's new state once this transaction commits (call after flush)."""
+    session.info.setdefault(_STAGED, {})[record.id] = (row_key(session, record), instance)
+
+
+@event.listens_for(Session, "after_commit")
+def _file_staged(session):
+    for key, instance in session.info.pop(_STAGED, {}).values():
+        INSTANCES.put(key, instance)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_staged_on_rollback(session, previous_transaction):
+    session.info.pop(_STAGED, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_staged_on_end(session, transaction):
+    # After after_commit has filed them; a transaction closed without commit files nothing.
+    if transaction.parent is None:
+        session.info.pop(_STAGED, None)

@@ -1,0 +1,158 @@
+"""The cache of restored instances (engine/cache.py) serves only committed state.
+
+A hit must be exactly what the row holds: after a commit in this process it skips the restore;
+after a rollback, a refused submission or a change by another process it restores from the row.
+And a whole procedure walked with the cache gives the same result as one walked without it.
+"""
+
+import pytest
+
+import engine
+from engine import cache
+from engine.groups import GROUP_IDS
+from engine.instances import Instance
+from tests.processes.harness import DEFAULTS, HAPPY_PATH, REQUEST
+
+ALICE = engine.Actor("alice", frozenset({"business"}))
+ANYONE = engine.Actor("anyone", GROUP_IDS)
+
+
+@pytest.fixture
+def restores(monkeypatch):
+    """Counts restores from stored state; starts with an empty cache."""
+    cache.INSTANCES.clear()
+    counted = []
+    original = Instance.restore.__func__
+
+    def counting(cls, *args, **kwargs):
+        counted.append(1)
+        return original(cls, *args, **kwargs)
+
+    monkeypatch.setattr(Instance, "restore", classmethod(counting))
+    yield counted
+    cache.INSTANCES.clear()
+
+
+@pytest.fixture
+def other_process(monkeypatch):
+    """A context in which the engine uses its own, empty cache, as another process would."""
+
+    class Other:
+        def __enter__(self):
+            self.mine = cache.INSTANCES
+            monkeypatch.setattr(cache, "INSTANCES", cache.InstanceCache())
+
+        def __exit__(self, *exc):
+            monkeypatch.setattr(cache, "INSTANCES", self.mine)
+
+    return Other()
+
+
+def started(Session):
+    with Session.begin() as session:
+        return engine.start_instance(session, "software_upgrade", REQUEST, ALICE)
+
+
+def values_for(session, task):
+    _, schema, shown = engine.get_task(session, task.id, ANYONE)
+    default = DEFAULTS[schema["id"]]
+    return default(shown) if callable(default) else dict(default)
+
+
+def ready(Session, instance_id):
+    with Session() as session:
+        return [t.name for t in engine.get_instance(session, instance_id).tasks]
+
+
+def test_a_committed_step_is_served_from_the_cache(Session, restores):
+    info = started(Session)
+    with Session.begin() as session:
+        task = info.tasks[0]
+        engine.complete_task(session, task.id, values_for(session, task), ANYONE)
+    restores.clear()
+    with Session() as session:
+        after = engine.get_instance(session, info.id)
+    assert restores == []  # the step's own instance, filed at commit
+    assert [t.name for t in after.tasks] == ["requirement_analysis"]
+
+
+def test_a_rolled_back_step_is_never_served(Session, restores):
+    info = started(Session)
+    task = info.tasks[0]
+    with Session() as session:
+        engine.complete_task(session, task.id, values_for(session, task), ANYONE)
+        session.rollback()
+    restores.clear()
+    assert ready(Session, info.id) == ["preliminary_review"]
+    assert len(restores) == 1  # from the row: the rolled-back instance was dropped
+
+
+def test_a_refused_submission_leaves_the_cached_instance_as_stored(Session, restores):
+    info = started(Session)
+    task = info.tasks[0]
+    with Session() as session, pytest.raises(engine.FormValidationError):
+        engine.complete_task(session, task.id, {"decision": "no such decision"}, ANYONE)
+    assert ready(Session, info.id) == ["preliminary_review"]
+    with Session() as session:
+        assert engine.instance_events(session, info.id)[-1].type == "started"
+
+
+def test_a_change_by_another_process_is_a_miss(Session, restores, other_process):
+    info = started(Session)
+    assert ready(Session, info.id) == ["preliminary_review"]  # now cached here
+    with other_process, Session.begin() as session:
+        task = info.tasks[0]
+        engine.complete_task(session, task.id, values_for(session, task), ANYONE)
+    restores.clear()
+    assert ready(Session, info.id) == ["requirement_analysis"]
+    assert len(restores) == 1
+
+
+def test_a_lost_race_is_retried_on_the_winners_state(Session, restores, other_process):
+    """This process read the instance; another completed a step before this one wrote."""
+    info = started(Session)
+    task = info.tasks[0]
+    with Session() as session:
+        engine.get_instance(session, info.id)
+        with other_process, Session.begin() as other:
+            engine.complete_task(other, task.id, values_for(other, task), ANYONE)
+        with pytest.raises(engine.InstanceConflict):
+            engine.complete_task(session, task.id, values_for(session, task), ANYONE)
+        session.rollback()
+    assert ready(Session, info.id) == ["requirement_analysis"]
+    with Session() as session:
+        completions = [e for e in engine.instance_events(session, info.id) if e.type == "task_completed"]
+    assert [e.task for e in completions] == ["preliminary_review"]
+
+
+def walk(Session, size):
+    """The happy path to its end with a cache of `size`; returns what an auditor would compare."""
+    cache.INSTANCES.clear()
+    cache.INSTANCES.resize(size)
+    info = started(Session)
+    for _ in range(len(HAPPY_PATH) + 5):
+        with Session() as session:
+            current = engine.get_instance(session, info.id)
+        task = next((t for name in HAPPY_PATH for t in current.tasks if t.name == name), None)
+        if task is None:
+            break
+        with Session.begin() as session:
+            engine.complete_task(session, task.id, values_for(session, task), ANYONE)
+    with Session() as session:
+        final = engine.get_instance(session, info.id)
+        events = [(e.type, e.task) for e in engine.instance_events(session, info.id)]
+    return (final.status, final.data, final.completed_elements, events), cache.INSTANCES.hits
+
+
+def test_a_procedure_walked_with_the_cache_ends_as_one_walked_without(Session):
+    try:
+        without, _ = walk(Session, 0)
+        cached, hits = walk(Session, cache.DEFAULT_SIZE)
+    finally:
+        cache.INSTANCES.resize(cache.DEFAULT_SIZE)
+        cache.INSTANCES.clear()
+    assert cached == without
+    status, _, completed, _ = cached
+    assert status == "running"  # in operation: the repeating inspection keeps it open
+    assert all(completed.get(name) for name in HAPPY_PATH)
+    assert hits > len(HAPPY_PATH)  # the cached walk did read from the cache

@@ -5,6 +5,8 @@ after a rollback, a refused submission or a change by another process it restore
 And a whole procedure walked with the cache gives the same result as one walked without it.
 """
 
+from datetime import UTC, datetime
+
 import pytest
 
 import engine
@@ -85,6 +87,24 @@ def test_a_rolled_back_step_is_never_served(Session, restores):
     restores.clear()
     assert ready(Session, info.id) == ["preliminary_review"]
     assert len(restores) == 1  # from the row: the rolled-back instance was dropped
+
+
+def test_a_rolled_back_step_is_not_served_even_when_its_row_identity_recurs(Session, restores, other_process):
+    """With a stopped clock, another process's commit of the same step gets the same version and
+    update time as the rolled-back attempt here; only the other's state may be served."""
+    frozen = lambda: datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # noqa: E731
+    info = started(Session)
+    task = info.tasks[0]
+    with Session() as session:
+        values = {**values_for(session, task), "comment": "mine, rolled back"}
+        engine.complete_task(session, task.id, values, ANYONE, frozen)
+        session.rollback()
+    with other_process, Session.begin() as session:
+        values = {**values_for(session, task), "comment": "theirs, committed"}
+        engine.complete_task(session, task.id, values, ANYONE, frozen)
+    with Session() as session:
+        served = engine.get_instance(session, info.id, frozen)
+    assert served.data["preliminary_review"]["comment"] == "theirs, committed"
 
 
 def test_a_refused_submission_leaves_the_cached_instance_as_stored(Session, restores):

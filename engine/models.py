@@ -96,6 +96,7 @@ class ProcessVersionRecord(Base):
 
 class InstanceRecord(Base):
     __tablename__ = "instances"
+    __table_args__ = (Index("ix_instances_initiator_status", "initiator", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"), index=True)

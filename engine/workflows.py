@@ -242,10 +242,10 @@ def get_instance(session, instance_id, clock=system_clock) -> InstanceInfo:
 def list_instances(
     session, *, status=None, process_id=None, initiator=None, waiting_at=None, phase=None, page=1, per_page=50
 ) -> Page:
-    """Instances newest first, filtered; without their data (no workflow is deserialized).
+    """Instances newest first, filtered; without their data (their state is not even read).
     `phase` is one of the regulation's phases (`pool.PHASE_NAMES`) or `phases.NO_PHASE`, as the
     dashboard counts them from `waiting_at`."""
-    query = select(InstanceRecord)
+    query = select(InstanceRecord).options(defer(InstanceRecord.state))
     if status:
         query = query.where(InstanceRecord.status == status)
     if process_id:
@@ -278,27 +278,51 @@ def instance_events(session, instance_id) -> list[EventInfo]:
     return events
 
 
-def list_tasks(session, actor: Actor, *, instance_id=None, assigned="any", limit=None) -> list[TaskInfo]:
-    """Ready tasks the actor may act on: `me` (assigned to them), `group` (unassigned, their
-    groups) or `any` (both), the most urgent first; at most `limit` of them when given. Reads
-    only the projection."""
-    query = select(TaskRecord, InstanceRecord.title).join(
-        InstanceRecord, TaskRecord.instance_id == InstanceRecord.id
-    )
-    if instance_id is not None:
-        query = query.where(TaskRecord.instance_id == instance_id)
+def _open_to(actor: Actor, assigned: str):
+    """The projection rows `actor` may act on, as SQL, before `may_complete` settles tasks that
+    name candidate users instead of a group."""
     mine = TaskRecord.assignee == actor.username
     open_to_groups = TaskRecord.assignee.is_(None) & or_(
         TaskRecord.group_id.in_(sorted(actor.groups)), TaskRecord.group_id.is_(None)
     )
-    query = query.where({"me": mine, "group": open_to_groups}.get(assigned, or_(mine, open_to_groups)))
+    return {"me": mine, "group": open_to_groups}.get(assigned, or_(mine, open_to_groups))
+
+
+def list_tasks(
+    session, actor: Actor, *, instance_id=None, assigned="any", limit=None, offset=0
+) -> list[TaskInfo]:
+    """Ready tasks the actor may act on: `me` (assigned to them), `group` (unassigned, their
+    groups) or `any` (both), the most urgent first (due soonest, then waiting longest; undated
+    after dated); `limit` of them from `offset` when given. Reads only the projection, as plain
+    rows (an inbox may hold thousands)."""
+    query = select(*TaskRecord.__table__.c, InstanceRecord.title.label("instance_title")).join(
+        InstanceRecord, TaskRecord.instance_id == InstanceRecord.id
+    )
+    if instance_id is not None:
+        query = query.where(TaskRecord.instance_id == instance_id)
+    query = query.where(_open_to(actor, assigned)).order_by(
+        TaskRecord.due_at.is_(None), TaskRecord.due_at, TaskRecord.created_at, TaskRecord.id
+    )
     tasks = []
-    query = query.order_by(TaskRecord.due_at, TaskRecord.created_at)
-    for row, title in session.execute(query.limit(limit) if limit else query):
-        info = _task_info(row, title)
+    for row in session.execute(query.limit(limit).offset(offset) if limit else query.offset(offset)):
+        info = _task_info(row, row.instance_title)
         if may_complete(actor, info):
             tasks.append(info)
     return tasks
+
+
+def count_tasks(session, actor: Actor, *, assigned="any", due_before=None) -> int:
+    """How many tasks `list_tasks` would list (only those due before `due_before` when given),
+    counted by the database (the inbox badge on every page asks)."""
+    query = select(func.count()).where(_open_to(actor, assigned))
+    # Unassigned and group-less: only its candidate users may act (`may_complete`), read below.
+    userless = TaskRecord.assignee.is_(None) & TaskRecord.group_id.is_(None)
+    candidates = select(TaskRecord.users).where(_open_to(actor, assigned), userless)
+    if due_before is not None:
+        query = query.where(TaskRecord.due_at < due_before)
+        candidates = candidates.where(TaskRecord.due_at < due_before)
+    counted = session.scalar(query.select_from(TaskRecord).where(~userless))
+    return counted + sum(actor.username in (users or []) for users in session.scalars(candidates))
 
 
 def _task_row(session, task_id) -> TaskRecord:

@@ -129,3 +129,59 @@ def test_due_dates_are_shown(app, browser):
     assert due_state(now + timedelta(days=1), now) == "soon"
     assert due_state(now + timedelta(days=5), now) is None
     assert due_state(None, now) is None
+
+
+def test_a_crowded_inbox_lists_the_most_urgent_and_counts_them_all(app, browser, monkeypatch):
+    from web.pages import inbox
+
+    monkeypatch.setattr(inbox, "GROUP_TASKS_SHOWN", 3)
+    ivan = browser("ivan", "it")
+    browser("alice", "business")
+    for number in range(5):
+        start_request(app, "alice", title=f"申請 {number}")
+
+    page = ivan.get("/").text
+    cards = page.split('<li class="task-card')[1:]
+    assert len(cards) == 3
+    assert all(f"申請 {n}" in card for n, card in zip(range(3), cards, strict=True))  # longest waiting first
+    assert '<span class="stat__num">5</span><span class="stat__label">部門待認領' in page
+    assert '<span class="count">5</span>' in page
+    assert 'href="/?all=1"' in page and "(3/5)" in page
+    assert (
+        '<span class="visually-hidden">(</span>5<span class="visually-hidden">)</span>' in page
+    )  # the header badge
+
+    every = ivan.get("/?all=1").text
+    assert len(every.split('<li class="task-card')[1:]) == 5
+    assert 'href="/?all=1"' not in every
+
+
+def test_task_counts_agree_with_the_lists(app, make_user):
+    """count_tasks (the badge) counts exactly what list_tasks lists, for every kind of actor."""
+    make_user("alice", "business")
+    for number in range(3):
+        start_request(app, "alice", title=f"申請 {number}")
+    clock = engine.ManualClock()
+    with app.app_context():
+        ivan = engine.Actor("ivan", frozenset({"it"}))
+        [first, *_] = engine.list_tasks(db.session, ivan)
+        engine.claim_task(db.session, first.id, ivan)
+        db.session.commit()
+        actors = [
+            ivan,
+            engine.Actor("iris", frozenset({"it"})),
+            engine.Actor("alice", frozenset({"business"})),
+        ]
+        for actor in actors:
+            for assigned in ("me", "group", "any"):
+                listed = engine.list_tasks(db.session, actor, assigned=assigned)
+                assert engine.count_tasks(db.session, actor, assigned=assigned) == len(listed), (
+                    actor,
+                    assigned,
+                )
+        assert [engine.count_tasks(db.session, ivan, assigned=a) for a in ("me", "group", "any")] == [1, 2, 3]
+        assert engine.count_tasks(db.session, ivan, due_before=clock.now) == 0  # none has a due date
+        assert len(engine.list_tasks(db.session, ivan, limit=2)) == 2
+        assert [t.id for t in engine.list_tasks(db.session, ivan, limit=2, offset=1)] == [
+            t.id for t in engine.list_tasks(db.session, ivan)[1:3]
+        ]

@@ -10,17 +10,29 @@ from ..auth import safe_next
 from ..extensions import db
 from ..extensions import engine_clock as clock
 from . import bp
-from .layout import by_urgency, due_state
+from .layout import by_urgency
+
+# A department may have thousands of open tasks: the most urgent are listed, `?all=1` lists all.
+GROUP_TASKS_SHOWN = 50
 
 
 @bp.get("/")
 def inbox():
     actor = current_user.actor
+    shown = None if request.args.get("all") == "1" else GROUP_TASKS_SHOWN
     mine = by_urgency(engine.list_tasks(db.session, actor, assigned="me"))
-    groups = by_urgency(engine.list_tasks(db.session, actor, assigned="group"))
+    groups = by_urgency(engine.list_tasks(db.session, actor, assigned="group", limit=shown))
+    groups_total = engine.count_tasks(db.session, actor, assigned="group")
     requests = engine.list_instances(db.session, initiator=actor.username, status="running", per_page=10)
-    overdue = sum(due_state(t.due_at) == "overdue" for t in mine + groups)
-    return render_template("pages/inbox.html", mine=mine, groups=groups, requests=requests, overdue=overdue)
+    overdue = engine.count_tasks(db.session, actor, due_before=clock()())
+    return render_template(
+        "pages/inbox.html",
+        mine=mine,
+        groups=groups,
+        groups_total=groups_total,
+        requests=requests,
+        overdue=overdue,
+    )
 
 
 def _back(task_id):

@@ -143,7 +143,7 @@ def _layout():
     def inbox_count():
         if not current_user.is_authenticated:
             return 0
-        return len(engine.list_tasks(db.session, current_user.actor))
+        return engine.count_tasks(db.session, current_user.actor)
 
     return {
         "inbox_count": inbox_count,

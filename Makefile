@@ -23,12 +23,17 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check engine web tests $(wildcard bench)
 	$(BIN)/lint-imports
 
-# All tests on SQLite, then the app's (tests/web) again on PostgreSQL; tests/integration runs on
-# both already. Without a PostgreSQL server the second run's tests skip and say so.
-# The browser tests (tests/e2e) load bpmn-js and form-js from node_modules.
+# All tests on SQLite and, at the same time (one run per core), the app's (tests/web) again on
+# PostgreSQL; tests/integration runs on both already. Without a PostgreSQL server the second run's
+# tests skip and say so. The PostgreSQL run's report is printed after the SQLite one's; the target
+# fails if either run failed. The browser tests (tests/e2e) load bpmn-js and form-js from node_modules.
 test: lint translations node_modules/.package-lock.json
-	$(BIN)/pytest -q
-	$(BIN)/pytest -q --db=postgresql tests/web
+	@$(BIN)/pytest -q -p no:cacheprovider --db=postgresql tests/web > .pytest-postgresql.log 2>&1 & pg=$$!; \
+	$(BIN)/pytest -q; sqlite=$$?; \
+	wait $$pg; postgresql=$$?; \
+	echo "== tests/web on PostgreSQL (ran alongside) =="; cat .pytest-postgresql.log; \
+	echo "== exit status: SQLite run $$sqlite, PostgreSQL run $$postgresql =="; \
+	test $$sqlite -eq 0 && test $$postgresql -eq 0
 
 # The pages' browser libraries (bpmn-js, form-js) from npm, exactly as locked. --ignore-scripts:
 # no package's install script runs (form-js pulls Carbon packages whose scripts start telemetry).

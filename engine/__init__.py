@@ -19,6 +19,7 @@ from .admin import (
     verify_instances,
 )
 from .backup import BackupError, BackupInfo, backup_database, restore_database
+from .cache import INSTANCES as INSTANCE_CACHE
 from .clock import ManualClock, system_clock
 from .costs import (
     COST_CATEGORIES,
@@ -175,6 +176,7 @@ __all__ = [
     "DEMO_PASSWORD",
     "GROUPS",
     "IMPACTS",
+    "INSTANCE_CACHE",
     "LANE_GROUPS",
     "LIKELIHOODS",
     "NO_GROUP",

@@ -7,6 +7,8 @@ import os
 
 from flask import Flask
 
+import engine
+
 from .config import Config
 from .extensions import babel, csrf, db, login_manager, migrate
 
@@ -36,6 +38,8 @@ def register_extensions(app):
 
     with app.app_context():
         database.configure(db.engine)  # SQLite: WAL and a busy timeout, for several processes
+    # Restored instances kept per process (engine/cache.py); 0 turns the cache off.
+    engine.INSTANCE_CACHE.resize(app.config["INSTANCE_CACHE_SIZE"])
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)

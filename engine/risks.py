@@ -11,6 +11,7 @@ from datetime import UTC
 from types import SimpleNamespace
 
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from .clock import system_clock
 from .deployments import definition_of
@@ -214,6 +215,7 @@ def open_high_risks(session, clock=system_clock) -> list[RiskRegister]:
     records = list(
         session.scalars(
             select(InstanceRecord)
+            .options(defer(InstanceRecord.state))  # the log has the ratings: no state is read
             .where(InstanceRecord.status == "running")
             .order_by(InstanceRecord.id.desc())
         )

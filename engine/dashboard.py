@@ -190,17 +190,23 @@ def _overdue(now):
     return TaskRecord.due_at < now
 
 
-def overdue_tasks(session, actor: Actor, group: str, clock=system_clock, page=1, per_page=50) -> Page:
-    """The ready tasks of `group` (NO_GROUP: of no group) past their due time, the most overdue
-    first, with their instance's title: the tasks the dashboard counts for that group. Returns a
-    Page of TaskInfo. Raises NotAllowed for anyone who may not see the dashboard."""
+def overdue_tasks(
+    session, actor: Actor, group: str | None = None, clock=system_clock, page=1, per_page=50
+) -> Page:
+    """The ready tasks of `group` (NO_GROUP: of no group; None: of every group) past their due
+    time, the most overdue first, with their instance's title: the tasks the dashboard counts for
+    that group. Returns a Page of TaskInfo. Raises NotAllowed for anyone who may not see the
+    dashboard."""
     _require_viewer(actor)
-    same_group = TaskRecord.group_id.is_(None) if group == NO_GROUP else TaskRecord.group_id == group
     query = (
         select(TaskRecord, InstanceRecord.title)
         .join(InstanceRecord, TaskRecord.instance_id == InstanceRecord.id)
-        .where(_overdue(clock()), same_group)
+        .where(_overdue(clock()))
     )
+    if group is not None:
+        query = query.where(
+            TaskRecord.group_id.is_(None) if group == NO_GROUP else TaskRecord.group_id == group
+        )
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.execute(
         query.order_by(TaskRecord.due_at, TaskRecord.id).offset((page - 1) * per_page).limit(per_page)

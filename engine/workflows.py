@@ -301,7 +301,11 @@ def list_tasks(
     if instance_id is not None:
         query = query.where(TaskRecord.instance_id == instance_id)
     query = query.where(_open_to(actor, assigned)).order_by(
-        TaskRecord.due_at.is_(None), TaskRecord.due_at, TaskRecord.created_at, TaskRecord.id
+        TaskRecord.due_at.is_(None),
+        TaskRecord.due_at,
+        TaskRecord.created_at,
+        TaskRecord.instance_id,
+        TaskRecord.id,
     )
     tasks = []
     for row in session.execute(query.limit(limit).offset(offset) if limit else query.offset(offset)):

@@ -20,6 +20,7 @@ def test_the_benchmarks_run_and_report_every_figure(request, tmp_path):
     assert set(figures["listing"]) == {
         "inbox, all tasks",
         "inbox, first 50",
+        "inbox count (the badge on every page)",
         "instances page 1",
         "my running requests",
     }

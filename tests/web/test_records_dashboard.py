@@ -171,6 +171,9 @@ def test_every_figure_links_to_a_list_of_exactly_the_rows_it_counts(app, drive, 
         rows = re.findall(r'<tr data-task="[^"]+">.*?href="/instances/(\d+)"', listed, re.S)
         assert sorted(int(i) for i in rows) == sorted(instances)
         assert int(count) == len(rows)
+    every = viewer.get("/dashboard/overdue").text  # no group: every group's overdue tasks
+    rows = re.findall(r'<tr data-task="[^"]+">.*?href="/instances/(\d+)"', every, re.S)
+    assert sorted(int(i) for i in rows) == sorted(made["late"])
 
     # Open high risks -> the risk list, in all and per project (the default rating is high).
     href, total = shown["risks"]
@@ -260,6 +263,6 @@ def test_the_dashboard_its_lists_and_its_csv_are_for_it_management_and_admins(ap
 def test_bad_filters_are_refused(app, people):
     viewer = Browser(app, people["it"].user.username)
     assert viewer.get("/instances?phase=somewhere").status_code == 400
-    assert viewer.get("/dashboard/overdue").status_code == 400  # which group?
+    assert viewer.get("/dashboard/overdue?group=" + "x" * 41).status_code == 400
     assert viewer.get("/dashboard/risks?instance=x").status_code == 400
     assert viewer.get("/instances?phase=analysis").status_code == 200

@@ -38,7 +38,7 @@ class OverdueFilterSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    group = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    group = fields.String(load_default=None, validate=validate.Length(min=1, max=40))  # none: all
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
 
 
@@ -77,8 +77,8 @@ def dashboard_export():
 
 @bp.get("/dashboard/overdue")
 def dashboard_overdue():
-    """The overdue tasks of one group (`group=-` for tasks of no group): the rows the dashboard
-    counts for it."""
+    """The overdue tasks of one group (`group=-` for tasks of no group; every group without it):
+    the rows the dashboard counts for it."""
     filters = _load(OverdueFilterSchema())
     page = engine.overdue_tasks(
         db.session,

@@ -121,7 +121,8 @@ def test_migrate_one_instance_preview_apply_and_undo(app, people, drive, started
     moved = admin.post(f"/instances/{started}/migrate", {"version": version, "dry_run": False}).get_json()
     assert (moved["migrated"], moved["method"], moved["instance"]["version"]) == (True, "diff", 2)
     assert moved["instance"]["waiting_at"] == ["requirement_evaluation"]
-    assert event_log(admin, started)[-1]["data"] == {"from": 1, "to": 2, "method": "diff"}
+    renamed = {"requirement_analysis": "requirement_evaluation"}  # the step it waits at, renamed
+    assert event_log(admin, started)[-1]["data"] == {"from": 1, "to": 2, "method": "diff", "renamed": renamed}
 
     undone = admin.post(f"/instances/{started}/undo")
     assert (undone.status_code, undone.get_json()["version"]) == (200, 1)

@@ -2,7 +2,8 @@
 
 `Api` is one user's keep-alive connection; `walk` takes one instance along the happy path
 (tests/processes/harness.py's data), each step opened (`GET /tasks/<id>`) and completed by a
-member of the task's group. Shared by the process tests (tests/integration) and the benchmarks.
+member of the task's group, the next step read from the completion's answer. Shared by the
+app-server tests (tests/web/test_serve.py) and the benchmarks.
 """
 
 import http.client
@@ -70,31 +71,47 @@ def next_task(api: Api, instance_id):
     """The first ready task on the happy path, or None when there is none."""
     status, instance = api.call("GET", f"/instances/{instance_id}")
     assert status == 200, instance
-    ready = {t["name"]: t for t in instance["tasks"]}
+    return on_the_path(instance["tasks"])
+
+
+def on_the_path(tasks):
+    """The first of these ready tasks (as the API lists them) on the happy path, or None."""
+    ready = {t["name"]: t for t in tasks}
     return next((ready[name] for name in HAPPY_PATH if name in ready), None)
 
 
 def complete(callers: dict, task) -> tuple[int, float]:
     """Open and complete `task` as a member of its group. Returns (status, seconds of the POST)."""
+    status, seconds, _ = _open_and_complete(callers, task)
+    return status, seconds
+
+
+def _open_and_complete(callers: dict, task):
     api = callers[task["group"]]
     status, opened = api.call("GET", f"/tasks/{task['id']}")
     if status != 200:
-        return status, 0.0
+        return status, 0.0, None
     began = time.perf_counter()
-    status, _ = api.call("POST", f"/tasks/{task['id']}/complete", {"data": form_data(task, opened["data"])})
-    return status, time.perf_counter() - began
+    status, after = api.call(
+        "POST", f"/tasks/{task['id']}/complete", {"data": form_data(task, opened["data"])}
+    )
+    return status, time.perf_counter() - began, after
 
 
 def walk(callers: dict, instance_id, steps=STEPS, record=None):
-    """Complete up to `steps` happy-path tasks of the instance; `record(task, status, seconds)` is
-    called after each completion. Returns how many completed with a 2xx."""
+    """Complete up to `steps` happy-path tasks of the instance, as a client would: open the task's
+    form, submit it, and take the next task from the instance the completion returns (asking for
+    the instance only when a completion failed). `record(task, status, seconds)` is called after
+    each completion. Returns how many completed with a 2xx."""
     done = 0
+    ready = None  # the ready tasks as the last completion returned them
     for _ in range(steps):
-        task = next_task(callers["business"], instance_id)
+        task = on_the_path(ready) if ready is not None else next_task(callers["business"], instance_id)
         if task is None:
             break
-        status, seconds = complete(callers, task)
+        status, seconds, after = _open_and_complete(callers, task)
         if record is not None:
             record(task, status, seconds)
         done += 200 <= status < 300
+        ready = after["tasks"] if 200 <= status < 300 and after else None
     return done

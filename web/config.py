@@ -20,6 +20,8 @@ class Config:
     PROCESSES_DIR = os.environ.get("UPGRADEFLOW_PROCESSES", "processes")
     FORMS_DIR = os.environ.get("UPGRADEFLOW_FORMS", "forms")
     NODE_MODULES = os.environ.get("UPGRADEFLOW_NODE_MODULES", "node_modules")
+    # Uploaded documents, stored by content hash (R4.2); the default is <instance folder>/uploads.
+    UPLOAD_DIR = os.environ.get("UPGRADEFLOW_UPLOADS")
     # Restored instances each app process keeps between requests (about 0.3 MB each at go-live).
     INSTANCE_CACHE_SIZE = int(os.environ.get("UPGRADEFLOW_INSTANCE_CACHE", "256"))
     # E-mail of notifications (the worker); without SMTP_HOST they are shown in the web UI only.

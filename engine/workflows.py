@@ -295,9 +295,21 @@ def list_tasks(
     groups) or `any` (both), the most urgent first (due soonest, then waiting longest; undated
     after dated); `limit` of them from `offset` when given. Reads only the projection, as plain
     rows (an inbox may hold thousands)."""
-    query = select(*TaskRecord.__table__.c, InstanceRecord.title.label("instance_title")).join(
-        InstanceRecord, TaskRecord.instance_id == InstanceRecord.id
-    )
+    query = select(
+        TaskRecord.id,
+        TaskRecord.instance_id,
+        TaskRecord.element_id,
+        TaskRecord.title,
+        TaskRecord.group_id,
+        TaskRecord.groups,
+        TaskRecord.users,
+        TaskRecord.assignee,
+        TaskRecord.form_id,
+        TaskRecord.created_at,
+        TaskRecord.due_at,
+        InstanceRecord.title,
+        TaskRecord.claimed_by,
+    ).join(InstanceRecord, TaskRecord.instance_id == InstanceRecord.id)
     if instance_id is not None:
         query = query.where(TaskRecord.instance_id == instance_id)
     query = query.where(_open_to(actor, assigned)).order_by(
@@ -307,12 +319,10 @@ def list_tasks(
         TaskRecord.instance_id,
         TaskRecord.id,
     )
-    tasks = []
-    for row in session.execute(query.limit(limit).offset(offset) if limit else query.offset(offset)):
-        info = _task_info(row, row.instance_title)
-        if may_complete(actor, info):
-            tasks.append(info)
-    return tasks
+    rows = session.execute(query.limit(limit).offset(offset) if limit else query.offset(offset))
+    # Positional, in TaskInfo's order: an inbox may hold thousands of rows.
+    tasks = (TaskInfo(*row) for row in rows)
+    return [task for task in tasks if may_complete(actor, task)]
 
 
 def count_tasks(session, actor: Actor, *, assigned="any", due_before=None) -> int:

@@ -77,7 +77,9 @@ def _release(session, record: InstanceRecord, instance: Instance):
         cache.INSTANCES.put(cache.row_key(session, record), instance)
 
 
-def _save(session, record: InstanceRecord, instance: Instance, result, now: datetime):
+def _save(session, record: InstanceRecord, instance: Instance, result, now: datetime) -> list[TaskInfo]:
+    """Write the step: state, row, ready-task projection, events, notifications, documents.
+    Returns the ready tasks as the projection now holds them, oldest first."""
     record.state = instance.dump()
     record.state_format = FORMAT_VERSION
     record.status = instance.status
@@ -104,11 +106,13 @@ def _save(session, record: InstanceRecord, instance: Instance, result, now: date
     before = set(rows)
     for gone in before - {task.id for task in ready}:
         session.delete(rows[gone])
+    current = []
     for task in ready:
         row = rows.get(task.id)
         if row is None:
             row = TaskRecord(id=task.id, instance_id=record.id, created_at=_dt(task.ready_at) or now)
             session.add(row)
+        current.append(row)
         # Assigned only where changed, so an unchanged ready task costs no UPDATE.
         _set(row, element_id=task.element_id, title=task.name)
         _set(row, group_id=task.groups[0] if task.groups else None, groups=list(task.groups))
@@ -141,6 +145,7 @@ def _save(session, record: InstanceRecord, instance: Instance, result, now: date
     # The regulation's documents made from this step's data (R4): a new version only on change.
     if any(event.kind in DOCUMENT_EVENTS for event in result.events):
         record_documents(session, record, instance.data, result.events, now)
+    return [_task_info(row) for row in sorted(current, key=lambda row: _comparable(row.created_at))]
 
 
 def _set(row, **values):
@@ -227,8 +232,7 @@ def start_instance(session, process_id, data, actor: Actor, clock=system_clock) 
     )
     session.add(record)
     session.flush()
-    _save(session, record, instance, result, now)
-    return _info(record, instance, _tasks_of(session, record.id))
+    return _info(record, instance, _save(session, record, instance, result, now))
 
 
 def get_instance(session, instance_id, clock=system_clock) -> InstanceInfo:
@@ -371,8 +375,8 @@ def _act(session, instance_id, clock, action) -> InstanceInfo:
         result = action(instance)
     except TaskNotFound:
         raise InstanceConflict("the task is no longer ready") from None
-    _save(session, record, instance, result, clock())
-    return _info(record, instance, _tasks_of(session, record.id))
+    tasks = _save(session, record, instance, result, clock())
+    return _info(record, instance, tasks)
 
 
 def complete_task(session, task_id, data, actor: Actor, clock=system_clock) -> InstanceInfo:

@@ -1,7 +1,8 @@
 """`upgradeflow serve`: the app under gunicorn, N worker processes over one database.
 
-The app keeps nothing between requests (sessions are signed cookies, state is in the database),
-so any number of processes or hosts may serve one database.
+The app keeps nothing authoritative between requests (sessions are signed cookies, state is in
+the database, and the instance cache serves only what the row shows is unchanged), so any number
+of processes or hosts may serve one database.
 """
 
 import click

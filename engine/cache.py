@@ -1,8 +1,8 @@
 """Restored instances kept between the requests of one process, so that a step does not rebuild
 its workflow from JSON every time.
 
-An instance is filed under the identity of the row it was read from or saved as: the database,
-the instance id, its optimistic-lock version and its update time. Any change made by another
+An instance is filed under the identity of the row it was read from or saved as: the database
+(the Engine object), the instance id, its optimistic-lock version and its update time. Any change made by another
 process or host bumps the version, so it is a miss, and a hit is exactly the state that row holds.
 
 Entries are taken out while in use, so two requests of one process never share an instance. A
@@ -13,6 +13,7 @@ from the database next time.
 """
 
 import threading
+import uuid
 from collections import OrderedDict
 from datetime import UTC
 
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 DEFAULT_SIZE = 256
 _STAGED = "upgradeflow.staged_instances"
+_TOKEN = "_upgradeflow_cache_token"
 
 
 class InstanceCache:
@@ -76,7 +78,16 @@ def row_key(session, record) -> tuple:
     updated = record.updated_at
     if updated is not None and updated.tzinfo is not None:  # SQLite gives naive UTC back
         updated = updated.astimezone(UTC).replace(tzinfo=None)
-    return (str(session.get_bind().url), record.id, record.version_id, updated)
+    return (_database(session.get_bind()), record.id, record.version_id, updated)
+
+
+def _database(bind) -> str:
+    # One token per Engine object, not its URL: two engines may reach different databases through
+    # one URL (a schema chosen in connect_args), and a new engine never inherits an old one's rows.
+    token = bind.__dict__.get(_TOKEN)
+    if token is None:
+        token = bind.__dict__.setdefault(_TOKEN, uuid.uuid4().hex)
+    return token
 
 
 def staged(session, instance_id):
@@ -92,6 +103,8 @@ def stage(session, record, instance):
 
 @event.listens_for(Session, "after_commit")
 def _file_staged(session):
+    if session.in_nested_transaction():  # a released SAVEPOINT: the outer one may still roll back
+        return
     for key, instance in session.info.pop(_STAGED, {}).values():
         INSTANCES.put(key, instance)
 

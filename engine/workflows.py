@@ -8,6 +8,7 @@ instance at once, the later flush raises `InstanceConflict` instead of overwriti
 """
 
 from datetime import UTC, datetime
+from itertools import islice
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import defer
@@ -61,11 +62,15 @@ def _load(session, instance_id, clock, lock=False) -> tuple[InstanceRecord, Inst
     query = (
         select(InstanceRecord).options(defer(InstanceRecord.state)).where(InstanceRecord.id == instance_id)
     )
-    record = session.scalar(query.with_for_update(of=InstanceRecord) if lock else query)
+    if lock:  # the row as it is once the lock is ours, even if this session read it before
+        query = query.with_for_update(of=InstanceRecord).execution_options(populate_existing=True)
+    record = session.scalar(query)
     if record is None:
         raise InstanceNotFound(f"no instance {instance_id}")
     instance = cache.staged(session, record.id) or cache.INSTANCES.take(cache.row_key(session, record))
     if instance is None:
+        # State, version and time read together, so the instance is filed under its own row.
+        session.refresh(record, ["state", "version_id", "updated_at"])
         instance = Instance.restore(definition_of(record.process_version), record.state, clock)
     instance.set_clock(clock)
     return record, instance
@@ -100,9 +105,10 @@ def _save(session, record: InstanceRecord, instance: Instance, result, now: date
             f"instance {instance_id} was changed by someone else; reload and try again"
         ) from None
     cache.stage(session, record, instance)
-    rows = {
-        row.id: row for row in session.scalars(select(TaskRecord).where(TaskRecord.instance_id == record.id))
-    }
+    # Re-read, not the rows this session may hold from before another request's commit: an
+    # unchanged-looking row would otherwise keep a value that commit replaced.
+    projection = select(TaskRecord).where(TaskRecord.instance_id == record.id)
+    rows = {row.id: row for row in session.scalars(projection.execution_options(populate_existing=True))}
     before = set(rows)
     for gone in before - {task.id for task in ready}:
         session.delete(rows[gone])
@@ -323,10 +329,24 @@ def list_tasks(
         TaskRecord.instance_id,
         TaskRecord.id,
     )
-    rows = session.execute(query.limit(limit).offset(offset) if limit else query.offset(offset))
-    # Positional, in TaskInfo's order: an inbox may hold thousands of rows.
-    tasks = (TaskInfo(*row) for row in rows)
-    return [task for task in tasks if may_complete(actor, task)]
+    tasks = (task for task in _task_rows(session, query, limit) if may_complete(actor, task))
+    return list(islice(tasks, offset, offset + limit if limit else None))
+
+
+def _task_rows(session, query, limit):
+    """TaskInfo of the query's rows, fetched in batches when only some are wanted: `may_complete`
+    drops rows after the SQL (tasks for candidate users), so a batch may yield fewer than asked."""
+    if not limit:
+        # Positional, in TaskInfo's order: an inbox may hold thousands of rows.
+        yield from (TaskInfo(*row) for row in session.execute(query))
+        return
+    size, start = max(2 * limit, 100), 0
+    while True:
+        rows = session.execute(query.limit(size).offset(start)).all()
+        yield from (TaskInfo(*row) for row in rows)
+        if len(rows) < size:
+            return
+        start += size
 
 
 def count_tasks(session, actor: Actor, *, assigned="any", due_before=None) -> int:

@@ -1,8 +1,10 @@
 """Optimistic locking on the instance row, raced with real threads on a real database."""
 
 import threading
+import time
 
 import pytest
+import sqlalchemy as sa
 
 import engine
 
@@ -83,3 +85,52 @@ def test_sequential_steps_each_bump_the_version(Session, rounds):
     with Session() as session:
         kinds = [e.type for e in engine.instance_events(session, instance_id)]
     assert kinds[:4] == ["started", "task_claimed", "task_unclaimed", "task_completed"]
+
+
+def _waiting_on_a_lock(Session) -> bool:
+    with Session() as session:
+        return bool(
+            session.scalar(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+            )
+        )
+
+
+def test_a_step_that_waited_for_the_lock_writes_the_projection_the_winner_left(Session, request):
+    """PostgreSQL: a claim reads its task row, then waits for the instance lock while an unclaim
+    commits. The claim then applies on the unclaimed state; the projection must show the claim."""
+    if Session.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("SQLite has no row locks to wait for: a writer there retries on the fresh row")
+    instance_id, task_id = started(Session)
+    with Session.begin() as session:
+        engine.claim_task(session, task_id, IVY)
+    unclaiming = Session()
+    engine.unclaim_task(unclaiming, task_id, IVY)  # written, holding the row lock, not committed
+    outcome = {}
+
+    def claim_again():
+        try:
+            with Session.begin() as session:
+                engine.claim_task(session, task_id, IVY)  # reads the task row, then waits
+            outcome["ok"] = True
+        except Exception as error:  # reported by the assertion below
+            outcome["error"] = repr(error)
+
+    thread = threading.Thread(target=claim_again)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not _waiting_on_a_lock(Session):
+        assert time.monotonic() < deadline, "the claim never waited for the lock"
+        time.sleep(0.02)
+    unclaiming.commit()
+    unclaiming.close()
+    thread.join(timeout=60)
+    assert outcome == {"ok": True}
+    with Session() as session:
+        [mine] = engine.list_tasks(session, IVY, assigned="me")
+        info = engine.get_instance(session, instance_id)
+    assert (mine.id, mine.assignee, mine.claimed_by) == (task_id, "ivy", "ivy")
+    assert [(t.assignee, t.claimed_by) for t in info.tasks] == [("ivy", "ivy")]

@@ -8,6 +8,8 @@ And a whole procedure walked with the cache gives the same result as one walked 
 from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import sessionmaker
 
 import engine
 from engine import cache
@@ -105,6 +107,49 @@ def test_a_rolled_back_step_is_not_served_even_when_its_row_identity_recurs(Sess
     with Session() as session:
         served = engine.get_instance(session, info.id, frozen)
     assert served.data["preliminary_review"]["comment"] == "theirs, committed"
+
+
+def test_a_step_saved_in_a_savepoint_waits_for_the_outer_commit(Session, restores, other_process):
+    """Releasing a SAVEPOINT is no commit: if the outer transaction rolls back, the step is gone."""
+    if Session.kw["bind"].dialect.name == "sqlite":
+        pytest.skip("pysqlite's default transaction handling does not roll back across a SAVEPOINT")
+    frozen = lambda: datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # noqa: E731
+    info = started(Session)
+    task = info.tasks[0]
+    with Session() as session:
+        values = {**values_for(session, task), "comment": "mine, in a savepoint"}
+        with session.begin_nested():
+            engine.complete_task(session, task.id, values, ANYONE, frozen)
+        session.rollback()
+    with other_process, Session.begin() as session:
+        values = {**values_for(session, task), "comment": "theirs, committed"}
+        engine.complete_task(session, task.id, values, ANYONE, frozen)
+    with Session() as session:
+        served = engine.get_instance(session, info.id, frozen)
+    assert served.data["preliminary_review"]["comment"] == "theirs, committed"
+
+
+def test_an_entry_belongs_to_the_engine_that_read_it(Session, restores):
+    """Two engines may reach different databases through one URL (a schema chosen in
+    connect_args), so an entry is never served to another engine, even one on the same database."""
+    info = started(Session)
+    assert ready(Session, info.id) == ["preliminary_review"]  # cached for this engine
+    bind = Session.kw["bind"]
+    options = {}
+    if bind.dialect.name == "postgresql":
+        with bind.connect() as connection:
+            schema = connection.exec_driver_sql("SELECT current_schema()").scalar()
+        options = {"connect_args": {"options": f"-csearch_path={schema}"}}
+    other = sa.create_engine(bind.url, **options)
+    restores.clear()
+    try:
+        with sessionmaker(other)() as session:
+            assert [t.name for t in engine.get_instance(session, info.id).tasks] == ["preliminary_review"]
+    finally:
+        other.dispose()
+    assert len(restores) == 1
+    assert ready(Session, info.id) == ["preliminary_review"]
+    assert len(restores) == 1  # this engine's entry is still there
 
 
 def test_a_refused_submission_leaves_the_cached_instance_as_stored(Session, restores):

@@ -185,3 +185,49 @@ def test_task_counts_agree_with_the_lists(app, make_user):
         assert [t.id for t in engine.list_tasks(db.session, ivan, limit=2, offset=1)] == [
             t.id for t in engine.list_tasks(db.session, ivan)[1:3]
         ]
+
+
+# A step for one named person (candidateUsers, no group), due a day after it is ready.
+PERSONAL_BPMN = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="personal_definitions"
+    targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="personal_demo" name="Personal demo" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="sign" />
+    <bpmn:userTask id="sign" name="Sign" camunda:candidateUsers="carol" camunda:dueDate="P1D"
+        camunda:formRef="check" camunda:formRefBinding="latest" />
+    <bpmn:sequenceFlow id="f2" sourceRef="sign" targetRef="end" />
+    <bpmn:endEvent id="end" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_tasks_for_named_people_do_not_crowd_a_groups_inbox(app, browser, monkeypatch):
+    """Group-less tasks for candidate users come first by due date but are not Ivan's: the
+    inbox still lists its quota of his group's tasks."""
+    from web.pages import inbox
+
+    monkeypatch.setattr(inbox, "GROUP_TASKS_SHOWN", 3)
+    ivan = browser("ivan", "it")
+    browser("alice", "business")
+    with app.app_context():
+        engine.deploy(db.session, {"personal.bpmn": PERSONAL_BPMN, "check.form": CHECK_FORM}, deployed_by="t")
+        carol = engine.Actor("carol", frozenset())
+        for _ in range(4):
+            engine.start_instance(db.session, "personal_demo", {}, carol)
+        db.session.commit()
+    for number in range(4):
+        start_request(app, "alice", title=f"申請 {number}")
+
+    page = ivan.get("/").text
+    cards = page.split('<li class="task-card')[1:]
+    assert len(cards) == 3 and all("需求初審" in card for card in cards)
+    assert "(3/4)" in page
+    with app.app_context():
+        ivan_actor = engine.get_user_by_name(db.session, "ivan").actor
+        listed = engine.list_tasks(db.session, ivan_actor, assigned="group")
+        assert [t.name for t in listed] == ["preliminary_review"] * 4
+        assert engine.list_tasks(db.session, ivan_actor, assigned="group", limit=2, offset=1) == listed[1:3]
+        assert len(engine.list_tasks(db.session, carol, limit=2)) == 2
+        assert engine.count_tasks(db.session, carol) == 4

@@ -82,9 +82,12 @@ def _release(session, record: InstanceRecord, instance: Instance):
         cache.INSTANCES.put(cache.row_key(session, record), instance)
 
 
-def _save(session, record: InstanceRecord, instance: Instance, result, now: datetime) -> list[TaskInfo]:
+def _save(
+    session, record: InstanceRecord, instance: Instance, result, now: datetime, data=None
+) -> list[TaskInfo]:
     """Write the step: state, row, ready-task projection, events, notifications, documents.
-    Returns the ready tasks as the projection now holds them, oldest first."""
+    `data`: the instance's data if the caller has it already. Returns the ready tasks as the
+    projection now holds them, oldest first."""
     record.state = instance.dump()
     record.state_format = FORMAT_VERSION
     record.status = instance.status
@@ -150,7 +153,7 @@ def _save(session, record: InstanceRecord, instance: Instance, result, now: date
     session.flush()
     # The regulation's documents made from this step's data (R4): a new version only on change.
     if any(event.kind in DOCUMENT_EVENTS for event in result.events):
-        record_documents(session, record, instance.data, result.events, now)
+        record_documents(session, record, instance.data if data is None else data, result.events, now)
     return [_task_info(row) for row in sorted(current, key=lambda row: _comparable(row.created_at))]
 
 
@@ -167,7 +170,7 @@ def _comparable(value):
     return value
 
 
-def _info(record: InstanceRecord, instance: Instance | None = None, tasks=None) -> InstanceInfo:
+def _info(record: InstanceRecord, instance: Instance | None = None, tasks=None, data=None) -> InstanceInfo:
     info = InstanceInfo(
         id=record.id,
         process_id=record.process_id,
@@ -181,7 +184,7 @@ def _info(record: InstanceRecord, instance: Instance | None = None, tasks=None) 
         error=record.error,
     )
     if instance is not None:
-        info.data = instance.data
+        info.data = instance.data if data is None else data
         info.completed_elements = instance.completed_elements
     if tasks is not None:
         info.tasks = tasks
@@ -395,8 +398,9 @@ def _act(session, instance_id, clock, action) -> InstanceInfo:
         result = action(instance)
     except TaskNotFound:
         raise InstanceConflict("the task is no longer ready") from None
-    tasks = _save(session, record, instance, result, clock())
-    return _info(record, instance, tasks)
+    data = instance.data  # one copy for the documents and the answer
+    tasks = _save(session, record, instance, result, clock(), data)
+    return _info(record, instance, tasks, data)
 
 
 def complete_task(session, task_id, data, actor: Actor, clock=system_clock) -> InstanceInfo:

@@ -25,8 +25,18 @@ class ProcessNotFound(EngineError):
     """No deployed process (or version) with that id."""
 
 
-def _content_hash(definition: ProcessDefinition) -> str:
-    canonical = json.dumps(definition.dump(), sort_keys=True, ensure_ascii=False, default=str)
+# Marks a form editor writes into every form it saves, whatever changed: a form saved unchanged in
+# another editor (form-js raises `schemaVersion`) is the same form and keeps its version.
+EDITOR_MARKS = ("schemaVersion", "exporter")
+
+
+def _content_hash(dumped: dict) -> str:
+    """SHA-256 of a definition's `dump()` as canonical JSON, without the forms' editor marks."""
+    forms = {
+        form_id: {key: value for key, value in schema.items() if key not in EDITOR_MARKS}
+        for form_id, schema in dumped.get("forms", {}).items()
+    }
+    canonical = json.dumps({**dumped, "forms": forms}, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -76,9 +86,14 @@ def deploy(session, files: dict[str, bytes], deployed_by: str | None) -> list[De
         raise DeploymentError([Problem(", ".join(sorted(files)), "the bundle has no executable process")])
     deployed = []
     for process_id, definition in sorted(bundle.definitions.items()):
-        digest = _content_hash(definition)
+        dumped = definition.dump()
+        digest = _content_hash(dumped)
         latest = _latest(session, process_id)
-        if latest is not None and latest.content_hash == digest:
+        # The latest's own definition, hashed now: versions stored before the editor marks were
+        # left out carry a digest that included them.
+        if latest is not None and (
+            digest == latest.content_hash or digest == _content_hash(latest.definition)
+        ):
             deployed.append(DeployedProcess(process_id, latest.version, created=False))
             continue
         version = (latest.version if latest else 0) + 1
@@ -89,7 +104,7 @@ def deploy(session, files: dict[str, bytes], deployed_by: str | None) -> list[De
                 name=definition.name,
                 content_hash=digest,
                 sources=sources,
-                definition=definition.dump(),
+                definition=dumped,
                 deployed_by=deployed_by,
                 deployed_at=datetime.now(UTC),
             )

@@ -1,7 +1,9 @@
 """Deploying versions: byte-for-byte sources, new versions only on change, running instances untouched."""
 
+import json
+
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 import engine
 from engine.models import ProcessVersionRecord
@@ -49,6 +51,39 @@ def test_an_unchanged_bundle_keeps_its_version_and_a_changed_one_gets_the_next(S
         assert [(p.process_id, p.changed) for p in diff.processes] == [
             ("software_upgrade", {"preliminary_review": ["bpmn_name"]})
         ]
+
+
+def test_a_form_saved_unchanged_by_another_editor_keeps_its_version(Session, files):
+    """form-js raises `schemaVersion` in every form it saves (16 -> 19 for ours); an exporter may
+    sign it. Neither is a change; a changed label is."""
+    form = json.loads(files["preliminary_review.form"])
+    resaved = {**form, "schemaVersion": form.get("schemaVersion", 0) + 3, "exporter": {"name": "form-js"}}
+    relabelled = json.loads(json.dumps(form))
+    relabelled["components"][0]["label"] = "另一個標籤"
+    with Session.begin() as session:
+        kept = engine.deploy(
+            session, {**files, "preliminary_review.form": json.dumps(resaved).encode()}, "po"
+        )
+        assert engine.DeployedProcess("software_upgrade", 1, False) in kept
+        moved = engine.deploy(
+            session, {**files, "preliminary_review.form": json.dumps(relabelled).encode()}, "po"
+        )
+        assert engine.DeployedProcess("software_upgrade", 2, True) in moved
+    with Session() as session:
+        assert [v.version for v in engine.list_versions(session, "software_upgrade")] == [2, 1]
+
+
+def test_a_version_stored_with_the_old_digest_is_still_recognised(Session, files):
+    """Versions deployed before editor marks were left out of the digest keep theirs; the same
+    bundle deployed again is still no new version."""
+    with Session.begin() as session:
+        session.execute(
+            update(ProcessVersionRecord)
+            .where(ProcessVersionRecord.process_id == "software_upgrade")
+            .values(content_hash="0" * 64)
+        )
+    with Session.begin() as session:
+        assert engine.DeployedProcess("software_upgrade", 1, False) in engine.deploy(session, files, "po")
 
 
 def test_a_running_instance_stays_on_its_version(Session, files):

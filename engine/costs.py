@@ -42,6 +42,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from .clock import system_clock
 from .errors import FormValidationError, MessageRefused, NotAllowed
@@ -344,7 +345,10 @@ def over_budget_projects(session, threshold=DEFAULT_THRESHOLD) -> list[CostSumma
     if not ids:
         return []
     records = session.scalars(
-        select(InstanceRecord).where(InstanceRecord.id.in_(ids)).order_by(InstanceRecord.id.desc())
+        select(InstanceRecord)
+        .options(defer(InstanceRecord.state))
+        .where(InstanceRecord.id.in_(ids))
+        .order_by(InstanceRecord.id.desc())
     )
     found = submissions(session, ids, COST_STEPS)
     rows = {}

@@ -25,7 +25,7 @@ from .clock import system_clock
 from .costs import DEFAULT_THRESHOLD, over_budget_projects
 from .errors import NotAllowed
 from .models import EventRecord, InstanceRecord, TaskRecord
-from .phases import NO_PHASE, PHASE_STEPS, count_by_phase, phase_index
+from .phases import NO_PHASE, PHASE_INDEX, PHASE_STEPS, count_by_phase
 from .pool import PHASE_NAMES, PHASES, POOL_PROCESS
 from .reviews import reviews_waiting
 from .risks import open_high_risks
@@ -137,10 +137,10 @@ def phase_times(session) -> list[PhaseTime]:
     PhaseTime per phase in order.
 
     One aggregate query in two levels: the last completion in each phase per project (one row per
-    project, in seconds since the epoch), then, per status and `waiting_at`, the projects and
-    seconds of each phase, split by whether a later phase has a completion. A project with none
-    has left its latest phase only if it completed or now waits in a later phase; that is decided
-    here on the few grouped rows rather than by matching every row's `waiting_at` in SQL. A phase
+    project, in seconds since the epoch), then, per status and phase, the projects and seconds of
+    each phase, split by whether a later phase has a completion. A project with none has left its
+    latest phase only if it completed or is now in a later phase; that is decided here on the few
+    grouped rows. A phase
     starts at the end of the nearest earlier phase the project went through: the procedure's
     phases follow one another."""
     ends = (
@@ -166,18 +166,18 @@ def phase_times(session) -> list[PhaseTime]:
         for moved_on in (later, not_(later)):
             columns += [func.count(case((moved_on, seconds))), func.sum(case((moved_on, seconds)))]
     rows = session.execute(
-        select(InstanceRecord.status, InstanceRecord.waiting_at, *columns)
+        select(InstanceRecord.status, InstanceRecord.phase, *columns)
         .join(ends, ends.c.instance_id == InstanceRecord.id)
         .where(InstanceRecord.process_id == POOL_PROCESS)
-        .group_by(InstanceRecord.status, InstanceRecord.waiting_at)
+        .group_by(InstanceRecord.status, InstanceRecord.phase)
     )
     totals = [[0, 0.0] for _ in PHASES]  # per phase: projects, seconds
-    for status, waiting_at, *figures in rows:
+    for status, phase, *figures in rows:
         for i in range(len(PHASES)):
             moved_on, moved_seconds, last, last_seconds = figures[4 * i : 4 * i + 4]
             totals[i][0] += moved_on
             totals[i][1] += float(moved_seconds or 0)
-            if status == "completed" or phase_index(waiting_at) > i:
+            if status == "completed" or PHASE_INDEX.get(phase, -1) > i:
                 totals[i][0] += last
                 totals[i][1] += float(last_seconds or 0)
     return [

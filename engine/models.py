@@ -107,6 +107,7 @@ class InstanceRecord(Base):
     state: Mapped[dict] = mapped_column(JSON)
     state_format: Mapped[int] = mapped_column(Integer)
     waiting_at: Mapped[str | None] = mapped_column(Text)  # ready element ids, comma-separated
+    phase: Mapped[str | None] = mapped_column(String(20), index=True)  # the regulation's (phases.py)
     timer_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     error: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,17 +1,16 @@
 """The regulation's phases (`pool.PHASES`) of instance rows, read without deserializing a
-workflow: an instance is in the latest phase among the steps it waits at (`pool.phase_of`).
-
-`waiting_at` takes few distinct values (the combinations of ready steps the diagrams allow), so
-they are read grouped (one aggregate query) and classified here, and a filter by phase becomes
-`waiting_at IN (...)`: no per-row pattern matching over the instance table.
+workflow: an instance is in the latest phase among the steps it waits at, and while it waits at
+no step of any phase (for a timer, such as the monthly inspection, or only for a side task such
+as the cost overrun review) it stays in the phase it was in. Each step writes it to the row
+(`InstanceRecord.phase`, NULL for none yet), so counting and filtering by phase is plain SQL.
 """
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select
 
 from .models import InstanceRecord
 from .pool import PHASES
 
-NO_PHASE = "none"  # waiting at no step of any phase (e.g. only for a timer)
+NO_PHASE = "none"  # not yet at any step of a phase (or a process that has no phases)
 PHASE_STEPS = frozenset(step for _, steps in PHASES for step in steps)
 
 
@@ -26,25 +25,26 @@ def phase_name(index: int) -> str:
     return PHASES[index][0] if index >= 0 else NO_PHASE
 
 
+PHASE_INDEX = {name: index for index, (name, _) in enumerate(PHASES)}
+
+
+def phase_after_step(waiting_at: str | None, previous: str | None) -> str | None:
+    """The phase of an instance that now waits at `waiting_at` and was in `previous`."""
+    index = phase_index(waiting_at)
+    return phase_name(index) if index >= 0 else previous
+
+
 def phase_clause(session, phase: str):
-    """SQL condition: the instance row is in `phase` (a name of PHASES or NO_PHASE). Reads the
-    distinct `waiting_at` values (one grouped query)."""
-    values = session.scalars(select(InstanceRecord.waiting_at).group_by(InstanceRecord.waiting_at))
-    matching = [w for w in values if w is not None and phase_name(phase_index(w)) == phase]
-    clause = InstanceRecord.waiting_at.in_(matching)
-    return or_(clause, InstanceRecord.waiting_at.is_(None)) if phase == NO_PHASE else clause
+    """SQL condition: the instance row is in `phase` (a name of PHASES or NO_PHASE)."""
+    return InstanceRecord.phase.is_(None) if phase == NO_PHASE else InstanceRecord.phase == phase
 
 
 def count_by_phase(session, *conditions) -> dict:
     """Instance rows meeting `conditions` per phase name (only phases some row is in)."""
-    counts = {}
     rows = session.execute(
-        select(InstanceRecord.waiting_at, func.count()).where(*conditions).group_by(InstanceRecord.waiting_at)
+        select(InstanceRecord.phase, func.count()).where(*conditions).group_by(InstanceRecord.phase)
     )
-    for waiting_at, count in rows:
-        name = phase_name(phase_index(waiting_at))
-        counts[name] = counts.get(name, 0) + count
-    return counts
+    return {phase or NO_PHASE: count for phase, count in rows}
 
 
 def phase_index_of(element_column):

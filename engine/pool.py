@@ -154,6 +154,7 @@ def _histories(session, instance_ids=None) -> list[tuple]:
         InstanceRecord.initiator,
         InstanceRecord.status,
         InstanceRecord.waiting_at,
+        InstanceRecord.phase,
         InstanceRecord.created_at,
         InstanceRecord.ended_at,
     ).where(InstanceRecord.process_id == POOL_PROCESS)
@@ -212,7 +213,7 @@ def _entry(record, history: _History) -> PoolEntry:
         contract_amount=_number(history.values.get("sign_contract", {}).get("amount")),
         status=record.status,
         waiting_at=_waiting(record),
-        phase=phase_of(record.status, _waiting(record)),
+        phase=phase_of(record.status, _waiting(record)) or record.phase,  # waiting for a timer: as it was
         ended_at=record.ended_at,
     )
 

@@ -23,7 +23,7 @@ from .formdata import provided_form_data
 from .instances import Instance
 from .models import EventRecord, InstanceRecord, NotificationRecord, TaskRecord
 from .notifications import step_notifications
-from .phases import phase_clause
+from .phases import phase_after_step, phase_clause
 from .serialization import FORMAT_VERSION
 from .tasks import Actor, may_complete
 from .views import EventInfo, InstanceInfo, Page, TaskInfo
@@ -95,6 +95,7 @@ def _save(
     record.updated_at = now
     ready = instance.ready_tasks()
     record.waiting_at = ",".join(sorted({t.element_id for t in ready})) or None
+    record.phase = phase_after_step(record.waiting_at, record.phase)
     due = instance.next_timer_due()
     record.timer_due_at = due if record.status == "running" else None
     if record.status == "completed" and record.ended_at is None:

@@ -61,3 +61,40 @@ def test_downgrade_to_base_and_back(app_on):
         assert "instances" not in sa.inspect(db.engine).get_table_names()
         upgrade()
         assert "instances" in sa.inspect(db.engine).get_table_names()
+
+
+def test_the_phase_revision_fills_existing_rows(app_on):
+    """0111 gives existing instances their phase: from the steps they wait at, else from the last
+    phase step they completed (one waiting for a timer), else none."""
+    with app_on.app_context():
+        upgrade(revision="0110")
+        engine.deploy(db.session, engine.bundle_files("processes", "forms"), deployed_by="tests")
+        db.session.commit()
+        version = db.session.execute(sa.text("SELECT id FROM process_versions LIMIT 1")).scalar()
+        now = "2026-01-01 00:00:00"
+        rows = {1: "self_test", 2: None, 3: None, 4: "cost_overrun_review"}
+        for instance_id, waiting_at in rows.items():
+            db.session.execute(
+                sa.text(
+                    "INSERT INTO instances (id, process_version_id, process_id, status, initiator, state,"
+                    " state_format, waiting_at, created_at, updated_at, version_id) VALUES"
+                    " (:id, :version, 'software_upgrade', 'running', 'a', '{}', 1, :waiting, :now, :now, 1)"
+                ),
+                {"id": instance_id, "version": version, "waiting": waiting_at, "now": now},
+            )
+        for instance_id, element in (
+            (2, "risk_response"),
+            (2, "golive"),
+            (2, "inspection"),
+            (4, "budget_audit"),
+        ):
+            db.session.execute(
+                sa.text(
+                    "INSERT INTO events (instance_id, type, element_id, at) VALUES (:id, 'task_completed', :el, :now)"
+                ),
+                {"id": instance_id, "el": element, "now": now},
+            )
+        db.session.commit()
+        upgrade()
+        phases = dict(db.session.execute(sa.text("SELECT id, phase FROM instances ORDER BY id")).all())
+    assert phases == {1: "testing", 2: "operation", 3: None, 4: "initiation"}

@@ -104,9 +104,9 @@ def test_average_time_per_phase_counts_each_phase_a_project_has_left(app, drive,
     }
 
     page = Browser(app, people["it"].user.username).get("/dashboard").text
-    assert '<td data-average="request">4.0 天</td>' in page
-    assert '<td data-average="analysis">1.0 天</td>' in page
-    assert '<td data-average="initiation">—</td>' in page
+    assert '<td class="num" data-average="request">4.0 天</td>' in page
+    assert '<td class="num" data-average="analysis">1.0 天</td>' in page
+    assert '<td class="num" data-average="initiation">—</td>' in page
     assert "只計已完成的階段" in page  # the page says what it counts
 
 
@@ -191,7 +191,7 @@ def test_every_figure_links_to_a_list_of_exactly_the_rows_it_counts(app, drive, 
     href, _ = shown[f"costs-{made['spending']}"]
     assert href == f"/instances/{made['spending']}/records#costs"
     costs = viewer.get(href.split("#")[0]).text
-    assert "200000" in costs and 'id="over-budget"' in costs
+    assert "200,000.00" in costs and 'id="over-budget"' in costs
     assert [k for k in shown if k.startswith("costs-")] == [f"costs-{made['spending']}"]
 
 
@@ -266,3 +266,28 @@ def test_bad_filters_are_refused(app, people):
     assert viewer.get("/dashboard/overdue?group=" + "x" * 41).status_code == 400
     assert viewer.get("/dashboard/risks?instance=x").status_code == 400
     assert viewer.get("/instances?phase=analysis").status_code == 200
+
+
+def test_a_project_waiting_for_its_inspection_timer_is_still_in_operation(app, drive, make_user, people):
+    """After go-live nothing is ready until the monthly inspection falls due: the project stays
+    in operation (it does not drop out of the phases), and the phase's list shows it."""
+    applicant = make_user("applicant", "business")
+    live = drive.start(applicant)
+    drive.walk(live, "golive")
+    drive.complete(live, "golive", decision="success")
+    assert drive.ready(live) == []
+    analysing = drive.start(applicant)
+    drive.walk(analysing, "requirement_analysis")
+
+    body = people["management"].get("/dashboard").get_json()
+    assert (body["phases"]["operation"], body["phases"]["analysis"]) == (1, 1)
+    assert "none" not in body["phases"]
+    viewer = Browser(app, people["it"].user.username)
+    listed = viewer.get("/instances?status=running&process=software_upgrade&phase=operation").text
+    assert [int(i) for i in INSTANCE_ROW.findall(listed)] == [live]
+    pool = {row["instance_id"]: row for row in people["it"].get("/pool").get_json()}
+    assert (pool[live]["phase"], pool[analysing]["phase"]) == ("operation", "analysis")
+
+    drive.wait(days=31)  # the inspection is due: it waits at a step of operation again
+    assert [t.name for t in drive.ready(live)] == ["inspection"]
+    assert people["management"].get("/dashboard").get_json()["phases"]["operation"] == 1

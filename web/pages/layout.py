@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from babel import Locale, dates
+from babel import Locale, dates, numbers
 from flask import request, url_for
 from flask_babel import get_locale, get_timezone, lazy_gettext
 from flask_login import current_user
@@ -125,6 +125,14 @@ def _ago(value):
         return ""
     delta = aware(value) - clock()()
     return dates.format_timedelta(delta, add_direction=True, locale=display_locale())
+
+
+@bp.app_template_filter("money")
+def _money(value):
+    """An amount with grouping and two decimals in the reader's locale; '—' when there is none."""
+    if value is None or value == "":
+        return "—"
+    return numbers.format_decimal(value, "#,##0.00", locale=display_locale())
 
 
 @bp.app_template_filter("iso")

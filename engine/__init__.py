@@ -123,6 +123,7 @@ from .retention import expire_documents
 from .reviews import reviews_waiting, submit_for_review
 from .risks import IMPACTS, LIKELIHOODS, RiskRegister, open_high_risks, raise_risk, rate_risk, risk_register
 from .specs import Bundle, ProcessDefinition, bundle_files, load_bundle
+from .task_lists import count_tasks, list_tasks
 from .tasks import Actor, HumanTask, may_complete
 from .training import TrainingRecord, training_record
 from .uploads import (
@@ -158,13 +159,11 @@ from .workflows import (
     InstanceNotFound,
     claim_task,
     complete_task,
-    count_tasks,
     fire_due_timers,
     get_instance,
     get_task,
     instance_events,
     list_instances,
-    list_tasks,
     send_message,
     start_instance,
     unclaim_task,

@@ -1,0 +1,88 @@
+"""Task lists: the ready tasks an actor may act on, listed and counted from the projection.
+
+Read only the `tasks` table (and each instance's title), never a workflow: an inbox may hold
+thousands of tasks and its count is on every page.
+"""
+
+from itertools import islice
+
+from sqlalchemy import func, or_, select
+
+from .models import InstanceRecord, TaskRecord
+from .tasks import Actor, may_complete
+from .views import TaskInfo
+
+
+def _open_to(actor: Actor, assigned: str):
+    """The projection rows `actor` may act on, as SQL, before `may_complete` settles tasks that
+    name candidate users instead of a group."""
+    mine = TaskRecord.assignee == actor.username
+    open_to_groups = TaskRecord.assignee.is_(None) & or_(
+        TaskRecord.group_id.in_(sorted(actor.groups)), TaskRecord.group_id.is_(None)
+    )
+    return {"me": mine, "group": open_to_groups}.get(assigned, or_(mine, open_to_groups))
+
+
+def list_tasks(
+    session, actor: Actor, *, instance_id=None, assigned="any", limit=None, offset=0
+) -> list[TaskInfo]:
+    """Ready tasks the actor may act on: `me` (assigned to them), `group` (unassigned, their
+    groups) or `any` (both), the most urgent first (due soonest, then waiting longest; undated
+    after dated); `limit` of them from `offset` when given. Reads only the projection, as plain
+    rows (an inbox may hold thousands)."""
+    query = select(
+        TaskRecord.id,
+        TaskRecord.instance_id,
+        TaskRecord.element_id,
+        TaskRecord.title,
+        TaskRecord.group_id,
+        TaskRecord.groups,
+        TaskRecord.users,
+        TaskRecord.assignee,
+        TaskRecord.form_id,
+        TaskRecord.created_at,
+        TaskRecord.due_at,
+        InstanceRecord.title,
+        TaskRecord.claimed_by,
+    ).join(InstanceRecord, TaskRecord.instance_id == InstanceRecord.id)
+    if instance_id is not None:
+        query = query.where(TaskRecord.instance_id == instance_id)
+    query = query.where(_open_to(actor, assigned)).order_by(
+        TaskRecord.due_at.is_(None),
+        TaskRecord.due_at,
+        TaskRecord.created_at,
+        TaskRecord.instance_id,
+        TaskRecord.id,
+    )
+    tasks = (task for task in _task_rows(session, query, limit) if may_complete(actor, task))
+    return list(islice(tasks, offset, offset + limit if limit else None))
+
+
+def _task_rows(session, query, limit):
+    """TaskInfo of the query's rows, fetched in batches when only some are wanted: `may_complete`
+    drops rows after the SQL (tasks for candidate users), so a batch may yield fewer than asked."""
+    if not limit:
+        # Positional, in TaskInfo's order: an inbox may hold thousands of rows.
+        yield from (TaskInfo(*row) for row in session.execute(query))
+        return
+    size, start = max(2 * limit, 100), 0
+    while True:
+        rows = session.execute(query.limit(size).offset(start)).all()
+        yield from (TaskInfo(*row) for row in rows)
+        if len(rows) < size:
+            return
+        start += size
+
+
+def count_tasks(session, actor: Actor, *, assigned="any", due_before=None) -> int:
+    """How many tasks `list_tasks` would list (only those due before `due_before` when given),
+    counted by the database (the inbox badge on every page asks)."""
+    query = select(func.count()).where(_open_to(actor, assigned))
+    # Unassigned and group-less: only its candidate users may act (`may_complete`), read below.
+    userless = TaskRecord.assignee.is_(None) & TaskRecord.group_id.is_(None)
+    candidates = select(TaskRecord.users).where(_open_to(actor, assigned), userless)
+    if due_before is not None:
+        query = query.where(TaskRecord.due_at < due_before)
+        candidates = candidates.where(TaskRecord.due_at < due_before)
+    counted = session.scalar(query.select_from(TaskRecord).where(~userless))
+    return counted + sum(actor.username in (users or []) for users in session.scalars(candidates))

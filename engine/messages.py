@@ -2,8 +2,9 @@
 
 `MessagesMixin` is part of `Instance` (kept apart to keep each module small). SpiffWorkflow lets
 a workflow catch a message even after it has ended; here an ended instance refuses every message,
-and a message start event may name the steps during which it is accepted (`acceptedWhile`) and
-the groups that may send it (`senderGroups`), both as `camunda:property` in the diagram.
+and a message start event may name the steps during which it is accepted (`acceptedWhile`), the
+steps during which it is refused (`refusedWhile`: e.g. one cost overrun review at a time) and the
+groups that may send it (`senderGroups`), all as `camunda:property` in the diagram.
 """
 
 from copy import deepcopy
@@ -34,8 +35,9 @@ class MessagesMixin:
     def send_message(self, name: str, data: dict, actor: Actor) -> StepResult:
         """Deliver message `name` with its payload. Returns StepResult.
 
-        Raises MessageRefused when the instance has ended, nothing waits for the message, or the
-        message's `acceptedWhile` steps are not open; NotAllowed when the actor is in none of
+        Raises MessageRefused when the instance has ended, nothing waits for the message, the
+        message's `acceptedWhile` steps are not open or one of its `refusedWhile` steps is;
+        NotAllowed when the actor is in none of
         its `senderGroups`; FormValidationError for a bad payload.
         """
         if self._workflow.is_completed():
@@ -78,4 +80,10 @@ class MessagesMixin:
                 raise MessageRefused(
                     f"message {name!r} is accepted only while {', '.join(sorted(allowed))} is open"
                 )
+        guard = _property(catcher, "refusedWhile")
+        if guard:
+            refused = {part.strip() for part in guard.split(",")}
+            open_now = sorted({t.task_spec.name for t in self._open_tasks()} & refused)
+            if open_now:
+                raise MessageRefused(f"message {name!r} is refused while {', '.join(open_now)} is open")
         return catcher

@@ -81,6 +81,19 @@ def test_only_finance_sends_and_reviews_an_overrun(start):
     assert flow.ready() == ["cost_overrun_review", "implement"]
 
 
+def test_while_a_review_is_open_no_second_overrun_is_taken(start):
+    """Sent by hand through the message API too: one review at a time (`refusedWhile`)."""
+    flow = start()
+    flow.reach("implement")
+    flow.send("cost_overrun", actor=FINANCE)
+    with pytest.raises(MessageRefused, match="refused while cost_overrun_review is open"):
+        flow.send("cost_overrun", actor=FINANCE)
+    assert flow.ready() == ["cost_overrun_review", "implement"]
+    flow.complete("cost_overrun_review", **REVIEW)
+    flow.send("cost_overrun", actor=FINANCE)  # the next one, once the first is reviewed
+    assert flow.ready() == ["cost_overrun_review", "implement"]
+
+
 def test_an_ended_instance_takes_no_overrun(start):
     flow = start()
     flow.complete("preliminary_review", decision="reject")

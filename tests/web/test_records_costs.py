@@ -87,6 +87,18 @@ def test_a_second_cost_while_the_review_is_open_raises_no_second_one(app, drive,
     assert cost_rows(app) == 2
 
 
+def test_a_second_overrun_sent_by_hand_while_the_review_is_open_is_refused(app, drive, make_user, people):
+    instance_id = implementing(drive, make_user)
+    finance = people["finance"]
+    assert spend(finance, instance_id, "200000").get_json()["overrun_review"] == "raised"
+    before = snapshot(app)
+    by_hand = finance.post(f"/instances/{instance_id}/messages/cost_overrun", {"data": {}})
+    assert by_hand.status_code == 409, by_hand.get_json()
+    assert "refused while cost_overrun_review is open" in by_hand.get_json()["message"]
+    assert snapshot(app) == before
+    assert len(reviews(finance, instance_id)) == 1
+
+
 def test_finance_completes_the_review_with_its_form_and_no_one_else_may(app, drive, make_user, people):
     instance_id = implementing(drive, make_user)
     finance = people["finance"]

@@ -85,10 +85,12 @@ def throughput(url, tokens, clients=8, procedures=2, workers=2) -> dict:
 
 
 def single(url, tokens, samples=20) -> dict:
-    """The latency of one completion with nothing else running (one client, one server)."""
+    """The latency of one completion with nothing else running (one client, one server), after a
+    few completions that let each worker load the definitions (not counted)."""
     latencies = []
     with served(url, 2) as server:
         callers = {g: Api(server.port, tokens[g]) for g in GROUPS}
+        walk(callers, start(callers["business"]), steps=6)  # warm-up: each worker loads the definitions
         while len(latencies) < samples:
             before = len(latencies)
             walk(

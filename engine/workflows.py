@@ -9,7 +9,7 @@ instance at once, the later flush raises `InstanceConflict` instead of overwriti
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -266,7 +266,10 @@ def list_instances(
     if initiator:
         query = query.where(InstanceRecord.initiator == initiator)
     if waiting_at:
-        query = query.where(InstanceRecord.waiting_at.contains(waiting_at))
+        # Whole element ids: `implement` is not `implementation_plan`.
+        query = query.where(
+            (literal(",") + InstanceRecord.waiting_at + literal(",")).contains(f",{waiting_at},")
+        )
     if phase:
         query = query.where(phase_clause(session, phase))
     total = session.scalar(select(func.count()).select_from(query.subquery()))

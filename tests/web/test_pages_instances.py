@@ -46,6 +46,8 @@ def test_the_list_filters_by_status_process_step_and_mine(app, browser):
     assert set(listed(alice.get("/instances?status=running"))) == {str(mine), str(theirs)}
     assert listed(alice.get("/instances?waiting_at=requirement_analysis")) == [str(theirs)]
     assert listed(alice.get("/instances?waiting_at=preliminary_review")) == [str(mine)]
+    assert listed(alice.get("/instances?waiting_at=requirement")) == []  # whole element ids only
+    assert listed(alice.get("/instances?waiting_at=review")) == []
     assert set(listed(alice.get("/instances?mine=1"))) == {str(mine), str(rejected)}
     assert listed(alice.get("/instances?mine=1&status=running")) == [str(mine)]
     assert len(listed(alice.get("/instances?process=software_upgrade"))) == 3

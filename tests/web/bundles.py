@@ -21,10 +21,19 @@ def bpmn(body, process_id="p", extra="", namespaces=""):
 </bpmn:definitions>""".encode()
 
 
+# A form with one optional text field, for diagrams whose task only needs to be completed.
+NOTE_FORM = (
+    b'{"id": "check", "type": "default", "components": '
+    b'[{"type": "textfield", "key": "note", "label": "Note", "id": "Field_note"}]}'
+)
+
+
 def user_task(name="Check", group="it", form="f", attributes=""):
+    """start -> one user task `t` (for `group`, none when None) -> end."""
+    candidates = f'camunda:candidateGroups="{group}"' if group else ""
     return f"""
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="t"/>
-    <bpmn:userTask id="t" name="{name}" camunda:candidateGroups="{group}" camunda:formRef="{form}" {attributes}/>
+    <bpmn:userTask id="t" name="{name}" {candidates} camunda:formRef="{form}" {attributes}/>
     <bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="end"/>
     <bpmn:endEvent id="end"/>"""
 

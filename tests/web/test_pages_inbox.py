@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from bundles import NOTE_FORM, bpmn, user_task
 from conftest_pages import REQUEST, Browser, browser_fixture, start_request  # noqa: F401 - the browser fixture
 
 import engine
@@ -39,20 +40,10 @@ def test_the_inbox_has_clear_empty_states(browser):
 
 # A one-step process whose task is due a day after it is ready (the regulation's diagrams set no
 # due dates yet).
-DUE_BPMN = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="due_demo_definitions"
-    targetNamespace="http://bpmn.io/schema/bpmn">
-  <bpmn:process id="due_demo" name="Due demo" isExecutable="true">
-    <bpmn:startEvent id="start" />
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="check" />
-    <bpmn:userTask id="check" name="Timed check" camunda:candidateGroups="it" camunda:dueDate="P1D"
-        camunda:formRef="check" camunda:formRefBinding="latest" />
-    <bpmn:sequenceFlow id="f2" sourceRef="check" targetRef="end" />
-    <bpmn:endEvent id="end" />
-  </bpmn:process>
-</bpmn:definitions>"""
-CHECK_FORM = b'{"id": "check", "type": "default", "components": [{"type": "textfield", "key": "note", "label": "Note", "id": "Field_note"}]}'
+DUE_BPMN = bpmn(
+    user_task("Timed check", "it", "check", 'camunda:dueDate="P1D" camunda:formRefBinding="latest"'),
+    process_id="due_demo",
+)
 
 
 def test_overdue_tasks_come_first_and_are_marked(app, browser):
@@ -60,7 +51,7 @@ def test_overdue_tasks_come_first_and_are_marked(app, browser):
     clock = engine.ManualClock()
     app.config["ENGINE_CLOCK"] = clock
     with app.app_context():
-        engine.deploy(db.session, {"due.bpmn": DUE_BPMN, "check.form": CHECK_FORM}, deployed_by="tests")
+        engine.deploy(db.session, {"due.bpmn": DUE_BPMN, "check.form": NOTE_FORM}, deployed_by="tests")
         actor = engine.get_user_by_name(db.session, "ivan").actor
         engine.start_instance(db.session, "software_upgrade", REQUEST, actor, clock=clock)  # no due date
         first = engine.start_instance(db.session, "due_demo", {}, actor, clock=clock).id  # due at +24h
@@ -188,19 +179,10 @@ def test_task_counts_agree_with_the_lists(app, make_user):
 
 
 # A step for one named person (candidateUsers, no group), due a day after it is ready.
-PERSONAL_BPMN = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="personal_definitions"
-    targetNamespace="http://bpmn.io/schema/bpmn">
-  <bpmn:process id="personal_demo" name="Personal demo" isExecutable="true">
-    <bpmn:startEvent id="start" />
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="sign" />
-    <bpmn:userTask id="sign" name="Sign" camunda:candidateUsers="carol" camunda:dueDate="P1D"
-        camunda:formRef="check" camunda:formRefBinding="latest" />
-    <bpmn:sequenceFlow id="f2" sourceRef="sign" targetRef="end" />
-    <bpmn:endEvent id="end" />
-  </bpmn:process>
-</bpmn:definitions>"""
+PERSONAL_BPMN = bpmn(
+    user_task("Sign", None, "check", 'camunda:candidateUsers="carol" camunda:dueDate="P1D"'),
+    process_id="personal_demo",
+)
 
 
 def test_tasks_for_named_people_do_not_crowd_a_groups_inbox(app, browser, monkeypatch):
@@ -212,7 +194,7 @@ def test_tasks_for_named_people_do_not_crowd_a_groups_inbox(app, browser, monkey
     ivan = browser("ivan", "it")
     browser("alice", "business")
     with app.app_context():
-        engine.deploy(db.session, {"personal.bpmn": PERSONAL_BPMN, "check.form": CHECK_FORM}, deployed_by="t")
+        engine.deploy(db.session, {"personal.bpmn": PERSONAL_BPMN, "check.form": NOTE_FORM}, deployed_by="t")
         carol = engine.Actor("carol", frozenset())
         for _ in range(4):
             engine.start_instance(db.session, "personal_demo", {}, carol)

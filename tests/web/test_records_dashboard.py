@@ -11,27 +11,19 @@ from decimal import Decimal
 
 import pytest
 from apiclient import HAPPY_PATH
+from bundles import NOTE_FORM, bpmn, user_task
 from conftest_pages import Browser
 
 import engine
 from web.extensions import db
 
-# Two one-step processes whose task is due a day after it is ready, for `it` and for `qa` (the
+
+# One-step processes whose task is due a day after it is ready, for `it` and for `qa` (the
 # regulation's diagrams set no due dates).
-DUE_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="due_{group}_definitions"
-    targetNamespace="http://bpmn.io/schema/bpmn">
-  <bpmn:process id="due_{group}" name="Due {group}" isExecutable="true">
-    <bpmn:startEvent id="start" />
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="check" />
-    <bpmn:userTask id="check" name="Timed check" camunda:candidateGroups="{group}" camunda:dueDate="P1D"
-        camunda:formRef="check" camunda:formRefBinding="latest" />
-    <bpmn:sequenceFlow id="f2" sourceRef="check" targetRef="end" />
-    <bpmn:endEvent id="end" />
-  </bpmn:process>
-</bpmn:definitions>"""
-CHECK_FORM = b'{"id": "check", "type": "default", "components": [{"type": "textfield", "key": "note", "label": "Note", "id": "Field_note"}]}'
+def due_bpmn(group):
+    return bpmn(user_task("Timed check", group, "check", 'camunda:dueDate="P1D"'), process_id=f"due_{group}")
+
+
 FIGURE = re.compile(r'data-figure="([^"]+)" href="([^"]+)">([^<]+)<')
 INSTANCE_ROW = re.compile(r'<td data-label="編號">#(\d+)</td>')
 
@@ -116,7 +108,7 @@ def world(app, drive, clock, make_user, people) -> dict:
     applicant = make_user("applicant", "business")
     with app.app_context():
         for group in ("it", "qa"):
-            files = {f"due_{group}.bpmn": DUE_BPMN.format(group=group).encode(), "check.form": CHECK_FORM}
+            files = {f"due_{group}.bpmn": due_bpmn(group), "check.form": NOTE_FORM}
             engine.deploy(db.session, files, deployed_by="tests")
         actor = engine.Actor("ivan", frozenset({"it", "qa"}))
         late = [

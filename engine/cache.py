@@ -15,10 +15,11 @@ from the database next time.
 import threading
 import uuid
 from collections import OrderedDict
-from datetime import UTC
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+
+from .clock import naive_utc
 
 DEFAULT_SIZE = 256
 _STAGED = "upgradeflow.staged_instances"
@@ -75,10 +76,7 @@ INSTANCES = InstanceCache()
 
 def row_key(session, record) -> tuple:
     """The identity of an instance row as this transaction sees it."""
-    updated = record.updated_at
-    if updated is not None and updated.tzinfo is not None:  # SQLite gives naive UTC back
-        updated = updated.astimezone(UTC).replace(tzinfo=None)
-    return (_database(session.get_bind()), record.id, record.version_id, updated)
+    return (_database(session.get_bind()), record.id, record.version_id, naive_utc(record.updated_at))
 
 
 def _database(bind) -> str:

@@ -8,6 +8,14 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+def naive_utc(value):
+    """A datetime as naive UTC, as SQLite hands stored times back (PostgreSQL gives them aware), so
+    times read from either database and times from a clock compare; anything else unchanged."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
 class ManualClock:
     """A clock that stands still until moved; for tests, benchmarks and replay."""
 

@@ -7,14 +7,14 @@ it does. The instance row carries an optimistic lock (`version_id`): when two re
 instance at once, the later flush raises `InstanceConflict` instead of overwriting the other.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func, literal, select
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import cache
-from .clock import system_clock
+from .clock import naive_utc, system_clock
 from .deployments import definition_of, version_record
 from .documents import DOCUMENT_EVENTS, record_documents
 from .errors import EngineError, NotAllowed, TaskNotFound
@@ -154,20 +154,13 @@ def _save(
     # The regulation's documents made from this step's data (R4): a new version only on change.
     if any(event.kind in DOCUMENT_EVENTS for event in result.events):
         record_documents(session, record, instance.data if data is None else data, result.events, now)
-    return [_task_info(row) for row in sorted(current, key=lambda row: _comparable(row.created_at))]
+    return [_task_info(row) for row in sorted(current, key=lambda row: naive_utc(row.created_at))]
 
 
 def _set(row, **values):
     for name, value in values.items():
-        if _comparable(getattr(row, name)) != _comparable(value):
+        if naive_utc(getattr(row, name)) != naive_utc(value):
             setattr(row, name, value)
-
-
-def _comparable(value):
-    # SQLite hands back naive UTC datetimes, PostgreSQL aware ones.
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC).replace(tzinfo=None)
-    return value
 
 
 def _info(record: InstanceRecord, instance: Instance | None = None, tasks=None, data=None) -> InstanceInfo:

@@ -123,7 +123,7 @@ from .retention import expire_documents
 from .reviews import reviews_waiting, submit_for_review
 from .risks import IMPACTS, LIKELIHOODS, RiskRegister, open_high_risks, raise_risk, rate_risk, risk_register
 from .specs import Bundle, ProcessDefinition, bundle_files, load_bundle
-from .task_lists import count_tasks, list_tasks
+from .task_lists import count_tasks, inbox, list_tasks
 from .tasks import Actor, HumanTask, may_complete
 from .training import TrainingRecord, training_record
 from .uploads import (
@@ -278,6 +278,7 @@ __all__ = [
     "get_task",
     "get_user",
     "get_user_by_name",
+    "inbox",
     "instance_events",
     "instances_to_migrate",
     "issue_token",

@@ -10,7 +10,8 @@ from sqlalchemy import func, or_, select
 
 from .models import InstanceRecord, TaskRecord
 from .tasks import Actor, may_complete
-from .views import TaskInfo
+from .views import Inbox, TaskInfo
+from .workflows import list_instances
 
 
 def _open_to(actor: Actor, assigned: str):
@@ -86,3 +87,16 @@ def count_tasks(session, actor: Actor, *, assigned="any", due_before=None) -> in
         candidates = candidates.where(TaskRecord.due_at < due_before)
     counted = session.scalar(query.select_from(TaskRecord).where(~userless))
     return counted + sum(actor.username in (users or []) for users in session.scalars(candidates))
+
+
+def inbox(session, actor: Actor, now, groups_shown=None, requests_shown=10) -> Inbox:
+    """The actor's inbox at `now`: every task assigned to them, their groups' open tasks (the
+    most urgent `groups_shown`, all when None) with their count, the overdue count of both, and
+    their first `requests_shown` running requests."""
+    return Inbox(
+        mine=list_tasks(session, actor, assigned="me"),
+        groups=list_tasks(session, actor, assigned="group", limit=groups_shown),
+        groups_total=count_tasks(session, actor, assigned="group"),
+        overdue=count_tasks(session, actor, due_before=now),
+        requests=list_instances(session, initiator=actor.username, status="running", per_page=requests_shown),
+    )

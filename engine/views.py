@@ -79,6 +79,18 @@ class EventInfo:
 
 
 @dataclass
+class Inbox:
+    """What a user's inbox shows: their tasks, their groups' open tasks (the most urgent
+    `shown` of `groups_total`), how many of all those are overdue, their running requests."""
+
+    mine: list
+    groups: list
+    groups_total: int
+    overdue: int
+    requests: "Page"
+
+
+@dataclass
 class Page:
     items: list
     total: int

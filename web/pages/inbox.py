@@ -18,20 +18,15 @@ GROUP_TASKS_SHOWN = 50
 
 @bp.get("/")
 def inbox():
-    actor = current_user.actor
     shown = None if request.args.get("all") == "1" else GROUP_TASKS_SHOWN
-    mine = by_urgency(engine.list_tasks(db.session, actor, assigned="me"))
-    groups = by_urgency(engine.list_tasks(db.session, actor, assigned="group", limit=shown))
-    groups_total = engine.count_tasks(db.session, actor, assigned="group")
-    requests = engine.list_instances(db.session, initiator=actor.username, status="running", per_page=10)
-    overdue = engine.count_tasks(db.session, actor, due_before=clock()())
+    found = engine.inbox(db.session, current_user.actor, clock()(), groups_shown=shown)
     return render_template(
         "pages/inbox.html",
-        mine=mine,
-        groups=groups,
-        groups_total=groups_total,
-        requests=requests,
-        overdue=overdue,
+        mine=by_urgency(found.mine),
+        groups=by_urgency(found.groups),
+        groups_total=found.groups_total,
+        requests=found.requests,
+        overdue=found.overdue,
     )
 
 

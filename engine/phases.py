@@ -34,7 +34,7 @@ def phase_after_step(waiting_at: str | None, previous: str | None) -> str | None
     return phase_name(index) if index >= 0 else previous
 
 
-def phase_clause(session, phase: str):
+def phase_clause(phase: str):
     """SQL condition: the instance row is in `phase` (a name of PHASES or NO_PHASE)."""
     return InstanceRecord.phase.is_(None) if phase == NO_PHASE else InstanceRecord.phase == phase
 

@@ -264,7 +264,7 @@ def list_instances(
             (literal(",") + InstanceRecord.waiting_at + literal(",")).contains(f",{waiting_at},")
         )
     if phase:
-        query = query.where(phase_clause(session, phase))
+        query = query.where(phase_clause(phase))
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(
         query.order_by(InstanceRecord.id.desc()).offset((page - 1) * per_page).limit(per_page)

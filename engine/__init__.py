@@ -48,6 +48,7 @@ from .deployments import (
     get_process,
     list_processes,
     list_versions,
+    load_definitions,
     may_own_processes,
     process_sources,
     waiting_counts,

@@ -138,6 +138,7 @@ def version_record(session, process_id, version=None) -> ProcessVersionRecord:
     return record
 
 
+DEFINITION_CACHE_SIZE = 64  # parsed versions kept per process
 _DEFINITIONS: dict = {}  # (version id, content hash) -> ProcessDefinition; a version never changes
 
 
@@ -146,10 +147,27 @@ def definition_of(record: ProcessVersionRecord) -> ProcessDefinition:
     cached = _DEFINITIONS.get((record.id, record.content_hash))
     if cached is None:
         cached = ProcessDefinition.load(record.definition)
-        if len(_DEFINITIONS) > 64:
+        if len(_DEFINITIONS) >= DEFINITION_CACHE_SIZE:
             _DEFINITIONS.clear()
         _DEFINITIONS[(record.id, record.content_hash)] = cached
     return cached
+
+
+def load_definitions(session) -> int:
+    """Parse ahead of time the definitions requests will need: the latest version of every
+    process and every version that still has running instances (no more than the definition
+    cache holds). A server calls this once per process before it serves. Returns how many."""
+    latest = select(func.max(ProcessVersionRecord.id)).group_by(ProcessVersionRecord.process_id)
+    running = select(InstanceRecord.process_version_id).where(InstanceRecord.status == "running").distinct()
+    records = session.scalars(
+        select(ProcessVersionRecord)
+        .where(ProcessVersionRecord.id.in_(latest.union(running)))
+        .order_by(ProcessVersionRecord.id.desc())
+        .limit(DEFINITION_CACHE_SIZE)
+    ).all()
+    for record in records:
+        definition_of(record)
+    return len(records)
 
 
 def _info(record: ProcessVersionRecord, with_form=False) -> ProcessInfo:

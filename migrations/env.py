@@ -9,9 +9,9 @@ from alembic import context
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# Interpret the config file for Python logging (when migrating in-process, e.g. in tests, the
+# loggers the app made already stay enabled).
+fileConfig(config.config_file_name, disable_existing_loggers=False)  # keep the app's loggers on
 logger = logging.getLogger('alembic.env')
 
 

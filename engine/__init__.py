@@ -293,6 +293,7 @@ __all__ = [
     "list_tasks",
     "list_uploads",
     "list_versions",
+    "load_definitions",
     "load_bundle",
     "mark_notifications_read",
     "may_complete",

@@ -69,7 +69,9 @@ def test_warm_up_parses_and_freezes(app, no_parsed_definitions):
 
 
 def test_a_database_that_is_down_only_skips_the_parsing(tmp_path, caplog, no_parsed_definitions):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/db.sqlite", "SECRET_KEY": "t"})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/db.sqlite", "SECRET_KEY": "t"}
+    )
     try:
         with caplog.at_level(logging.WARNING, logger="web.serve"):
             warm_up(app)

@@ -9,6 +9,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 import engine
+from tests.processes.harness import REQUEST
 from web import create_app
 from web.extensions import db
 
@@ -98,3 +99,36 @@ def test_the_phase_revision_fills_existing_rows(app_on):
         upgrade()
         phases = dict(db.session.execute(sa.text("SELECT id, phase FROM instances ORDER BY id")).all())
     assert phases == {1: "testing", 2: "operation", 3: None, 4: "initiation"}
+
+
+def test_postgresql_compresses_instance_state_with_lz4(app_on):
+    """0112: a step's rewritten state is stored lz4-compressed on PostgreSQL; SQLite is unchanged."""
+    with app_on.app_context():
+        upgrade()
+        if db.engine.dialect.name != "postgresql":
+            assert db.engine.dialect.name == "sqlite"  # nothing to check: SQLite does not compress
+            return
+        setting = db.session.scalar(
+            sa.text(
+                "SELECT attcompression FROM pg_attribute "
+                "WHERE attrelid = 'instances'::regclass AND attname = 'state'"
+            )
+        )
+        assert setting == "l"
+        engine.deploy(db.session, engine.bundle_files("processes", "forms"), deployed_by="t")
+        started = engine.start_instance(
+            db.session, "software_upgrade", REQUEST, engine.Actor("b", frozenset({"business"}))
+        )
+        db.session.commit()
+        stored = db.session.scalar(
+            sa.text("SELECT pg_column_compression(state) FROM instances WHERE id = :id"), {"id": started.id}
+        )
+        assert stored == "lz4"
+        db.session.close()  # the downgrade's ALTER TABLE waits for no read of ours
+        downgrade(revision="0111")
+        assert db.session.scalar(
+            sa.text(
+                "SELECT attcompression FROM pg_attribute "
+                "WHERE attrelid = 'instances'::regclass AND attname = 'state'"
+            )
+        ) in ("p", "")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import load_only
 
 from .document_catalog import CATEGORY, SPEC, SPECS, Spec, may_read
 from .errors import EngineError, NotAllowed
@@ -108,6 +109,14 @@ def _signoffs(spec: Spec, data: dict, done: dict) -> list:
     ]
 
 
+_LATEST_COLUMNS = (
+    DocumentVersionRecord.document_id,
+    DocumentVersionRecord.version,
+    DocumentVersionRecord.sha256,
+    DocumentVersionRecord.reviewer,
+    DocumentVersionRecord.approved_at,
+)
+
 # The events after which a document's content or approval may have changed.
 DOCUMENT_EVENTS = frozenset({"task_completed", "started"})
 
@@ -130,7 +139,10 @@ def record_documents(session, record: InstanceRecord, data: dict, events, now: d
     latest = {
         row.document_id: row
         for row in session.scalars(
-            select(DocumentVersionRecord).where(
+            # What the comparison and the approval need; not the content (JSON) of every document.
+            select(DocumentVersionRecord)
+            .options(load_only(*_LATEST_COLUMNS))
+            .where(
                 DocumentVersionRecord.instance_id == instance_id,
                 DocumentVersionRecord.id.in_(
                     select(func.max(DocumentVersionRecord.id))

@@ -359,7 +359,8 @@ class Form:
             if problems:
                 raise FormValidationError(problems)
         schema = self._marshmallow()
-        schema.shown_values = deepcopy(shown) if shown else {}
+        # A copy, for the rules' expressions only: the shown values may be the instance's own data.
+        schema.shown_values = deepcopy(shown) if shown and schema.conditional_rules else {}
         try:
             return schema.load(data)
         except ValidationError as error:

@@ -145,15 +145,19 @@ class Instance(MessagesMixin, RepairMixin):
         process data, process variables winning. Raises TaskNotFound."""
         task = self._find(task_id)
         form = self.definition.form_for(task.task_spec)
+        return form, deepcopy(self._shown(task, form))
+
+    def _shown(self, task, form) -> dict:
+        """The values `task`'s form opens with, sharing the task's data (callers copy or only read)."""
         data = task.data
         initial = {}
         if form is not None:
-            initial.update(deepcopy(data.get(form.id) or {}))
-        initial.update(deepcopy(data.get(task.task_spec.name) or {}))
-        initial.update(deepcopy(data))
+            initial.update(data.get(form.id) or {})
+        initial.update(data.get(task.task_spec.name) or {})
+        initial.update(data)
         for name, expression in (task.task_spec.extensions or {}).get("inputParameters", []):
-            initial[name] = deepcopy(self._engine.evaluate(task, expression))
-        return form, initial
+            initial[name] = self._engine.evaluate(task, expression)
+        return initial
 
     def next_timer_due(self) -> datetime | None:
         """When the earliest waiting timer is due, or None (for workers scheduling wake-ups)."""
@@ -185,8 +189,8 @@ class Instance(MessagesMixin, RepairMixin):
             raise NotAllowed(f"{actor.username} may not complete {task.task_spec.name}")
         if human.claimed_by and human.claimed_by != actor.username:
             raise TaskClaimed(f"{task.task_spec.name} is claimed by {human.claimed_by}")
-        form, shown = self.form_for(task_id)
-        shown.update(deepcopy(provided or {}))
+        form = self.definition.form_for(task.task_spec)
+        shown = {**self._shown(task, form), **(provided or {})}  # only read by the validation
         cleaned = form.validate(data, shown) if form is not None else no_form_data(data)
         element_id = task.task_spec.name
         result = StepResult()

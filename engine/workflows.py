@@ -9,7 +9,7 @@ instance at once, the later flush raises `InstanceConflict` instead of overwriti
 
 from datetime import datetime
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import bindparam, func, literal, select
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -54,16 +54,28 @@ def _title(instance: Instance) -> str | None:
     return str(request.get("title"))[:300] if isinstance(request, dict) and request.get("title") else None
 
 
+# The statements of every step, built once (building one costs about what running it does).
+_ROW = (
+    select(InstanceRecord)
+    .options(defer(InstanceRecord.state))
+    .where(InstanceRecord.id == bindparam("instance_id"))
+)
+# The row as it is once the lock is ours, even if this session read it before.
+_ROW_LOCKED = _ROW.with_for_update(of=InstanceRecord).execution_options(populate_existing=True)
+# The projection as committed, not as this session may hold it from before another request's
+# commit: an unchanged-looking row would otherwise keep a value that commit replaced.
+_PROJECTION = (
+    select(TaskRecord)
+    .where(TaskRecord.instance_id == bindparam("instance_id"))
+    .execution_options(populate_existing=True)
+)
+
+
 def _load(session, instance_id, clock, lock=False) -> tuple[InstanceRecord, Instance]:
     """The row and its instance, for this caller alone: from what this transaction saved, from
     the cache when the row is unchanged since, or restored from the stored state (read only then).
     A reader hands it back with `_release`; a writer's `_save` files it when the write commits."""
-    query = (
-        select(InstanceRecord).options(defer(InstanceRecord.state)).where(InstanceRecord.id == instance_id)
-    )
-    if lock:  # the row as it is once the lock is ours, even if this session read it before
-        query = query.with_for_update(of=InstanceRecord).execution_options(populate_existing=True)
-    record = session.scalar(query)
+    record = session.scalar(_ROW_LOCKED if lock else _ROW, {"instance_id": instance_id})
     if record is None:
         raise InstanceNotFound(f"no instance {instance_id}")
     instance = cache.staged(session, record.id) or cache.INSTANCES.take(cache.row_key(session, record))
@@ -108,10 +120,7 @@ def _save(
             f"instance {instance_id} was changed by someone else; reload and try again"
         ) from None
     cache.stage(session, record, instance)
-    # Re-read, not the rows this session may hold from before another request's commit: an
-    # unchanged-looking row would otherwise keep a value that commit replaced.
-    projection = select(TaskRecord).where(TaskRecord.instance_id == record.id)
-    rows = {row.id: row for row in session.scalars(projection.execution_options(populate_existing=True))}
+    rows = {row.id: row for row in session.scalars(_PROJECTION, {"instance_id": record.id})}
     before = set(rows)
     for gone in before - {task.id for task in ready}:
         session.delete(rows[gone])

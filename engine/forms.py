@@ -15,6 +15,7 @@ a shown fact that is no field, e.g. `not plan_status.in_plan` on `initiation_app
 
 import json
 import re
+from contextvars import ContextVar
 from copy import deepcopy
 from datetime import date, datetime, time
 from functools import cached_property
@@ -180,6 +181,9 @@ def _field(component, required):
     return fields.Raw(required=False)
 
 
+_SHOWN: ContextVar[dict] = ContextVar("shown_values", default={})  # noqa: B039 - never mutated
+
+
 class FormSchema(Schema):
     """Base of the schemas built from forms: unknown keys refused, `requiredWhen` applied."""
 
@@ -187,9 +191,14 @@ class FormSchema(Schema):
         unknown = RAISE
 
     conditional_rules: ClassVar[dict] = {}
-    # The values the form was shown (top level only): a rule may read a shown value that is not
-    # a field, e.g. `plan_status` given by a form data provider. Submitted values win.
-    shown_values: ClassVar[dict] = {}
+    # The values the form was shown, for the top-level schema only (`Form.validate` marks it): a
+    # rule may read a shown value that is not a field, e.g. `plan_status` given by a form data
+    # provider. Submitted values win. Per call (a context variable), so one schema serves all.
+    reads_shown = False
+
+    @property
+    def shown_values(self) -> dict:
+        return _SHOWN.get() if self.reads_shown else {}
 
     @validates_schema
     def _required_when(self, data, **kwargs):
@@ -335,13 +344,17 @@ class Form:
 
     @cached_property
     def _marshmallow(self):
+        # One schema per form, built once (building one copies every field) and shared by every
+        # validation: what varies per call (the shown values) is in a context variable.
         name = "Form_" + re.sub(r"\W", "_", self.id)
-        return _build_schema(self.schema["components"], name)
+        schema = _build_schema(self.schema["components"], name)()
+        schema.reads_shown = True
+        return schema
 
     @cached_property
     def keys(self) -> frozenset:
         """The top-level keys a submission of this form may carry."""
-        return frozenset(self._marshmallow().fields)
+        return frozenset(self._marshmallow.fields)
 
     def validate(self, data, shown: dict | None = None) -> dict:
         """Return the submission as accepted. Raises FormValidationError naming each bad field.
@@ -358,10 +371,12 @@ class Form:
             problems = _protect(self.schema["components"], data, shown)
             if problems:
                 raise FormValidationError(problems)
-        schema = self._marshmallow()
+        schema = self._marshmallow
         # A copy, for the rules' expressions only: the shown values may be the instance's own data.
-        schema.shown_values = deepcopy(shown) if shown and schema.conditional_rules else {}
+        token = _SHOWN.set(deepcopy(shown) if shown and schema.conditional_rules else {})
         try:
             return schema.load(data)
         except ValidationError as error:
             raise FormValidationError(_flatten(error.normalized_messages())) from None
+        finally:
+            _SHOWN.reset(token)

@@ -6,11 +6,19 @@ the same classes feed the OpenAPI document, so the document cannot drift from th
 """
 
 from datetime import UTC
+from functools import cache
 
 from marshmallow import RAISE, Schema, fields, validate
 
 STATUSES = ("running", "completed", "error", "suspended", "terminated")
 ASSIGNED = ("me", "group", "any")
+
+
+@cache
+def shared(schema_class, many=False):
+    """The one instance of `schema_class` (and `many`) the views use: building a schema copies all
+    its fields, which cost more than a dump, and a schema keeps nothing between loads and dumps."""
+    return schema_class(many=many)
 
 
 class UtcDateTime(fields.DateTime):

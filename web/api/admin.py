@@ -46,7 +46,7 @@ def _optional_body(schema):
 
 def _instance(info):
     db.session.commit()
-    return dump(schemas.InstanceSchema(), info)
+    return dump(schemas.shared(schemas.InstanceSchema), info)
 
 
 def _repair_view(action, call, schema):
@@ -78,7 +78,7 @@ for _action, (_call, _schema) in REPAIRS.items():
 )
 def retry_instance(instance_id):
     """Run the failed step of an instance in `error` again (after a fix: data edited, migrated)."""
-    _optional_body(schemas.ReasonRequestSchema())
+    _optional_body(schemas.shared(schemas.ReasonRequestSchema))
     return _instance(engine.retry_instance(db.session, instance_id, g.user.actor, clock=clock()))
 
 
@@ -92,7 +92,7 @@ def retry_instance(instance_id):
 def rewind_instance(instance_id):
     """Make a completed step (its `task_id` from the event log) ready again; the later events
     stay in the log, marked as rewound."""
-    body = parse_body(schemas.RewindRequestSchema())
+    body = parse_body(schemas.shared(schemas.RewindRequestSchema))
     info = engine.rewind_instance(
         db.session, instance_id, body["task_id"], g.user.actor, body["reason"], clock=clock()
     )
@@ -108,7 +108,7 @@ def rewind_instance(instance_id):
 )
 def skip_task(instance_id, task_id):
     """Complete a ready task without its form, with a reason and optionally its result `data`."""
-    body = parse_body(schemas.SkipRequestSchema())
+    body = parse_body(schemas.shared(schemas.SkipRequestSchema))
     info = engine.skip_task(
         db.session, instance_id, task_id, g.user.actor, body["reason"], body["data"], clock=clock()
     )
@@ -124,7 +124,7 @@ def skip_task(instance_id, task_id):
 )
 def edit_data(instance_id):
     """Set process variables; the old and new values go in the event log with the reason."""
-    body = parse_body(schemas.DataEditRequestSchema())
+    body = parse_body(schemas.shared(schemas.DataEditRequestSchema))
     info = engine.edit_instance_data(
         db.session, instance_id, g.user.actor, body["changes"], body["reason"], clock=clock()
     )
@@ -142,12 +142,12 @@ def replay_instance(instance_id):
     """Rebuild the instance from its event log on its own version (or `version`) and compare:
     `matches`, and if not, the first event where they diverge and why. Without `dry_run`, the
     replayed state replaces the stored one (the old one kept for undo)."""
-    body = parse_body(schemas.ReplayRequestSchema())
+    body = parse_body(schemas.shared(schemas.ReplayRequestSchema))
     report = engine.replay_instance(
         db.session, instance_id, g.user.actor, body.get("version"), body["dry_run"], clock=clock()
     )
     db.session.commit()
-    return dump(schemas.ReplayReportSchema(), report)
+    return dump(schemas.shared(schemas.ReplayReportSchema), report)
 
 
 @bp.post("/instances/<int:instance_id>/migrate")
@@ -161,12 +161,12 @@ def migrate_instance(instance_id):
     """Move the instance to `version` of its process (by SpiffWorkflow's diff, else by replay):
     the diff and, unless `dry_run`, the instance now on that version. 409 when it cannot move,
     naming the element(s) and why."""
-    body = parse_body(schemas.MigrateRequestSchema())
+    body = parse_body(schemas.shared(schemas.MigrateRequestSchema))
     result = engine.migrate_instance(
         db.session, instance_id, body["version"], g.user.actor, body["dry_run"], clock=clock()
     )
     db.session.commit()
-    return dump(schemas.MigrationResultSchema(), result)
+    return dump(schemas.shared(schemas.MigrationResultSchema), result)
 
 
 @bp.post("/migrations")
@@ -180,8 +180,8 @@ def migrate_selection():
     """Each instance of `instance_ids` migrates in its own transaction; the answer lists every
     instance's outcome (`ok`, or the `reason` it could not move: that one is left as it was).
     With `dry_run`, a preview: the diffs and what would happen to each."""
-    body = parse_body(schemas.MigrationsRequestSchema())
-    return dump(schemas.MigrationBatchSchema(), run_migrations(body, g.user.actor))
+    body = parse_body(schemas.shared(schemas.MigrationsRequestSchema))
+    return dump(schemas.shared(schemas.MigrationBatchSchema), run_migrations(body, g.user.actor))
 
 
 def run_migrations(body, actor) -> engine.MigrationPreview:
@@ -217,5 +217,5 @@ def run_migrations(body, actor) -> engine.MigrationPreview:
 def undo(instance_id):
     """Put back the instance's state and version from before its last replay or migration;
     409 when there is nothing to undo."""
-    _optional_body(schemas.ReasonRequestSchema())
+    _optional_body(schemas.shared(schemas.ReasonRequestSchema))
     return _instance(engine.undo(db.session, instance_id, g.user.actor, clock=clock()))

@@ -31,7 +31,7 @@ def create_deployment():
     bundle = uploaded_bundle(request.files)
     deployed = engine.deploy_bundle(db.session, bundle, g.user.actor)
     db.session.commit()
-    return dump(schemas.DeploymentSchema(), {"processes": deployed}, 201)
+    return dump(schemas.shared(schemas.DeploymentSchema), {"processes": deployed}, 201)
 
 
 @bp.get("/processes/<process_id>/versions")
@@ -39,7 +39,9 @@ def create_deployment():
 @operation("List a process's versions", responses={200: [schemas.VersionSchema], 403: None, 404: None})
 def list_versions(process_id):
     """Every version, newest first: who deployed it when, and how many instances run on it."""
-    return dump(schemas.VersionSchema(many=True), engine.list_versions(db.session, process_id))
+    return dump(
+        schemas.shared(schemas.VersionSchema, many=True), engine.list_versions(db.session, process_id)
+    )
 
 
 @bp.get("/processes/<process_id>/versions/<int:version>/sources")
@@ -60,7 +62,7 @@ def list_sources(process_id, version):
         }
         for name, text in sorted(sources.items())
     ]
-    return dump(schemas.SourceFileSchema(many=True), files)
+    return dump(schemas.shared(schemas.SourceFileSchema, many=True), files)
 
 
 @bp.get("/processes/<process_id>/versions/<int:version>/sources/<filename>")
@@ -86,6 +88,6 @@ def get_source(process_id, version, filename):
 def diff_versions(process_id):
     """Elements added, removed and changed per diagram, and forms added, removed and changed,
     from version `from` to version `to`."""
-    query = parse_query(schemas.DiffQuerySchema())
+    query = parse_query(schemas.shared(schemas.DiffQuerySchema))
     diff = engine.diff_versions(db.session, process_id, query["old"], query["new"])
-    return dump(schemas.VersionDiffSchema(), diff)
+    return dump(schemas.shared(schemas.VersionDiffSchema), diff)

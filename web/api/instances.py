@@ -25,8 +25,8 @@ def list_instances():
     """Instances newest first, filtered by `status` and `process_id`, one page at a time
     (`page` from 1, `per_page` up to 100). Items carry no data and no tasks: read one instance
     for those."""
-    query = parse_query(schemas.InstanceQuerySchema())
-    return dump(schemas.InstancePageSchema(), engine.list_instances(db.session, **query))
+    query = parse_query(schemas.shared(schemas.InstanceQuerySchema))
+    return dump(schemas.shared(schemas.InstancePageSchema), engine.list_instances(db.session, **query))
 
 
 @bp.get("/instances/<int:instance_id>")
@@ -34,7 +34,9 @@ def list_instances():
 @operation("Get an instance", responses={200: schemas.InstanceSchema, 404: None})
 def get_instance(instance_id):
     """An instance with its current data and its ready tasks."""
-    return dump(schemas.InstanceSchema(), engine.get_instance(db.session, instance_id, clock=clock()))
+    return dump(
+        schemas.shared(schemas.InstanceSchema), engine.get_instance(db.session, instance_id, clock=clock())
+    )
 
 
 @bp.get("/instances/<int:instance_id>/events")
@@ -42,7 +44,9 @@ def get_instance(instance_id):
 @operation("Get an instance's event log", responses={200: [schemas.EventSchema], 404: None})
 def list_events(instance_id):
     """What happened to the instance, oldest first: who did what to which task, with what data."""
-    return dump(schemas.EventSchema(many=True), engine.instance_events(db.session, instance_id))
+    return dump(
+        schemas.shared(schemas.EventSchema, many=True), engine.instance_events(db.session, instance_id)
+    )
 
 
 @bp.post("/instances/<int:instance_id>/messages/<message_name>")
@@ -55,10 +59,10 @@ def list_events(instance_id):
 def send_message(instance_id, message_name):
     """Deliver a message (e.g. `change_request`) with its payload. 409 when the instance is not
     waiting for it now; who may send it follows the diagram."""
-    body = parse_body(schemas.DataRequestSchema())
+    body = parse_body(schemas.shared(schemas.DataRequestSchema))
     info = committed(
         lambda: engine.send_message(
             db.session, instance_id, message_name, body["data"], g.user.actor, clock=clock()
         )
     )
-    return dump(schemas.InstanceSchema(), info, 202)
+    return dump(schemas.shared(schemas.InstanceSchema), info, 202)

@@ -8,6 +8,7 @@ from .. import plan_schemas as schemas
 from ..auth import token_required
 from ..extensions import db
 from ..extensions import engine_clock as clock
+from ..schemas import shared
 from . import bp
 from .http import dump, parse_body, parse_query
 from .openapi import operation
@@ -22,8 +23,11 @@ from .openapi import operation
 )
 def list_plans():
     """Every plan version, newest year and version first (IT and management)."""
-    query = parse_query(schemas.PlanQuerySchema())
-    return dump(schemas.PlanSummarySchema(many=True), engine.list_plans(db.session, g.user.actor, **query))
+    query = parse_query(shared(schemas.PlanQuerySchema))
+    return dump(
+        shared(schemas.PlanSummarySchema, many=True),
+        engine.list_plans(db.session, g.user.actor, **query),
+    )
 
 
 @bp.post("/plans")
@@ -35,10 +39,10 @@ def list_plans():
 )
 def create_plan():
     """Version 1 of a year's plan, as a draft (IT). 409 when the year has a plan: revise it."""
-    body = parse_body(schemas.PlanCreateSchema())
+    body = parse_body(shared(schemas.PlanCreateSchema))
     info = engine.create_plan(db.session, g.user.actor, clock=clock(), **body)
     db.session.commit()
-    return dump(schemas.PlanSchema(), info, 201)
+    return dump(shared(schemas.PlanSchema), info, 201)
 
 
 @bp.get("/plans/<int:plan_id>")
@@ -46,7 +50,7 @@ def create_plan():
 @operation("Get a plan", responses={200: schemas.PlanSchema, 403: None, 404: None})
 def get_plan(plan_id):
     """A plan version with its items: quarter, planned budget, actual cost and phase of each."""
-    return dump(schemas.PlanSchema(), engine.get_plan(db.session, g.user.actor, plan_id))
+    return dump(shared(schemas.PlanSchema), engine.get_plan(db.session, g.user.actor, plan_id))
 
 
 @bp.post("/plans/<int:plan_id>/items")
@@ -59,10 +63,10 @@ def get_plan(plan_id):
 def place_item(plan_id):
     """Place a pool requirement in a draft plan with its target quarter and planned budget (again:
     change them). 400 when the request is not in the pool; 409 when the plan is published."""
-    body = parse_body(schemas.PlanItemRequestSchema())
+    body = parse_body(shared(schemas.PlanItemRequestSchema))
     info = engine.place_item(db.session, g.user.actor, plan_id, **body)
     db.session.commit()
-    return dump(schemas.PlanSchema(), info)
+    return dump(shared(schemas.PlanSchema), info)
 
 
 @bp.delete("/plans/<int:plan_id>/items/<int:instance_id>")
@@ -76,7 +80,7 @@ def remove_item(plan_id, instance_id):
     is published."""
     info = engine.remove_item(db.session, g.user.actor, plan_id, instance_id)
     db.session.commit()
-    return dump(schemas.PlanSchema(), info)
+    return dump(shared(schemas.PlanSchema), info)
 
 
 @bp.post("/plans/<int:plan_id>/publish")
@@ -91,7 +95,7 @@ def publish_plan(plan_id):
     (`plan_conflict`)."""
     info = engine.publish_plan(db.session, g.user.actor, plan_id, clock=clock())
     db.session.commit()
-    return dump(schemas.PlanSchema(), info)
+    return dump(shared(schemas.PlanSchema), info)
 
 
 @bp.post("/plans/<int:plan_id>/revisions")
@@ -104,4 +108,4 @@ def revise_plan(plan_id):
     """A new draft version of the year's latest published plan, with its items copied."""
     info = engine.revise_plan(db.session, g.user.actor, plan_id, clock=clock())
     db.session.commit()
-    return dump(schemas.PlanSchema(), info, 201)
+    return dump(shared(schemas.PlanSchema), info, 201)

@@ -18,7 +18,7 @@ from .openapi import operation
 @operation("List deployed processes", responses={200: [schemas.ProcessSchema]})
 def list_processes():
     """The latest version of every deployed process."""
-    return dump(schemas.ProcessSchema(many=True), engine.list_processes(db.session))
+    return dump(schemas.shared(schemas.ProcessSchema, many=True), engine.list_processes(db.session))
 
 
 @bp.get("/processes/<process_id>")
@@ -26,7 +26,7 @@ def list_processes():
 @operation("Get a process with its start form", responses={200: schemas.ProcessDetailSchema, 404: None})
 def get_process(process_id):
     """The latest version of a process with its start event's form-js JSON (or null)."""
-    return dump(schemas.ProcessDetailSchema(), engine.get_process(db.session, process_id))
+    return dump(schemas.shared(schemas.ProcessDetailSchema), engine.get_process(db.session, process_id))
 
 
 @bp.post("/processes/<process_id>/instances")
@@ -38,7 +38,7 @@ def get_process(process_id):
 )
 def start_instance(process_id):
     """Start the latest version of a process with its start form's data; the caller is its initiator."""
-    body = parse_body(schemas.DataRequestSchema())
+    body = parse_body(schemas.shared(schemas.DataRequestSchema))
     info = engine.start_instance(db.session, process_id, body["data"], g.user.actor, clock=clock())
     db.session.commit()
-    return dump(schemas.InstanceSchema(), info, 201)
+    return dump(schemas.shared(schemas.InstanceSchema), info, 201)

@@ -202,7 +202,7 @@ def submit_for_review(instance_id, document_id):
         db.session, instance_id, document_id, g.user.actor, note=body["note"], clock=clock()
     )
     db.session.commit()
-    return dump(schemas.InstanceSchema(), review, 201)
+    return dump(schemas.shared(schemas.InstanceSchema), review, 201)
 
 
 @bp.post("/instances/<int:instance_id>/risks")

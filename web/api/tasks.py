@@ -24,9 +24,9 @@ from .openapi import operation
 def list_tasks():
     """Ready human tasks the caller may act on: `assigned=me` (assigned to me), `group`
     (unassigned, in my groups) or `any` (both); optionally of one instance."""
-    query = parse_query(schemas.TaskQuerySchema())
+    query = parse_query(schemas.shared(schemas.TaskQuerySchema))
     tasks = engine.list_tasks(db.session, g.user.actor, **query)
-    return dump(schemas.TaskSchema(many=True), tasks)
+    return dump(schemas.shared(schemas.TaskSchema, many=True), tasks)
 
 
 @bp.get("/tasks/<task_id>")
@@ -38,7 +38,9 @@ def list_tasks():
 def get_task(task_id):
     """A ready task with its form-js JSON (`schema`) and the values the form opens with (`data`)."""
     task, form_schema, values = engine.get_task(db.session, task_id, g.user.actor, clock=clock())
-    return dump(schemas.TaskDetailSchema(), {**asdict(task), "form_schema": form_schema, "data": values})
+    return dump(
+        schemas.shared(schemas.TaskDetailSchema), {**asdict(task), "form_schema": form_schema, "data": values}
+    )
 
 
 @bp.post("/tasks/<task_id>/claim")
@@ -47,7 +49,7 @@ def get_task(task_id):
 def claim_task(task_id):
     """Assign a ready group task to the caller; until they give it back only they may complete it."""
     info = committed(lambda: engine.claim_task(db.session, task_id, g.user.actor, clock=clock()))
-    return dump(schemas.InstanceSchema(), info)
+    return dump(schemas.shared(schemas.InstanceSchema), info)
 
 
 @bp.post("/tasks/<task_id>/unclaim")
@@ -58,7 +60,7 @@ def claim_task(task_id):
 def unclaim_task(task_id):
     """Give a claimed task back to its groups."""
     info = committed(lambda: engine.unclaim_task(db.session, task_id, g.user.actor, clock=clock()))
-    return dump(schemas.InstanceSchema(), info)
+    return dump(schemas.shared(schemas.InstanceSchema), info)
 
 
 @bp.post("/tasks/<task_id>/complete")
@@ -71,8 +73,8 @@ def unclaim_task(task_id):
 def complete_task(task_id):
     """Complete a ready task with its form's values. A group member may complete an unclaimed task
     directly. 409 when the task is no longer ready or someone else has claimed it."""
-    body = parse_body(schemas.DataRequestSchema())
+    body = parse_body(schemas.shared(schemas.DataRequestSchema))
     info = committed(
         lambda: engine.complete_task(db.session, task_id, body["data"], g.user.actor, clock=clock())
     )
-    return dump(schemas.InstanceSchema(), info)
+    return dump(schemas.shared(schemas.InstanceSchema), info)

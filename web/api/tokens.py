@@ -21,14 +21,14 @@ from .openapi import operation
 )
 def create_token():
     """Exchange a user name and password for a bearer token (stored hashed, revocable)."""
-    body = parse_body(schemas.TokenRequestSchema())
+    body = parse_body(schemas.shared(schemas.TokenRequestSchema))
     # Two engine calls, one decision: the password check, then the token for that user.
     user = engine.authenticate(db.session, body["username"], body["password"])
     if user is None:
         abort(401, description="unknown user name or wrong password")
     token = engine.issue_token(db.session, user)
     db.session.commit()
-    return dump(schemas.TokenSchema(), {"token": token})
+    return dump(schemas.shared(schemas.TokenSchema), {"token": token})
 
 
 @bp.delete("/auth/token")

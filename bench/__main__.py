@@ -15,7 +15,7 @@ from . import api, engine_only, growth, listing, startup
 from .setup import database, pg_available, prepared_app
 
 SIZES = {
-    "full": {"clients": 8, "procedures": 3, "single": 100, "engine": 10, "instances": 100_000, "events": 10,
+    "full": {"clients": 8, "procedures": 6, "single": 100, "engine": 10, "instances": 100_000, "events": 10,
              "rounds": 300, "versions": 20, "starts": 5},
     "tiny": {"clients": 2, "procedures": 1, "single": 3, "engine": 1, "instances": 200, "events": 2,
              "rounds": 1, "versions": 2, "starts": 1},

@@ -71,11 +71,25 @@ _PROJECTION = (
 )
 
 
-def _load(session, instance_id, clock, lock=False) -> tuple[InstanceRecord, Instance]:
+# A ready task's row with its instance's row, in one query (a task step's first read).
+_TASK_AND_ROW = (
+    select(TaskRecord, InstanceRecord)
+    .join(InstanceRecord, InstanceRecord.id == TaskRecord.instance_id)
+    .options(defer(InstanceRecord.state))
+    .where(TaskRecord.id == bindparam("task_id"))
+)
+_TASK_AND_ROW_LOCKED = _TASK_AND_ROW.with_for_update(of=InstanceRecord).execution_options(
+    populate_existing=True
+)
+
+
+def _load(session, instance_id, clock, lock=False, record=None) -> tuple[InstanceRecord, Instance]:
     """The row and its instance, for this caller alone: from what this transaction saved, from
     the cache when the row is unchanged since, or restored from the stored state (read only then).
-    A reader hands it back with `_release`; a writer's `_save` files it when the write commits."""
-    record = session.scalar(_ROW_LOCKED if lock else _ROW, {"instance_id": instance_id})
+    A reader hands it back with `_release`; a writer's `_save` files it when the write commits.
+    `record`: the row, when the caller has just read it (locked if `lock`)."""
+    if record is None:
+        record = session.scalar(_ROW_LOCKED if lock else _ROW, {"instance_id": instance_id})
     if record is None:
         raise InstanceNotFound(f"no instance {instance_id}")
     instance = cache.staged(session, record.id) or cache.INSTANCES.take(cache.row_key(session, record))
@@ -306,24 +320,37 @@ def _task_row(session, task_id) -> TaskRecord:
     return row
 
 
+def _task_and_row(session, task_id, lock=False) -> tuple[TaskRecord, InstanceRecord]:
+    """A ready task's row and its instance's row (locked if `lock`), read together. Raises
+    TaskNotFound, or InstanceConflict when the task was completed just now."""
+    found = session.execute(
+        _TASK_AND_ROW_LOCKED if lock else _TASK_AND_ROW, {"task_id": str(task_id)}
+    ).first()
+    if found is None:
+        _task_row(session, task_id)  # says which: never there, or completed just now
+        raise InstanceConflict(f"task {task_id} is no longer ready")  # appeared since: a race
+    return found[0], found[1]
+
+
 def get_task(session, task_id, actor: Actor, clock=system_clock) -> tuple[TaskInfo, dict | None, dict]:
     """(task, form-js schema or None, current values) of a ready task the actor may see.
 
     Raises TaskNotFound, NotAllowed.
     """
-    row = _task_row(session, task_id)
+    row, record = _task_and_row(session, task_id)
     info = _task_info(row)
     if not (may_complete(actor, info) or actor.is_admin):
         raise NotAllowed(f"{actor.username} may not see task {row.element_id}")
-    record, instance = _load(session, row.instance_id, clock)
+    record, instance = _load(session, row.instance_id, clock, record=record)
     form, values = instance.form_for(row.id)
     _release(session, record, instance)
     values.update(provided_form_data(session, row.instance_id, row.element_id, clock))
     return info, (form.schema if form is not None else None), values
 
 
-def _act(session, instance_id, clock, action) -> InstanceInfo:
-    record, instance = _load(session, instance_id, clock, lock=True)
+def _act(session, instance_id, clock, action, record=None) -> InstanceInfo:
+    """`action(instance)` on the locked instance, saved. `record`: the row, if read locked already."""
+    record, instance = _load(session, instance_id, clock, lock=True, record=record)
     try:
         result = action(instance)
     except TaskNotFound:
@@ -339,21 +366,23 @@ def complete_task(session, task_id, data, actor: Actor, clock=system_clock) -> I
     Raises TaskNotFound, NotAllowed, TaskClaimed / InstanceConflict (409), FormValidationError
     (nothing stored).
     """
-    row = _task_row(session, task_id)
+    row, record = _task_and_row(session, task_id, lock=True)
     provided = provided_form_data(session, row.instance_id, row.element_id, clock)
-    return _act(session, row.instance_id, clock, lambda i: i.complete_task(row.id, data, actor, provided))
+    return _act(
+        session, row.instance_id, clock, lambda i: i.complete_task(row.id, data, actor, provided), record
+    )
 
 
 def claim_task(session, task_id, actor: Actor, clock=system_clock) -> InstanceInfo:
     """Assign a ready group task to the actor. Raises TaskNotFound, NotAllowed, TaskClaimed."""
-    row = _task_row(session, task_id)
-    return _act(session, row.instance_id, clock, lambda i: i.claim(row.id, actor))
+    row, record = _task_and_row(session, task_id, lock=True)
+    return _act(session, row.instance_id, clock, lambda i: i.claim(row.id, actor), record)
 
 
 def unclaim_task(session, task_id, actor: Actor, clock=system_clock) -> InstanceInfo:
     """Give a claimed task back to its groups. Raises TaskNotFound, NotAllowed."""
-    row = _task_row(session, task_id)
-    return _act(session, row.instance_id, clock, lambda i: i.unclaim(row.id, actor))
+    row, record = _task_and_row(session, task_id, lock=True)
+    return _act(session, row.instance_id, clock, lambda i: i.unclaim(row.id, actor), record)
 
 
 def send_message(session, instance_id, name, data, actor: Actor, clock=system_clock) -> InstanceInfo:

@@ -33,20 +33,21 @@ def create_app(config=None):
 
 
 def register_extensions(app):
-    from . import jsontext
+    from . import database, jsontext
 
     app.json = jsontext.Provider(app)
-    # JSON columns (instance state, events) written and read through orjson, whatever else is set.
+    # JSON columns (instance state, events) through orjson, and the pool's connection checks, per
+    # database (web/database.py); options the configuration gives win.
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
         "json_serializer": jsontext.dumps,
         "json_deserializer": jsontext.loads,
+        **database.engine_options(str(app.config["SQLALCHEMY_DATABASE_URI"])),
         **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
     }
     db.init_app(app)
-    from . import database
 
     with app.app_context():
-        database.configure(db.engine)  # SQLite: WAL and a busy timeout, for several processes
+        database.configure(db.engine)  # SQLite: WAL and a busy timeout; PostgreSQL: checked checkouts
     # Restored instances kept per process (engine/cache.py); 0 turns the cache off.
     engine.INSTANCE_CACHE.resize(app.config["INSTANCE_CACHE_SIZE"])
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))

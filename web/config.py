@@ -7,7 +7,8 @@ import secrets
 class Config:
     # DATABASE_URL selects the database; the default is SQLite in the Flask instance folder.
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}  # noqa: RUF012 - Flask reads plain dicts
+    # Engine options beyond web/database.py's per-database defaults (tests pass their own).
+    SQLALCHEMY_ENGINE_OPTIONS = {}  # noqa: RUF012 - Flask reads plain dicts
     SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_hex(32)
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True

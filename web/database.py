@@ -1,12 +1,21 @@
 """Connection settings the database engine needs for several processes at once.
 
+PostgreSQL: a pooled connection is checked before use without a round trip: a server that went
+away (restarted, stopped, the network cut) leaves the connection's socket readable (its goodbye
+or end of file), and such a connection is swapped for a new one. `pool_pre_ping`'s `SELECT 1` did
+the same at one round trip per request. A connection lost silently fails its first statement:
+that request answers 503 and the pool is renewed.
+
 SQLite: write-ahead logging, so readers never wait for the writer and `upgradeflow serve`'s
 workers and `upgradeflow worker` share one file; `synchronous=NORMAL`, which in WAL mode still
 never corrupts the database (a power cut may lose the last commits, a killed process loses
 nothing committed); and a busy timeout, so a writer waits its turn instead of failing at once.
 """
 
+import select
+
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 
 BUSY_TIMEOUT_MS = 15_000
 
@@ -19,7 +28,24 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.close()
 
 
+def _postgresql_alive(dbapi_connection, _record, _proxy):
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise DisconnectionError("the connection is closed")
+    readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+    if readable:  # an idle connection has nothing to read unless the server said goodbye
+        raise DisconnectionError("the server closed the connection")
+
+
+def engine_options(url: str) -> dict:
+    """Engine options that depend on the database: PostgreSQL checks pooled connections itself
+    (`configure`) and a SQLite file has no connection to lose; any other database is pinged
+    before each use."""
+    return {"pool_pre_ping": not url.startswith(("postgresql", "sqlite"))}
+
+
 def configure(bind):
     """Install the settings on `bind` (an SQLAlchemy Engine) for every new connection."""
     if bind.dialect.name == "sqlite":
         event.listen(bind, "connect", _sqlite_pragmas)
+    if bind.dialect.name == "postgresql":
+        event.listen(bind.pool, "checkout", _postgresql_alive)

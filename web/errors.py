@@ -65,7 +65,7 @@ UNAVAILABLE = (
 
 def _database_unavailable(error: DBAPIError):
     """503 when the database cannot be reached (down, restarting, refused the connection). Work
-    resumes by itself when it returns: the pool checks connections before use (pool_pre_ping).
+    resumes by itself when it returns: the pool checks connections before use (web/database.py).
 
     The page is plain on purpose: the usual layout reads the user and the inbox from the database.
     """

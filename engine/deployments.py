@@ -8,6 +8,7 @@ version in this process: a version never changes once stored.
 
 import hashlib
 import json
+import logging
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
@@ -138,6 +139,8 @@ def version_record(session, process_id, version=None) -> ProcessVersionRecord:
     return record
 
 
+log = logging.getLogger(__name__)
+
 DEFINITION_CACHE_SIZE = 64  # parsed versions kept per process
 _DEFINITIONS: dict = {}  # (version id, content hash) -> ProcessDefinition; a version never changes
 
@@ -156,7 +159,8 @@ def definition_of(record: ProcessVersionRecord) -> ProcessDefinition:
 def load_definitions(session) -> int:
     """Parse ahead of time the definitions requests will need: the latest version of every
     process and every version that still has running instances (no more than the definition
-    cache holds). A server calls this once per process before it serves. Returns how many."""
+    cache holds). A server calls this once per process before it serves; a version that does not
+    parse is skipped (and logged): its own requests report the problem. Returns how many parsed."""
     latest = select(func.max(ProcessVersionRecord.id)).group_by(ProcessVersionRecord.process_id)
     running = select(InstanceRecord.process_version_id).where(InstanceRecord.status == "running").distinct()
     records = session.scalars(
@@ -165,9 +169,14 @@ def load_definitions(session) -> int:
         .order_by(ProcessVersionRecord.id.desc())
         .limit(DEFINITION_CACHE_SIZE)
     ).all()
+    loaded = 0
     for record in records:
-        definition_of(record)
-    return len(records)
+        try:
+            definition_of(record)
+            loaded += 1
+        except Exception as error:  # ahead of time only: its own requests will say why
+            log.warning("version %s of %s not parsed ahead: %s", record.version, record.process_id, error)
+    return loaded
 
 
 def _info(record: ProcessVersionRecord, with_form=False) -> ProcessInfo:

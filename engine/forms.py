@@ -14,6 +14,7 @@ a shown fact that is no field, e.g. `not plan_status.in_plan` on `initiation_app
 """
 
 import json
+import math
 import re
 from contextvars import ContextVar
 from copy import deepcopy
@@ -79,8 +80,8 @@ class FormNumber(fields.Field):
                 value = float(value) if "." in value else int(value)
             except ValueError:
                 raise ValidationError(MSG_NUMBER) from None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValidationError(MSG_NUMBER)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ValidationError(MSG_NUMBER)  # NaN and Infinity are no numbers a form can show
         if self.whole and value != int(value):
             raise ValidationError(MSG_WHOLE)
         return value

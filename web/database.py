@@ -14,7 +14,7 @@ nothing committed); and a busy timeout, so a writer waits its turn instead of fa
 
 import select
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.exc import DisconnectionError
 
 BUSY_TIMEOUT_MS = 15_000
@@ -28,24 +28,36 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.close()
 
 
-def _postgresql_alive(dbapi_connection, _record, _proxy):
+def _psycopg_alive(dbapi_connection, _record, _proxy):
     if dbapi_connection.closed or dbapi_connection.broken:
         raise DisconnectionError("the connection is closed")
-    readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
-    if readable:  # an idle connection has nothing to read unless the server said goodbye
+    poller = select.poll()  # poll, not select: any descriptor number
+    poller.register(dbapi_connection.fileno(), select.POLLIN)
+    if poller.poll(0):  # an idle connection has nothing to read unless the server said goodbye
         raise DisconnectionError("the server closed the connection")
 
 
+def _checks_its_own_connections(url) -> bool:
+    # psycopg 3 (what postgresql:// means in SQLAlchemy 2.1): its connections tell whether they
+    # are closed or broken and give their socket. Another driver is pinged as before.
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "postgresql" and parsed.get_dialect().driver == "psycopg"
+
+
 def engine_options(url: str) -> dict:
-    """Engine options that depend on the database: PostgreSQL checks pooled connections itself
+    """Engine options that depend on the database: psycopg connections are checked on checkout
     (`configure`) and a SQLite file has no connection to lose; any other database is pinged
     before each use."""
-    return {"pool_pre_ping": not url.startswith(("postgresql", "sqlite"))}
+    return {
+        "pool_pre_ping": not (
+            _checks_its_own_connections(url) or make_url(url).get_backend_name() == "sqlite"
+        )
+    }
 
 
 def configure(bind):
     """Install the settings on `bind` (an SQLAlchemy Engine) for every new connection."""
     if bind.dialect.name == "sqlite":
         event.listen(bind, "connect", _sqlite_pragmas)
-    if bind.dialect.name == "postgresql":
-        event.listen(bind.pool, "checkout", _postgresql_alive)
+    if _checks_its_own_connections(bind.url):
+        event.listen(bind.pool, "checkout", _psycopg_alive)

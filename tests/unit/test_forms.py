@@ -101,6 +101,9 @@ def test_keys_are_the_top_level_inputs(form):
         ({**VALID, "amount": "12"}, "amount"),
         ({**VALID, "amount": True}, "amount"),
         ({**VALID, "months": 1.5}, "months"),
+        ({**VALID, "amount": float("nan")}, "amount"),  # JSON bodies may carry NaN and Infinity
+        ({**VALID, "months": float("inf")}, "months"),
+        ({**VALID, "note": None, "amount": float("-inf")}, "amount"),
         ({**VALID, "urgent": "yes"}, "urgent"),
         ({**VALID, "methods": ["fax"]}, "methods.0"),
         ({**VALID, "on": "1 Dec"}, "on"),

@@ -1,6 +1,7 @@
 """The database unreachable: requests answer 503 with a clear message; work resumes when it returns."""
 
 import contextlib
+import os
 import socket
 import threading
 
@@ -147,3 +148,34 @@ def test_a_database_restarted_while_idle_costs_no_request():
         with app.app_context():
             db.engine.dispose()
         outage.down()
+
+
+def test_a_connection_on_a_high_descriptor_is_checked_too(tmp_path):
+    """Past descriptor 1023 (a busy process), where select() cannot look, the check still works."""
+    if not pg_available():
+        pytest.skip(NO_SERVER)
+    import resource
+
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < 1200:
+        pytest.skip("this process may not open 1,200 files (ulimit -n)")
+    filler = [open(os.devnull) for _ in range(1100)]  # noqa: SIM115 - held open on purpose
+    try:
+        with pg_schema("h") as url:
+            app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "t"})
+            with app.app_context():
+                upgrade()
+                user = engine.create_user(db.session, "carol", "long-enough-pw", ["business"])
+                token = engine.issue_token(db.session, user)
+                db.session.commit()
+                assert db.session.connection().connection.dbapi_connection.fileno() > 1023
+            client = app.test_client()
+            for _ in range(2):  # the second request checks the pooled connection out again
+                assert (
+                    client.get("/api/v1/tasks", headers={"Authorization": f"Bearer {token}"}).status_code
+                    == 200
+                )
+            with app.app_context():
+                db.engine.dispose()
+    finally:
+        for handle in filler:
+            handle.close()

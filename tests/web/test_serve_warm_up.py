@@ -82,3 +82,24 @@ def test_a_database_that_is_down_only_skips_the_parsing(tmp_path, caplog, no_par
         gc.unfreeze()
         with app.app_context():
             db.engine.dispose()
+
+
+def test_a_version_that_does_not_parse_is_skipped_not_fatal(app, caplog, no_parsed_definitions):
+    with app.app_context():
+        deploy("First")
+        record = db.session.query(ProcessVersionRecord).filter_by(process_id="p").one()
+        broken = dict(record.definition)
+        broken["specs"] = {**broken["specs"], "format": 99}  # written by some future engine
+        record.definition = broken
+        db.session.commit()
+        latest = {(p.id, p.version) for p in engine.list_processes(db.session)}
+        with caplog.at_level(logging.WARNING, logger="engine.deployments"):
+            loaded = engine.load_definitions(db.session)
+        assert loaded == len(latest) - 1
+        assert ("p", 1) not in parsed_versions()
+        assert "version 1 of p not parsed ahead" in caplog.text
+    try:
+        warm_up(app)  # the server still starts
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

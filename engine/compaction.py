@@ -27,21 +27,26 @@ from SpiffWorkflow.util.task import TaskState
 DEFAULT_MAX_DEPTH = 60
 
 
-def _depth(task):
-    depth = 0
-    while task.parent is not None:
-        task = task.parent
-        depth += 1
-    return depth
-
-
 def _unfinished(workflow):
     return [t for t in workflow.tasks.values() if not t.has_state(TaskState.FINISHED_MASK)]
 
 
 def needs_compaction(workflow, max_depth=DEFAULT_MAX_DEPTH) -> bool:
     """Whether any unfinished task of this (sub)workflow sits deeper than max_depth."""
-    return any(_depth(t) > max_depth for t in _unfinished(workflow))
+    depths = {}  # task id -> depth: each ancestor walked once, not once per descendant
+
+    def depth(task):
+        chain = []
+        while task is not None and task.id not in depths:
+            chain.append(task)
+            task = task.parent
+        found = depths[task.id] if task is not None else -1
+        for each in reversed(chain):
+            found += 1
+            depths[each.id] = found
+        return found
+
+    return any(depth(t) > max_depth for t in _unfinished(workflow))
 
 
 def _lowest_common_ancestor(root_child, unfinished_ids, parents_of):

@@ -136,12 +136,12 @@ class Instance(MessagesMixin, RepairMixin):
     @property
     def data(self) -> dict:
         """A copy of the process data as it stands: last completed step, then open branches."""
-        merged = deepcopy(self._workflow.last_task.data) if self._workflow.last_task else {}
+        merged = dict(self._workflow.last_task.data) if self._workflow.last_task else {}
         # A running call activity holds the data it was called with; the called process's own
         # tasks hold what has changed since, so the deepest workflows are merged last.
         for task in sorted(self._open_tasks(), key=lambda t: getattr(t.workflow, "depth", 0)):
-            merged.update(deepcopy(task.data))
-        return merged
+            merged.update(task.data)
+        return deepcopy(merged)  # once, what survived the merge (each branch holds nearly all of it)
 
     def ready_tasks(self) -> list[HumanTask]:
         """The human tasks waiting for someone, oldest first."""

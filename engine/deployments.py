@@ -158,16 +158,17 @@ def definition_of(record: ProcessVersionRecord) -> ProcessDefinition:
 
 def load_definitions(session) -> int:
     """Parse ahead of time the definitions requests will need: the latest version of every
-    process and every version that still has running instances (no more than the definition
-    cache holds). A server calls this once per process before it serves; a version that does not
-    parse is skipped (and logged): its own requests report the problem. Returns how many parsed."""
+    process and every version that still has running instances (the newest, up to half of what
+    the definition cache holds). A server calls this once per process before it serves. A
+    version that does not parse is skipped (and logged): its own requests report the problem.
+    Returns how many parsed."""
     latest = select(func.max(ProcessVersionRecord.id)).group_by(ProcessVersionRecord.process_id)
     running = select(InstanceRecord.process_version_id).where(InstanceRecord.status == "running").distinct()
     records = session.scalars(
         select(ProcessVersionRecord)
         .where(ProcessVersionRecord.id.in_(latest.union(running)))
         .order_by(ProcessVersionRecord.id.desc())
-        .limit(DEFINITION_CACHE_SIZE)
+        .limit(DEFINITION_CACHE_SIZE // 2)  # room for what requests parse later
     ).all()
     loaded = 0
     for record in records:

@@ -93,13 +93,16 @@ class Outage:
                     sock.shutdown(socket.SHUT_RDWR)
 
 
-def test_work_resumes_when_the_database_returns():
+@contextlib.contextmanager
+def behind_a_relay(schema_prefix):
+    """(outage, app client, API headers): an app on a fresh PostgreSQL schema reached through an
+    `Outage` relay, migrated, with one user's token."""
     if not pg_available():
         pytest.skip(NO_SERVER)
     target = make_url(PG_URL)
     outage = Outage((target.host, target.port or 5432))
     outage.up()
-    with pg_schema("o") as url:
+    with pg_schema(schema_prefix) as url:
         relayed = url.replace(f"{target.host}:{target.port or 5432}", f"127.0.0.1:{outage.port}")
         app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": relayed, "SECRET_KEY": "t"})
         with app.app_context():
@@ -107,8 +110,16 @@ def test_work_resumes_when_the_database_returns():
             user = engine.create_user(db.session, "alice", "long-enough-pw", ["business"])
             token = engine.issue_token(db.session, user)
             db.session.commit()
-        client = app.test_client()
-        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            yield outage, app.test_client(), {"Authorization": f"Bearer {token}"}
+        finally:
+            with app.app_context():
+                db.engine.dispose()
+            outage.down()
+
+
+def test_work_resumes_when_the_database_returns():
+    with behind_a_relay("o") as (outage, client, headers):
         assert client.get("/api/v1/tasks", headers=headers).status_code == 200
         outage.down()
         assert client.get("/api/v1/tasks", headers=headers).status_code == 503
@@ -116,38 +127,18 @@ def test_work_resumes_when_the_database_returns():
         response = client.get("/api/v1/tasks", headers=headers)
         assert response.status_code == 200, response.get_json()
         assert response.get_json() == []
-        with app.app_context():
-            db.engine.dispose()
-        outage.down()
 
 
 def test_a_database_restarted_while_idle_costs_no_request():
     """The server went away and came back between two requests: the pooled connection it dropped
     is replaced before use (its socket reads as closed), so the next request simply works."""
-    if not pg_available():
-        pytest.skip(NO_SERVER)
-    target = make_url(PG_URL)
-    outage = Outage((target.host, target.port or 5432))
-    outage.up()
-    with pg_schema("r") as url:
-        relayed = url.replace(f"{target.host}:{target.port or 5432}", f"127.0.0.1:{outage.port}")
-        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": relayed, "SECRET_KEY": "t"})
-        with app.app_context():
-            upgrade()
-            user = engine.create_user(db.session, "bob", "long-enough-pw", ["business"])
-            token = engine.issue_token(db.session, user)
-            db.session.commit()
-        client = app.test_client()
-        headers = {"Authorization": f"Bearer {token}"}
+    with behind_a_relay("r") as (outage, client, headers):
         assert client.get("/api/v1/tasks", headers=headers).status_code == 200
         outage.down()  # no request while it is down
         outage.up()
         for _ in range(3):
             response = client.get("/api/v1/tasks", headers=headers)
             assert response.status_code == 200, response.get_json()
-        with app.app_context():
-            db.engine.dispose()
-        outage.down()
 
 
 def test_a_connection_on_a_high_descriptor_is_checked_too(tmp_path):

@@ -10,13 +10,16 @@ import orjson
 from flask.json.provider import DefaultJSONProvider
 
 _OPTIONS = orjson.OPT_NON_STR_KEYS
+# The database takes JSON's own types only, as before: a datetime or dataclass that strayed into
+# state is refused (by the standard library) rather than stored as text that reads back as a str.
+_COLUMN_OPTIONS = _OPTIONS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 COMPACT = {"separators": (",", ":")}  # what Flask asks for outside debug mode: orjson's own output
 
 
 def dumps(value) -> str:
     """`value` as JSON text (the database's JSON columns)."""
     try:
-        return orjson.dumps(value, option=_OPTIONS).decode()
+        return orjson.dumps(value, option=_COLUMN_OPTIONS).decode()
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         return json.dumps(value)
 

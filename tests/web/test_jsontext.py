@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pytest
 import sqlalchemy as sa
 
 import engine
@@ -20,6 +21,9 @@ def test_dumps_is_compact_json_and_falls_back_for_what_orjson_refuses():
     assert ", " not in jsontext.dumps(value)
     huge = {"n": 2**70}  # past 64 bits: orjson refuses, the standard library writes it
     assert jsontext.dumps(huge) == json.dumps(huge)
+    for stray in (datetime(2026, 11, 28, tzinfo=UTC), date(2026, 11, 28), Point(1)):
+        with pytest.raises(TypeError):  # refused as before, not stored as text that reads back as str
+            jsontext.dumps({"when": stray})
 
 
 def test_loads_reads_what_the_standard_library_wrote_including_nan():

@@ -67,10 +67,12 @@ from .errors import (
     TaskClaimed,
     TaskNotFound,
 )
+from .event_log import instance_events
 from .events import Event, StepResult
 from .formdata import form_data_provider, provided_form_data
 from .forms import Form
 from .groups import GROUPS, LANE_GROUPS, PROCESS_OWNER
+from .instance_lists import list_instances
 from .instances import Instance
 from .migration import (
     MigrationPreview,
@@ -163,8 +165,6 @@ from .workflows import (
     fire_due_timers,
     get_instance,
     get_task,
-    instance_events,
-    list_instances,
     send_message,
     start_instance,
     unclaim_task,

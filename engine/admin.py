@@ -11,11 +11,12 @@ from sqlalchemy import func, select
 from .clock import system_clock
 from .deployments import definition_of, version_record
 from .errors import EngineError, NotAllowed
+from .event_log import instance_events
 from .instances import Instance
 from .models import EventRecord, InstanceRecord, SnapshotRecord
 from .replay import compare, replay
 from .tasks import Actor
-from .workflows import InstanceNotFound, _info, _load, _save, _tasks_of, instance_events
+from .workflows import InstanceNotFound, _info, _load, _save, _tasks_of
 
 
 class NothingToUndo(EngineError):

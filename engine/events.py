@@ -2,6 +2,9 @@
 
 from dataclasses import dataclass, field
 
+# The steps a rewind undoes (admin records and claims between stay as they were).
+UNDOABLE = frozenset({"task_completed", "task_skipped", "message_received", "timer_fired"})
+
 
 @dataclass
 class Event:

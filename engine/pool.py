@@ -23,6 +23,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from .errors import NotAllowed
+from .events import UNDOABLE
 from .models import EventRecord, InstanceRecord
 
 POOL_PROCESS = "software_upgrade"
@@ -32,7 +33,6 @@ TRACKED = (REQUEST, "revise_request", "preliminary_review", "requirement_analysi
 TRACKED_ALL = (*TRACKED, "sign_contract")
 COSTS = ("cost_licences", "cost_implementation", "cost_training")
 PRIORITY_RANK = {"high": 0, "medium": 1, "low": 2}
-UNDOABLE = {"task_completed", "task_skipped", "message_received", "timer_fired"}
 
 # The regulation's phases, in order; an instance is in the phase of the steps it waits at.
 PHASES = (

@@ -8,10 +8,10 @@ from itertools import islice
 
 from sqlalchemy import func, or_, select
 
+from .instance_lists import list_instances
 from .models import InstanceRecord, TaskRecord
 from .tasks import Actor, may_complete
 from .views import Inbox, TaskInfo
-from .workflows import list_instances
 
 
 def _open_to(actor: Actor, assigned: str):

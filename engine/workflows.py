@@ -9,7 +9,7 @@ instance at once, the later flush raises `InstanceConflict` instead of overwriti
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, literal, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -22,13 +22,10 @@ from .formdata import provided_form_data
 from .instances import Instance
 from .models import EventRecord, InstanceRecord, NotificationRecord, TaskRecord
 from .notifications import step_notifications
-from .phases import phase_after_step, phase_clause
+from .phases import phase_after_step
 from .serialization import FORMAT_VERSION
 from .tasks import Actor, may_complete
-from .views import EventInfo, InstanceInfo, Page, TaskInfo
-
-# Steps a rewind undoes (admin records and claims between stay as they were).
-UNDOABLE = {"task_completed", "task_skipped", "message_received", "timer_fired"}
+from .views import InstanceInfo, TaskInfo
 
 
 class InstanceNotFound(EngineError):
@@ -266,48 +263,6 @@ def get_instance(session, instance_id, clock=system_clock) -> InstanceInfo:
     info = _info(record, instance, _tasks_of(session, record.id))
     _release(session, record, instance)
     return info
-
-
-def list_instances(
-    session, *, status=None, process_id=None, initiator=None, waiting_at=None, phase=None, page=1, per_page=50
-) -> Page:
-    """Instances newest first, filtered; without their data (their state is not even read).
-    `phase` is one of the regulation's phases (`pool.PHASE_NAMES`) or `phases.NO_PHASE`, as the
-    dashboard counts them from `waiting_at`."""
-    query = select(InstanceRecord).options(defer(InstanceRecord.state))
-    if status:
-        query = query.where(InstanceRecord.status == status)
-    if process_id:
-        query = query.where(InstanceRecord.process_id == process_id)
-    if initiator:
-        query = query.where(InstanceRecord.initiator == initiator)
-    if waiting_at:
-        # Whole element ids: `implement` is not `implementation_plan`.
-        query = query.where(
-            (literal(",") + InstanceRecord.waiting_at + literal(",")).contains(f",{waiting_at},")
-        )
-    if phase:
-        query = query.where(phase_clause(phase))
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(
-        query.order_by(InstanceRecord.id.desc()).offset((page - 1) * per_page).limit(per_page)
-    )
-    return Page([_info(r) for r in rows], total, page, per_page)
-
-
-def instance_events(session, instance_id) -> list[EventInfo]:
-    """The instance's event log, oldest first. Raises InstanceNotFound."""
-    if session.get(InstanceRecord, instance_id) is None:
-        raise InstanceNotFound(f"no instance {instance_id}")
-    rows = session.scalars(
-        select(EventRecord).where(EventRecord.instance_id == instance_id).order_by(EventRecord.seq)
-    )
-    events = [EventInfo(r.seq, r.type, r.element_id, r.task_id, r.actor, r.at, r.data) for r in rows]
-    for rewind in (e for e in events if e.type == "rewound" and (e.data or {}).get("from_seq")):
-        for event in events:
-            if event.type in UNDOABLE and rewind.data["from_seq"] <= event.seq < rewind.seq:
-                event.rewound = True
-    return events
 
 
 def _task_row(session, task_id) -> TaskRecord:

@@ -101,12 +101,7 @@ def test_a_rolled_back_step_is_not_served_even_when_its_row_identity_recurs(Sess
         values = {**values_for(session, task), "comment": "mine, rolled back"}
         engine.complete_task(session, task.id, values, ANYONE, frozen)
         session.rollback()
-    with other_process, Session.begin() as session:
-        values = {**values_for(session, task), "comment": "theirs, committed"}
-        engine.complete_task(session, task.id, values, ANYONE, frozen)
-    with Session() as session:
-        served = engine.get_instance(session, info.id, frozen)
-    assert served.data["preliminary_review"]["comment"] == "theirs, committed"
+    assert served_after_theirs(Session, other_process, info, task, frozen) == "theirs, committed"
 
 
 def test_a_step_saved_in_a_savepoint_waits_for_the_outer_commit(Session, restores, other_process):
@@ -121,12 +116,17 @@ def test_a_step_saved_in_a_savepoint_waits_for_the_outer_commit(Session, restore
         with session.begin_nested():
             engine.complete_task(session, task.id, values, ANYONE, frozen)
         session.rollback()
+    assert served_after_theirs(Session, other_process, info, task, frozen) == "theirs, committed"
+
+
+def served_after_theirs(Session, other_process, info, task, clock) -> str:
+    """Another process commits the same step ("theirs, committed"); the comment then served."""
     with other_process, Session.begin() as session:
         values = {**values_for(session, task), "comment": "theirs, committed"}
-        engine.complete_task(session, task.id, values, ANYONE, frozen)
+        engine.complete_task(session, task.id, values, ANYONE, clock)
     with Session() as session:
-        served = engine.get_instance(session, info.id, frozen)
-    assert served.data["preliminary_review"]["comment"] == "theirs, committed"
+        served = engine.get_instance(session, info.id, clock)
+    return served.data["preliminary_review"]["comment"]
 
 
 def test_an_entry_belongs_to_the_engine_that_read_it(Session, restores):

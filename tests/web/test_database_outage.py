@@ -93,6 +93,17 @@ class Outage:
                     sock.shutdown(socket.SHUT_RDWR)
 
 
+def app_with_a_user(url):
+    """(app, API headers): an app on `url`, migrated, and one user's bearer token."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "t"})
+    with app.app_context():
+        upgrade()
+        user = engine.create_user(db.session, "alice", "long-enough-pw", ["business"])
+        token = engine.issue_token(db.session, user)
+        db.session.commit()
+    return app, {"Authorization": f"Bearer {token}"}
+
+
 @contextlib.contextmanager
 def behind_a_relay(schema_prefix):
     """(outage, app client, API headers): an app on a fresh PostgreSQL schema reached through an
@@ -104,14 +115,9 @@ def behind_a_relay(schema_prefix):
     outage.up()
     with pg_schema(schema_prefix) as url:
         relayed = url.replace(f"{target.host}:{target.port or 5432}", f"127.0.0.1:{outage.port}")
-        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": relayed, "SECRET_KEY": "t"})
-        with app.app_context():
-            upgrade()
-            user = engine.create_user(db.session, "alice", "long-enough-pw", ["business"])
-            token = engine.issue_token(db.session, user)
-            db.session.commit()
+        app, headers = app_with_a_user(relayed)
         try:
-            yield outage, app.test_client(), {"Authorization": f"Bearer {token}"}
+            yield outage, app.test_client(), headers
         finally:
             with app.app_context():
                 db.engine.dispose()
@@ -152,19 +158,12 @@ def test_a_connection_on_a_high_descriptor_is_checked_too(tmp_path):
     filler = [open(os.devnull) for _ in range(1100)]  # noqa: SIM115 - held open on purpose
     try:
         with pg_schema("h") as url:
-            app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "t"})
+            app, headers = app_with_a_user(url)
             with app.app_context():
-                upgrade()
-                user = engine.create_user(db.session, "carol", "long-enough-pw", ["business"])
-                token = engine.issue_token(db.session, user)
-                db.session.commit()
                 assert db.session.connection().connection.dbapi_connection.fileno() > 1023
             client = app.test_client()
             for _ in range(2):  # the second request checks the pooled connection out again
-                assert (
-                    client.get("/api/v1/tasks", headers={"Authorization": f"Bearer {token}"}).status_code
-                    == 200
-                )
+                assert client.get("/api/v1/tasks", headers=headers).status_code == 200
             with app.app_context():
                 db.engine.dispose()
     finally:

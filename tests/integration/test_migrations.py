@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
 import engine
@@ -46,6 +47,29 @@ def test_upgrade_from_empty_gives_exactly_the_models(app_on):
         assert diff == []
 
 
+def test_upgrade_written_as_sql_offline_gives_exactly_the_models(app_on, capsys):
+    """`upgrade --sql` (for a DBA to read and run) writes every revision without asking the
+    database anything, touches nothing, and the script run by hand gives the same schema."""
+    with app_on.app_context():
+        upgrade(sql=True)
+        script = capsys.readouterr().out
+        assert sa.inspect(db.engine).get_table_names() == []  # offline: nothing was run
+        assert "UPDATE instances SET phase" in script  # 0111's fill, done by the database
+        if db.engine.dialect.name == "postgresql":
+            assert "SET COMPRESSION lz4" in script  # 0112, guarded by the server's abilities
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql(script)
+        else:
+            raw = db.engine.raw_connection()
+            raw.driver_connection.executescript(script)
+            raw.close()
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), engine.Base.metadata)
+            revision = conn.scalar(sa.text("SELECT version_num FROM alembic_version"))
+        assert diff == []
+        assert revision == ScriptDirectory("migrations").get_current_head()
+
+
 def test_upgrade_from_the_first_revision_keeps_rows(app_on):
     with app_on.app_context():
         upgrade(revision="0001")
@@ -65,15 +89,24 @@ def test_downgrade_to_base_and_back(app_on):
 
 
 def test_the_phase_revision_fills_existing_rows(app_on):
-    """0111 gives existing instances their phase: from the steps they wait at, else from the last
-    phase step they completed (one waiting for a timer), else none."""
+    """0111 gives existing instances their phase: from the steps they wait at (the latest phase
+    among several), else from the last phase step they completed (one waiting for a timer), else
+    none. A step is matched whole: `_` in its id is no wildcard."""
     with app_on.app_context():
         upgrade(revision="0110")
         engine.deploy(db.session, engine.bundle_files("processes", "forms"), deployed_by="tests")
         db.session.commit()
         version = db.session.execute(sa.text("SELECT id FROM process_versions LIMIT 1")).scalar()
         now = "2026-01-01 00:00:00"
-        rows = {1: "self_test", 2: None, 3: None, 4: "cost_overrun_review"}
+        rows = {
+            1: "self_test",
+            2: None,
+            3: None,
+            4: "cost_overrun_review",
+            5: "budget_audit,initiation_review",
+            6: "golive,rectify",
+            7: "selfXtest",
+        }
         for instance_id, waiting_at in rows.items():
             db.session.execute(
                 sa.text(
@@ -98,7 +131,15 @@ def test_the_phase_revision_fills_existing_rows(app_on):
         db.session.commit()
         upgrade()
         phases = dict(db.session.execute(sa.text("SELECT id, phase FROM instances ORDER BY id")).all())
-    assert phases == {1: "testing", 2: "operation", 3: None, 4: "initiation"}
+    assert phases == {
+        1: "testing",
+        2: "operation",
+        3: None,
+        4: "initiation",
+        5: "initiation",
+        6: "operation",
+        7: None,
+    }
 
 
 def test_postgresql_compresses_instance_state_with_lz4(app_on):

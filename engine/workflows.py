@@ -290,15 +290,21 @@ def _task_and_row(session, task_id, lock=False) -> tuple[TaskRecord, InstanceRec
 def get_task(session, task_id, actor: Actor, clock=system_clock) -> tuple[TaskInfo, dict | None, dict]:
     """(task, form-js schema or None, current values) of a ready task the actor may see.
 
-    Raises TaskNotFound, NotAllowed.
+    Raises TaskNotFound, NotAllowed, or InstanceConflict when it was completed just now.
     """
     row, record = _task_and_row(session, task_id)
     info = _task_info(row)
     if not (may_complete(actor, info) or actor.is_admin):
         raise NotAllowed(f"{actor.username} may not see task {row.element_id}")
     record, instance = _load(session, row.instance_id, clock, record=record)
-    form, values = instance.form_for(row.id)
-    _release(session, record, instance)
+    try:
+        form, values = instance.form_for(row.id)
+    except TaskNotFound:
+        # Its row was there a moment ago: it was completed (or cancelled) since, as for the
+        # second of two completions. (Each statement reads what is committed when it runs.)
+        raise InstanceConflict(f"task {task_id} is no longer ready") from None
+    finally:
+        _release(session, record, instance)
     values.update(provided_form_data(session, row.instance_id, row.element_id, clock))
     return info, (form.schema if form is not None else None), values
 

@@ -134,3 +134,25 @@ def test_a_step_that_waited_for_the_lock_writes_the_projection_the_winner_left(S
         info = engine.get_instance(session, instance_id)
     assert (mine.id, mine.assignee, mine.claimed_by) == (task_id, "ivy", "ivy")
     assert [(t.assignee, t.claimed_by) for t in info.tasks] == [("ivy", "ivy")]
+
+
+def test_a_task_completed_while_it_is_being_opened_is_a_conflict_not_missing(Session, monkeypatch):
+    """Opening a task reads its row, then its instance. When someone completes it in between
+    (the instance read sees their commit: each statement has its own snapshot), the task existed
+    and is gone: a 409 (InstanceConflict), as for the second of two completions, never a 404."""
+    instance_id, task_id = started(Session)
+    load = engine.workflows._load
+
+    def completed_by_someone_else_first(*args, **kwargs):
+        monkeypatch.setattr(engine.workflows, "_load", load)  # once: their step loads too
+        with Session.begin() as other:
+            engine.complete_task(other, task_id, {"decision": "accept", "in_it_plan": True}, IAN)
+        engine.cache.INSTANCES.clear()  # this process restores the instance from its row
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(engine.workflows, "_load", completed_by_someone_else_first)
+    with Session() as session, pytest.raises(engine.InstanceConflict, match="no longer ready"):
+        engine.get_task(session, task_id, IVY)
+    with Session() as session:
+        completed = [e for e in engine.instance_events(session, instance_id) if e.type == "task_completed"]
+    assert [(e.task_id, e.actor) for e in completed] == [(task_id, "ian")]

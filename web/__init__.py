@@ -48,6 +48,7 @@ def register_extensions(app):
 
     with app.app_context():
         database.configure(db.engine)  # SQLite: WAL and a busy timeout; PostgreSQL: checked checkouts
+        database.read_requests_without_transaction(app, db)  # PostgreSQL: reads keep prepared statements
     # Restored instances kept per process (engine/cache.py); 0 turns the cache off.
     engine.INSTANCE_CACHE.resize(app.config["INSTANCE_CACHE_SIZE"])
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))

@@ -1,10 +1,12 @@
 """One place that maps domain errors to HTTP status codes, for the API (JSON) and the pages."""
 
 from flask import current_app, jsonify, render_template, request
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 import engine
+
+from .extensions import db
 
 STATUS = {
     engine.FormValidationError: (422, "validation_failed"),
@@ -39,6 +41,9 @@ def error_response(status, code, message, **extra):
 
 
 def _engine_error(error):
+    # Nothing of a refused request is kept, and the error page (its layout reads the inbox) may
+    # use the session again: a step that lost a race leaves it needing a rollback.
+    db.session.rollback()
     status, code = next(
         (value for cls, value in STATUS.items() if isinstance(error, cls)), (500, "engine_error")
     )
@@ -83,7 +88,31 @@ def _database_unavailable(error: DBAPIError):
     return response
 
 
+CONFLICT = (
+    "同一筆資料剛被別人同時建立或更改，您的操作沒有被保存，請重新整理後再試。 / "
+    "Someone created or changed the same thing at the same moment; nothing of yours was saved. "
+    "Reload and try again."
+)
+
+
+def _unique_violation(error: IntegrityError) -> bool:
+    code = getattr(error.orig, "sqlstate", None)  # psycopg
+    return code == "23505" or (code is None and "UNIQUE constraint failed" in str(error.orig))
+
+
+def _constraint_conflict(error: IntegrityError):
+    """409 when two requests created the same thing at once (a plan for one year, a process
+    version, a user name): both checked it was free, the database kept the first. Any other
+    constraint failing is a bug: the usual 500."""
+    if not _unique_violation(error):
+        raise error
+    db.session.rollback()
+    current_app.logger.info("refused by a unique constraint: %s", error.orig)
+    return error_response(409, "conflict", CONFLICT)
+
+
 def register(app):
+    app.register_error_handler(IntegrityError, _constraint_conflict)
     app.register_error_handler(DBAPIError, _database_unavailable)
     app.register_error_handler(engine.EngineError, _engine_error)
     app.register_error_handler(HTTPException, _http_error)

@@ -3,6 +3,11 @@
 import threading
 
 from apiclient import API, form_data
+from sqlalchemy.orm import Session
+
+import engine
+import engine.plans as plans
+from web.extensions import db
 
 
 def race(app, calls):
@@ -57,3 +62,26 @@ def test_one_task_completed_twice_at_once_one_200_one_409(app, drive, people):
     events = it1.get(f"/instances/{instance_id}/events").get_json()
     assert [e["task"] for e in events if e["type"] == "task_completed"] == ["preliminary_review"]
     assert [t.name for t in drive.ready(instance_id)] == ["requirement_analysis"]
+
+
+def test_two_plans_for_one_year_created_at_once_one_is_a_409_not_a_500(app, people, monkeypatch):
+    """Both requests find no plan for 2027; the database keeps the first one's. The second gets a
+    409 that says so, and the year has one plan."""
+    it = people["it"]
+    check_money = plans._money
+
+    def the_other_request_commits_first(*args):
+        monkeypatch.setattr(plans, "_money", check_money)
+        with app.app_context(), Session(db.engine) as other, other.begin():
+            plans.create_plan(other, it.user.actor, year=2027, budget_ceiling=1, owner="it1")
+        return check_money(*args)
+
+    monkeypatch.setattr(plans, "_money", the_other_request_commits_first)
+    response = it.post("/plans", {"year": 2027, "budget_ceiling": 5, "owner": "it1"})
+    assert response.status_code == 409, response.get_json()
+    assert response.get_json()["error"] == "conflict"
+    assert "at the same moment" in response.get_json()["message"]
+    with app.app_context():
+        admin = engine.Actor("root", frozenset(), is_admin=True)
+        found = [(p.year, p.version, str(p.budget_ceiling)) for p in engine.list_plans(db.session, admin)]
+    assert found == [(2027, 1, "1.00")]  # the first request's, nothing of the second

@@ -6,8 +6,10 @@ import re
 import pytest
 from apiclient import snapshot
 from conftest_pages import browser_fixture  # noqa: F401 - the `browser` fixture
+from sqlalchemy.orm import Session
 
 import engine
+import engine.admin as repairs
 from tests.integration.versions_v2 import version_two
 from web.extensions import db
 
@@ -212,3 +214,30 @@ def test_admin_forms_need_the_csrf_token(app, admin, started):
     response = admin.post_form(f"/instances/{started}/admin/suspend", {"reason": "x"}, csrf=False)
     assert response.status_code == 400
     assert snapshot(app) == before
+
+
+def test_an_admin_action_that_loses_a_race_says_409_and_changes_nothing(
+    app, admin, started, people, monkeypatch
+):
+    """The admin suspends while someone claims a task of the instance; the claim commits first.
+    The admin's write fails (the row changed): the page says so with a 409, and the layout of
+    that page (which reads the inbox) still renders."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("PostgreSQL: the admin's row lock makes the claim wait, so there is no race to lose")
+    task = instance(app, started).tasks[0]
+    it = engine.Actor("ivan", frozenset({"it"}))
+    load = repairs._load
+
+    def claimed_meanwhile(session, *args, **kwargs):
+        loaded = load(session, *args, **kwargs)
+        with Session(db.engine) as other, other.begin():
+            engine.claim_task(other, task.id, it)
+        return loaded
+
+    monkeypatch.setattr(repairs, "_load", claimed_meanwhile)
+    response = admin.post_form(f"/instances/{started}/admin/suspend", {"reason": "審計"})
+    assert response.status_code == 409, response.text[:300]
+    assert "changed by someone else" in response.text
+    after = instance(app, started)
+    assert after.status == "running"  # not suspended
+    assert [(t.id, t.claimed_by) for t in after.tasks] == [(task.id, "ivan")]  # the claim stands

@@ -7,6 +7,7 @@ instance's event log with who did it, and only flushes; the caller commits.
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from .clock import system_clock
 from .deployments import definition_of, version_record
@@ -16,7 +17,7 @@ from .instances import Instance
 from .models import EventRecord, InstanceRecord, SnapshotRecord
 from .replay import compare, replay
 from .tasks import Actor
-from .workflows import InstanceNotFound, _info, _load, _save, _tasks_of
+from .workflows import _ROW_LOCKED, InstanceChanged, InstanceNotFound, _info, _load, _save, _tasks_of
 
 
 class NothingToUndo(EngineError):
@@ -38,8 +39,14 @@ def require_admin(actor: Actor):
         raise NotAllowed(f"{actor.username} is not an administrator")
 
 
-def _record(session, instance_id) -> InstanceRecord:
-    record = session.get(InstanceRecord, instance_id)
+def _record(session, instance_id, lock=False) -> InstanceRecord:
+    """The row; `lock`: read fresh and locked for a write (PostgreSQL; on SQLite the write's
+    version check refuses a row changed meanwhile)."""
+    record = (
+        session.scalar(_ROW_LOCKED, {"instance_id": instance_id})
+        if lock
+        else session.get(InstanceRecord, instance_id)
+    )
     if record is None:
         raise InstanceNotFound(f"no instance {instance_id}")
     return record
@@ -117,7 +124,7 @@ def undo(session, instance_id, actor: Actor, clock=system_clock):
     Returns InstanceInfo (as it is now). Raises NotAllowed, InstanceNotFound, NothingToUndo.
     """
     require_admin(actor)
-    record = _record(session, instance_id)
+    record = _record(session, instance_id, lock=True)
     snapshot = session.scalar(
         select(SnapshotRecord)
         .where(SnapshotRecord.instance_id == record.id)
@@ -129,7 +136,12 @@ def undo(session, instance_id, actor: Actor, clock=system_clock):
     now = clock()
     target = snapshot.process_version_id
     record.process_version_id = target
-    session.flush()
+    try:
+        session.flush()
+    except StaleDataError:
+        raise InstanceChanged(
+            f"instance {instance_id} was changed by someone else; reload and try again"
+        ) from None
     session.refresh(record, ["process_version"])
     instance = Instance.restore(definition_of(record.process_version), snapshot.state, clock)
     _save(session, record, instance, _Empty(), now)

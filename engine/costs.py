@@ -47,6 +47,7 @@ from sqlalchemy.orm import defer
 from .clock import system_clock
 from .errors import FormValidationError, MessageRefused, NotAllowed
 from .formdata import form_data_provider
+from .locking import write_lock
 from .models import CostRecord, InstanceRecord, TaskRecord
 from .records import latest, submissions
 from .tasks import Actor
@@ -193,8 +194,9 @@ def _summary(record, found, rows, threshold) -> CostSummary:
 def _record(session, instance_id, lock=False) -> InstanceRecord:
     query = select(InstanceRecord).where(InstanceRecord.id == instance_id)
     if lock:
-        # Fresh from the database, and held until the transaction ends (PostgreSQL; SQLite
-        # serializes writers anyway): the sums below then include every earlier cost.
+        # Fresh from the database, and held until the transaction ends (the row on PostgreSQL,
+        # the database on SQLite): the sums below then include every earlier cost.
+        write_lock(session)
         query = query.with_for_update(of=InstanceRecord).execution_options(populate_existing=True)
     record = session.scalar(query)
     if record is None:

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from .clock import system_clock
 from .errors import EngineError, NotAllowed
 from .formdata import form_data_provider
+from .locking import write_lock
 from .models import CostRecord, PlanItemRecord, PlanRecord
 from .pool import pool_entries
 
@@ -92,7 +93,10 @@ def _require(actor, groups, what):
 
 def _plan(session, plan_id, lock=False) -> PlanRecord:
     query = select(PlanRecord).where(PlanRecord.id == plan_id)
-    record = session.scalar(query.with_for_update() if lock else query)
+    if lock:  # held until the transaction ends: the status checked stays true (engine/locking.py)
+        write_lock(session)
+        query = query.with_for_update().execution_options(populate_existing=True)
+    record = session.scalar(query)
     if record is None:
         raise PlanNotFound(f"沒有計劃 {plan_id} / no plan {plan_id}")
     return record

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from .clock import system_clock
 from .documents import REVIEW_PROCESS, get_document
 from .errors import InstanceStateError
+from .locking import write_lock
 from .models import DocumentVersionRecord
 from .tasks import Actor
 from .views import InstanceInfo
@@ -22,7 +23,15 @@ def submit_for_review(
     document's category), InstanceStateError (that version is already under review or archived).
     """
     doc, _ = get_document(session, instance_id, document_id, actor)
-    row = session.get(DocumentVersionRecord, doc.id)
+    # Locked, and read fresh: two submissions at once start one review; the second waits, then
+    # finds it (engine/locking.py).
+    write_lock(session)
+    row = session.scalar(
+        select(DocumentVersionRecord)
+        .where(DocumentVersionRecord.id == doc.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if row.review_instance_id is not None:
         state = "archived" if row.archived_at is not None else "under review"
         raise InstanceStateError(f"version {row.version} of {document_id} is already {state}")

@@ -23,9 +23,11 @@ def address(username: str) -> str | None:
 
 def send(outgoing) -> list[int]:
     """E-mail each claimed notification (engine.Outgoing) in one SMTP session. Returns the ids of
-    those that failed (the caller releases them for the next round)."""
+    those that failed (the caller releases them for the next round). One the server accepted
+    counts as sent even when the session fails afterwards (a timeout later in the batch, a
+    refused QUIT): sending it again would deliver it twice."""
     config = current_app.config
-    failed = []
+    done = set()  # accepted by the server, or nobody to send to
     try:
         with smtplib.SMTP(config["SMTP_HOST"], int(config.get("SMTP_PORT") or 25), timeout=10) as smtp:
             if config.get("SMTP_STARTTLS"):
@@ -35,7 +37,8 @@ def send(outgoing) -> list[int]:
             for note in outgoing:
                 to = [a for a in map(address, note.usernames) if a]
                 if not to:
-                    continue  # nobody with an address: shown in the web UI only
+                    done.add(note.id)  # nobody with an address: shown in the web UI only
+                    continue
                 message = EmailMessage()
                 message["From"] = config.get("SMTP_FROM") or "upgradeflow@localhost"
                 message["To"] = ", ".join(to)
@@ -43,9 +46,9 @@ def send(outgoing) -> list[int]:
                 message.set_content(note.text)
                 try:
                     smtp.send_message(message)
-                except smtplib.SMTPException:
-                    failed.append(note.id)
+                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException):
+                    continue  # the server refused this one; the session goes on
+                done.add(note.id)
     except (OSError, smtplib.SMTPException) as error:
         current_app.logger.warning("SMTP unavailable: %s", error)
-        return [note.id for note in outgoing]
-    return failed
+    return [note.id for note in outgoing if note.id not in done]

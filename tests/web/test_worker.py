@@ -117,7 +117,7 @@ class FakeSMTP(socketserver.StreamRequestHandler):
                 data = []
                 self.wfile.write(b"354 go on\r\n")
             elif verb == b"QUIT":
-                self.wfile.write(b"221 bye\r\n")
+                self.wfile.write(getattr(self.server, "quit_reply", b"221 bye") + b"\r\n")
                 return
             elif verb == b"EHLO":
                 self.wfile.write(b"250 fake\r\n")
@@ -147,6 +147,20 @@ def test_the_outbox_is_mailed_once_after_commit(app, drive, people, smtp):
         assert run_once()["mailed"] == 0
     sent = rows(app, select(NotificationRecord.sent_at))
     assert all(s.sent_at is not None for s in sent)
+
+
+def test_mail_the_server_accepted_is_not_sent_again_when_the_session_ends_badly(app, drive, people, smtp):
+    """The server takes both messages, then answers QUIT with an error: both were delivered, so
+    both are marked sent and the next round sends nothing again."""
+    people["it"]
+    drive.start(people["business"].user)
+    drive.start(people["business"].user)
+    smtp.quit_reply = b"421 closing"
+    with app.app_context():
+        assert run_once()["mailed"] == 2
+        assert run_once()["mailed"] == 0
+    assert len(smtp.received) == 2
+    assert all(s.sent_at is not None for s in rows(app, select(NotificationRecord.sent_at)))
 
 
 def test_an_ended_instance_is_announced_to_its_initiator(app, drive, people):

@@ -218,7 +218,11 @@ class Instance(MessagesMixin, RepairMixin):
             return result
         before = {t.id: deepcopy(t.internal_data) for t in self._workflow.event_manager.tasks.values()}
         waiting = {t.id: t for t in self._workflow.event_manager.tasks.values()}
-        self._workflow.refresh_timers()
+        try:
+            self._workflow.refresh_timers()
+        except Exception as error:  # a timer that cannot be evaluated is an incident, as a failing step is
+            self._incident(error, result)
+            return result
         for task_id, task in waiting.items():
             if task.internal_data != before[task_id] and _timer_fired(before[task_id], task):
                 self._count(task.task_spec.name)
@@ -318,22 +322,26 @@ class Instance(MessagesMixin, RepairMixin):
         try:
             self._workflow.do_engine_steps(did_complete_task=self._count_task)
         except Exception as error:  # any failing step is an incident, not a crash of the request
-            failed = getattr(error, "task", None) or next(
-                iter(self._workflow.get_tasks(state=TaskState.ERROR)), None
-            )
-            self._extra["error"] = {
-                "element": failed.task_spec.name if failed is not None else None,
-                "message": str(error) or type(error).__name__,
-                "data": deepcopy(failed.data) if failed is not None else None,
-                "at": self._engine.clock().isoformat(),
-            }
-            result.events.append(self._event("error", self._extra["error"]["element"], failed, None, None))
+            self._incident(error, result)
         compact_all(self._workflow, self._max_depth)
         self._stamp_ready_tasks()
         result.notifications.extend(deepcopy(outbox))
         outbox.clear()
         if self._workflow.is_completed() and not self._extra.get("error"):
             result.events.append(self._event("ended", None, None, None, None))
+
+    def _incident(self, error: Exception, result: StepResult):
+        """Put the instance in `error`: the failed element, the message, the data it saw."""
+        failed = getattr(error, "task", None) or next(
+            iter(self._workflow.get_tasks(state=TaskState.ERROR)), None
+        )
+        self._extra["error"] = {
+            "element": failed.task_spec.name if failed is not None else None,
+            "message": str(error) or type(error).__name__,
+            "data": deepcopy(failed.data) if failed is not None else None,
+            "at": self._engine.clock().isoformat(),
+        }
+        result.events.append(self._event("error", self._extra["error"]["element"], failed, None, None))
 
     def _stamp_ready_tasks(self):
         now = self._engine.clock().isoformat()

@@ -7,9 +7,11 @@ it does. The instance row carries an optimistic lock (`version_id`): when two re
 instance at once, the later flush raises `InstanceConflict` instead of overwriting the other.
 """
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -26,6 +28,8 @@ from .phases import phase_after_step
 from .serialization import FORMAT_VERSION
 from .tasks import Actor, may_complete
 from .views import InstanceInfo, TaskInfo
+
+log = logging.getLogger(__name__)
 
 
 class InstanceNotFound(EngineError):
@@ -353,7 +357,8 @@ def send_message(session, instance_id, name, data, actor: Actor, clock=system_cl
 
 
 def fire_due_timers(session, clock=system_clock, limit=100) -> int:
-    """Fire the due timers of up to `limit` running instances. Returns how many instances moved.
+    """Fire the due timers of up to `limit` running instances. Returns how many had a timer fire
+    (one that fails to fire is an incident instead: the instance is in `error`).
 
     Rows are claimed with FOR UPDATE SKIP LOCKED where the database has it, so several workers
     never fire one timer twice.
@@ -369,8 +374,26 @@ def fire_due_timers(session, clock=system_clock, limit=100) -> int:
         query = query.with_for_update(skip_locked=True)
     moved = 0
     for instance_id in list(session.scalars(query)):
-        record, instance = _load(session, instance_id, clock)
+        try:
+            record, instance = _load(session, instance_id, clock)
+        except (InstanceConflict, SQLAlchemyError):
+            raise  # the batch is retried next round
+        except Exception as error:  # its state cannot be read: an incident, and the timers of the rest fire
+            _unreadable(session, instance_id, error, now)
+            continue
         result = instance.fire_timers()
         _save(session, record, instance, result, now)
-        moved += bool(result.events)
+        moved += any(event.kind == "timer_fired" for event in result.events)
     return moved
+
+
+def _unreadable(session, instance_id, error, now):
+    """Put an instance whose state cannot be restored in `error` (the incidents list shows it),
+    so that no worker picks its timers again until an administrator has dealt with it."""
+    log.error("instance %s: state cannot be read, its timers do not fire: %r", instance_id, error)
+    record = session.get(InstanceRecord, instance_id)
+    message = f"state cannot be read: {error!r}"
+    record.status, record.timer_due_at = "error", None
+    record.error = {"element": None, "message": message, "data": None, "at": _dt(now).isoformat()}
+    session.add(EventRecord(instance_id=instance_id, type="error", at=_dt(now), data={"message": message}))
+    session.flush()

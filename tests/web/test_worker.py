@@ -7,10 +7,11 @@ from datetime import timedelta
 
 import pytest
 from conftest_pages import Browser
+from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import select, update
 
 import engine
-from engine.models import EventRecord, NotificationRecord, TaskRecord
+from engine.models import EventRecord, InstanceRecord, NotificationRecord, TaskRecord
 from web.extensions import db
 from web.worker import run_once
 
@@ -183,3 +184,45 @@ def test_the_worker_command_runs_one_round(app, runner, drive, people, clock):
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "timers=1 escalated=0 mailed=0"
     assert "risk_reassessment" in [t.name for t in drive.ready(instance_id)]
+
+
+def test_an_instance_whose_timers_cannot_fire_is_an_incident_and_the_others_fire(
+    app, drive, people, clock, monkeypatch
+):
+    """Three projects wait for the fortnightly risk reassessment. One's stored state cannot be
+    read, one's timer cannot be evaluated: each becomes an incident (status `error`, with the
+    message) and the worker goes on; the third's timer fires. The next round leaves the two
+    alone."""
+    business = people["business"].user
+    unreadable, healthy = drive.start(business), drive.start(business)
+    unevaluable = drive.start(business, title="計時器無法計算")
+    for instance_id in (unreadable, unevaluable, healthy):
+        drive.reach(instance_id, "implement")
+    with app.app_context():
+        db.session.execute(
+            update(InstanceRecord)
+            .where(InstanceRecord.id == unreadable)
+            .values(state={"format": 1}, version_id=InstanceRecord.version_id + 1)
+        )
+        db.session.commit()
+    refresh = BpmnWorkflow.refresh_timers
+
+    def refresh_unless_marked(workflow):
+        if any("計時器無法計算" in repr(task.data) for task in workflow.tasks.values()):
+            raise ValueError("the timer's cycle has no duration")
+        return refresh(workflow)
+
+    monkeypatch.setattr(BpmnWorkflow, "refresh_timers", refresh_unless_marked)
+    app.config["ENGINE_CLOCK"] = engine.ManualClock(clock() + timedelta(days=15))
+    with app.app_context():
+        assert run_once()["timers"] == 1
+        assert run_once()["timers"] == 0  # the two incidents are not picked again
+        found = {i: db.session.get(InstanceRecord, i) for i in (unreadable, unevaluable, healthy)}
+        states = {i: (r.status, (r.error or {}).get("message")) for i, r in found.items()}
+        admin = engine.Actor("root", frozenset(), is_admin=True)
+        incidents = {i.id for i in engine.list_incidents(db.session, admin)}
+    assert states[healthy] == ("running", None)
+    assert "risk_reassessment" in [t.name for t in drive.ready(healthy)]
+    assert states[unreadable][0] == "error" and "state cannot be read" in states[unreadable][1]
+    assert states[unevaluable] == ("error", "the timer's cycle has no duration")
+    assert incidents == {unreadable, unevaluable}

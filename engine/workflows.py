@@ -72,6 +72,18 @@ _PROJECTION = (
 )
 
 
+_WITH_STATE = [
+    "state",
+    "version_id",
+    "updated_at",
+    "status",
+    "waiting_at",
+    "phase",
+    "error",
+    "timer_due_at",
+    "ended_at",
+]
+
 # A ready task's row with its instance's row, in one query (a task step's first read).
 _TASK_AND_ROW = (
     select(TaskRecord, InstanceRecord)
@@ -95,8 +107,10 @@ def _load(session, instance_id, clock, lock=False, record=None) -> tuple[Instanc
         raise InstanceNotFound(f"no instance {instance_id}")
     instance = cache.staged(session, record.id) or cache.INSTANCES.take(cache.row_key(session, record))
     if instance is None:
-        # State, version and time read together, so the instance is filed under its own row.
-        session.refresh(record, ["state", "version_id", "updated_at"])
+        # The state with the row it belongs to (version, time, status, where it waits), read in
+        # one statement: the instance is filed under its own row, and what the caller reports
+        # from the row agrees with it.
+        session.refresh(record, _WITH_STATE)
         instance = Instance.restore(definition_of(record.process_version), record.state, clock)
     instance.set_clock(clock)
     return record, instance

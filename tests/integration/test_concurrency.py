@@ -156,3 +156,23 @@ def test_a_task_completed_while_it_is_being_opened_is_a_conflict_not_missing(Ses
     with Session() as session:
         completed = [e for e in engine.instance_events(session, instance_id) if e.type == "task_completed"]
     assert [(e.task_id, e.actor) for e in completed] == [(task_id, "ian")]
+
+
+def test_an_instance_read_while_it_moves_reports_its_row_and_state_from_one_moment(Session, monkeypatch):
+    """Reading an instance reads its row, then (not cached) its state. When a step commits in
+    between, where the instance waits (row) and what it holds (state) must both be after it."""
+    instance_id, task_id = started(Session)
+    take = engine.cache.INSTANCES.take
+
+    def a_step_commits_first(key):
+        monkeypatch.setattr(engine.cache.INSTANCES, "take", take)
+        with Session.begin() as other:
+            engine.complete_task(other, task_id, {"decision": "accept", "in_it_plan": True}, IAN)
+        return None  # not cached: restored from the row
+
+    monkeypatch.setattr(engine.cache.INSTANCES, "take", a_step_commits_first)
+    with Session() as session:
+        info = engine.get_instance(session, instance_id)
+    assert info.data["preliminary_review"]["decision"] == "accept"  # the state after the step
+    assert "preliminary_review" not in info.waiting_at  # and the row after it too
+    assert info.waiting_at == sorted(t.name for t in info.tasks)

@@ -132,6 +132,7 @@ from .training import TrainingRecord, training_record
 from .uploads import (
     UPLOAD_KINDS,
     UploadInfo,
+    UploadNotFound,
     kinds_for,
     list_uploads,
     open_upload,
@@ -247,6 +248,7 @@ __all__ = [
     "TaskNotFound",
     "TrainingRecord",
     "UploadInfo",
+    "UploadNotFound",
     "User",
     "UserError",
     "VersionDiff",

@@ -19,10 +19,10 @@ from sqlalchemy import select
 
 from .clock import system_clock
 from .document_catalog import may_read
-from .errors import FormValidationError, NotAllowed
+from .errors import EngineError, FormValidationError, NotAllowed
 from .models import TaskRecord, UploadRecord
 from .tasks import Actor, may_complete
-from .workflows import InstanceNotFound, _task_info, _task_row
+from .workflows import _task_info, _task_row
 
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 
@@ -178,17 +178,21 @@ def list_uploads(session, instance_id, actor: Actor) -> list[UploadInfo]:
     return [_info(r) for r in rows if may_read(actor, r.category)]
 
 
+class UploadNotFound(EngineError):
+    """No such upload, or its stored content is gone."""
+
+
 def open_upload(session, upload_id, actor: Actor, upload_dir) -> tuple[UploadInfo, Path]:
-    """(the upload, the path of its content). Raises InstanceNotFound when there is no such
+    """(the upload, the path of its content). Raises UploadNotFound when there is no such
     upload (or its file is gone), NotAllowed when the actor may not read its category."""
     row = session.get(UploadRecord, upload_id)
     if row is None:
-        raise InstanceNotFound(f"no upload {upload_id}")
+        raise UploadNotFound(f"no upload {upload_id}")
     if not may_read(actor, row.category):
         raise NotAllowed(f"{actor.username} may not read {row.category} documents")
     path = Path(upload_dir) / row.sha256[:2] / row.sha256
     if not path.is_file():
-        raise InstanceNotFound(f"the content of upload {upload_id} is missing")
+        raise UploadNotFound(f"the content of upload {upload_id} is missing")
     return _info(row), path
 
 

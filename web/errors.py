@@ -14,6 +14,7 @@ STATUS = {
     engine.TaskNotFound: (404, "task_not_found"),
     engine.InstanceNotFound: (404, "instance_not_found"),
     engine.DocumentNotFound: (404, "document_not_found"),
+    engine.UploadNotFound: (404, "upload_not_found"),
     engine.ProcessNotFound: (404, "process_not_found"),
     engine.TaskClaimed: (409, "task_claimed"),
     engine.InstanceConflict: (409, "conflict"),

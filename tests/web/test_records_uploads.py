@@ -81,6 +81,12 @@ def test_an_upload_is_stored_by_its_hash_and_read_by_category(app, people, at_si
     download = people["finance"].get(f"/uploads/{body['id']}")
     assert download.status_code == 200 and download.data == PDF
     assert people["qa"].get(f"/uploads/{body['id']}").status_code == 403
+    missing = people["finance"].get(f"/uploads/{body['id'] + 100}")
+    assert (missing.status_code, missing.get_json()["error"]) == (404, "upload_not_found")
+    (uploads / sha[:2] / sha).unlink()  # the stored content lost (a disk restored without it)
+    gone = people["finance"].get(f"/uploads/{body['id']}")
+    assert (gone.status_code, gone.get_json()["error"]) == (404, "upload_not_found")
+    assert "is missing" in gone.get_json()["message"]
     assert [u["id"] for u in people["qa"].get(f"/instances/{instance_id}/uploads").get_json()] == []
     assert len(people["finance"].get(f"/instances/{instance_id}/uploads").get_json()) == 2
 

@@ -78,10 +78,11 @@ def replay_instance(session, instance_id, actor: Actor, version=None, dry_run=Tr
     Raises NotAllowed, InstanceNotFound, ProcessNotFound.
     """
     require_admin(actor)
-    record = _record(session, instance_id)
+    record = _record(session, instance_id, lock=not dry_run)
     target = version_record(session, record.process_id, version) if version else record.process_version
     definition = definition_of(target)
-    result = replay(definition, instance_events(session, instance_id))
+    events = _log_with_its_state(session, record)
+    result = replay(definition, events)
     stored = Instance.restore(definition_of(record.process_version), record.state, clock)
     divergence = result.divergence
     if divergence is not None:
@@ -101,6 +102,19 @@ def replay_instance(session, instance_id, actor: Actor, version=None, dry_run=Tr
         session.flush()
         report.replaced = True
     return report
+
+
+def _log_with_its_state(session, record, tries=5):
+    """The instance's event log, with `record.state` refreshed to the state that log leads to:
+    on a live system a step may commit between the two reads (the row's version moves), and
+    both are read again, so that a replay is not compared with a state from another moment."""
+    for _ in range(tries):
+        seen = record.version_id
+        events = instance_events(session, record.id)
+        session.refresh(record, ["state", "version_id", "process_version_id", "status"])
+        if record.version_id == seen:
+            return events
+    raise InstanceChanged(f"instance {record.id} keeps changing; replay it again when it is quiet")
 
 
 class _Empty:

@@ -176,3 +176,24 @@ def test_an_instance_read_while_it_moves_reports_its_row_and_state_from_one_mome
     assert info.data["preliminary_review"]["decision"] == "accept"  # the state after the step
     assert "preliminary_review" not in info.waiting_at  # and the row after it too
     assert info.waiting_at == sorted(t.name for t in info.tasks)
+
+
+def test_verifying_a_live_instance_compares_its_log_with_the_state_of_the_same_moment(Session, monkeypatch):
+    """`verify` reads an instance's event log and its state; a step committing between the two
+    used to look like a divergence. Both are read again until they belong together."""
+    import engine.admin as admin
+
+    instance_id, task_id = started(Session)
+    definition_of = admin.definition_of
+
+    def a_step_commits_after_the_row_is_read(*args, **kwargs):
+        monkeypatch.setattr(admin, "definition_of", definition_of)
+        with Session.begin() as other:
+            engine.complete_task(other, task_id, {"decision": "accept", "in_it_plan": True}, IAN)
+        return definition_of(*args, **kwargs)
+
+    monkeypatch.setattr(admin, "definition_of", a_step_commits_after_the_row_is_read)
+    root = engine.Actor("root", frozenset(), is_admin=True)
+    with Session() as session:
+        report = engine.replay_instance(session, instance_id, root, dry_run=True)
+    assert report.matches, report.divergence

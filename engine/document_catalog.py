@@ -136,3 +136,27 @@ SPEC = {s.id: s for s in SPECS}
 def may_read(actor: Actor, category: str) -> bool:
     """Whether the actor's groups (or admin) allow reading documents of `category`."""
     return actor.is_admin or any(category in READERS.get(g, ()) for g in actor.groups)
+
+
+# Data key -> the categories of the documents made from it. A step's data is the content of
+# those documents, so it is shown to whoever may read one of them (R4.3.4), and to nobody else.
+_KEY_CATEGORIES: dict = {}
+for _spec in SPECS:
+    for _key in _spec.sources:
+        _KEY_CATEGORIES.setdefault(_key, set()).add(_spec.category)
+
+
+def hidden_keys(actor: Actor) -> frozenset:
+    """The process data keys `actor` may not read: those every document made from them is of a
+    category the actor's groups do not read. Keys no document is made from are not hidden."""
+    return frozenset(
+        key for key, categories in _KEY_CATEGORIES.items() if not any(may_read(actor, c) for c in categories)
+    )
+
+
+def readable(actor: Actor, data: dict | None) -> dict | None:
+    """`data` without what `actor` may not read (a new dict; None stays None)."""
+    if data is None:
+        return None
+    hidden = hidden_keys(actor)
+    return {key: value for key, value in data.items() if key not in hidden} if hidden else data

@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from . import cache
 from .clock import naive_utc, system_clock
 from .deployments import definition_of, version_record
+from .document_catalog import readable
 from .documents import DOCUMENT_EVENTS, record_documents
 from .errors import EngineError, NotAllowed, TaskNotFound
 from .formdata import provided_form_data
@@ -275,11 +276,15 @@ def start_instance(session, process_id, data, actor: Actor, clock=system_clock) 
     return _info(record, instance, _save(session, record, instance, result, now))
 
 
-def get_instance(session, instance_id, clock=system_clock) -> InstanceInfo:
-    """An instance with its data, ready tasks and completed elements. Raises InstanceNotFound."""
+def get_instance(session, instance_id, clock=system_clock, actor: Actor | None = None) -> InstanceInfo:
+    """An instance with its data, ready tasks and completed elements; given `actor`, its data
+    holds only what the actor's groups may read (`document_catalog.readable`). Raises
+    InstanceNotFound."""
     record, instance = _load(session, instance_id, clock)
     info = _info(record, instance, _tasks_of(session, record.id))
     _release(session, record, instance)
+    if actor is not None:
+        info.data = readable(actor, info.data)
     return info
 
 

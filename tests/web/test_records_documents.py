@@ -6,7 +6,7 @@ import json
 
 import pytest
 from apiclient import GROUPS
-from conftest_pages import Browser
+from conftest_pages import Browser, browser_fixture  # noqa: F401 - the `browser` fixture
 
 import engine
 from engine.document_catalog import CATEGORY, READERS, SPECS
@@ -189,3 +189,23 @@ def test_review_workflow_submit_revise_and_archive(app, drive, make_user, people
     assert (doc["status"], doc["archived_by"]) == ("archived", it.user.username)
     assert people["management"].get("/dashboard").get_json()["awaiting_review"] == []
     assert it.get(f"/instances/{review_id}").get_json()["status"] == "completed"
+
+
+def test_an_instance_shows_each_group_only_the_steps_data_its_documents_allow(app, drive, people, browser):
+    """R4.3.4 for the instance itself: the request's content is the requirement document's, so
+    finance (project documents only) sees neither it in the data nor in the event log, on the
+    API or the page; IT (all documents) sees both. What is hidden is not a document: a review's
+    decision stays visible."""
+    instance_id = drive.start(people["business"].user)
+    drive.complete(instance_id, "preliminary_review", decision="accept", in_it_plan=True)
+    content = "升級公文流轉模塊，支持移動端審批。"
+    finance, it = people["finance"], people["it"]
+    seen = finance.get(f"/instances/{instance_id}").get_json()["data"]
+    assert "requirement_request" not in seen and seen["preliminary_review"]["decision"] == "accept"
+    assert it.get(f"/instances/{instance_id}").get_json()["data"]["requirement_request"]["content"] == content
+    logged = {e["task"]: e["data"] for e in finance.get(f"/instances/{instance_id}/events").get_json()}
+    assert logged["requirement_request"] is None and logged["preliminary_review"]["decision"] == "accept"
+    logged = {e["task"]: e["data"] for e in it.get(f"/instances/{instance_id}/events").get_json()}
+    assert logged["requirement_request"]["content"] == content
+    assert content not in browser("fiona", "finance").get(f"/instances/{instance_id}").text
+    assert content in browser("ivan", "it").get(f"/instances/{instance_id}").text

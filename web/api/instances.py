@@ -33,20 +33,20 @@ def list_instances():
 @token_required
 @operation("Get an instance", responses={200: schemas.InstanceSchema, 404: None})
 def get_instance(instance_id):
-    """An instance with its current data and its ready tasks."""
-    return dump(
-        schemas.shared(schemas.InstanceSchema), engine.get_instance(db.session, instance_id, clock=clock())
-    )
+    """An instance with its ready tasks and its current data: the steps' data whose documents
+    the caller's groups may read (R4.3.4)."""
+    info = engine.get_instance(db.session, instance_id, clock=clock(), actor=g.user.actor)
+    return dump(schemas.shared(schemas.InstanceSchema), info)
 
 
 @bp.get("/instances/<int:instance_id>/events")
 @token_required
 @operation("Get an instance's event log", responses={200: [schemas.EventSchema], 404: None})
 def list_events(instance_id):
-    """What happened to the instance, oldest first: who did what to which task, with what data."""
-    return dump(
-        schemas.shared(schemas.EventSchema, many=True), engine.instance_events(db.session, instance_id)
-    )
+    """What happened to the instance, oldest first: who did what to which task, with what data
+    (none for the steps whose documents the caller's groups may not read, R4.3.4)."""
+    events = engine.instance_events(db.session, instance_id, actor=g.user.actor)
+    return dump(schemas.shared(schemas.EventSchema, many=True), events)
 
 
 @bp.post("/instances/<int:instance_id>/messages/<message_name>")

@@ -91,8 +91,8 @@ def _diagram(info, sources: Sources, process_id):
 @bp.get("/instances/<int:instance_id>")
 def instance(instance_id):
     actor = current_user.actor
-    info = engine.get_instance(db.session, instance_id, clock=clock())
-    events = engine.instance_events(db.session, instance_id)
+    info = engine.get_instance(db.session, instance_id, clock=clock(), actor=actor)  # what they may read
+    events = engine.instance_events(db.session, instance_id, actor=actor)
     sources = _sources(info.process_id, info.version)
     sections, variables = present_data(info.data, sources)
     every = sources.all_labels()

@@ -73,7 +73,7 @@ def task(task_id):
         if gone is not None:
             return gone
         raise
-    instance = engine.get_instance(db.session, info.instance_id, clock=clock())
+    instance = engine.get_instance(db.session, info.instance_id, clock=clock(), actor=actor)
     sources = Sources(engine.process_sources(db.session, instance.process_id, instance.version))
     element = sources.elements.get(info.name)
     return render_template(

@@ -170,6 +170,9 @@ def _spent(session, instance_ids) -> dict:
     return {instance_id: Decimal(str(total)) for instance_id, total in session.execute(query)}
 
 
+MONEY_LIMIT = Decimal("1000000000000")
+
+
 def _money(value, what) -> Decimal:
     try:
         amount = Decimal(str(value))
@@ -177,7 +180,10 @@ def _money(value, what) -> Decimal:
         raise PlanError(f"{what} 須為數字 / {what} must be a number") from None
     if not amount.is_finite() or amount < 0:
         raise PlanError(f"{what} 不能為負數 / {what} must be zero or more")
-    return amount.quantize(Decimal("0.01"))
+    amount = amount.quantize(Decimal("0.01"))
+    if amount >= MONEY_LIMIT:  # what the columns hold: Numeric(14, 2)
+        raise PlanError(f"{what} 須小於 {MONEY_LIMIT:,} / {what} must be less than {MONEY_LIMIT:,}")
+    return amount
 
 
 # -- reading ---------------------------------------------------------------------------------------

@@ -26,11 +26,29 @@ def dumps(value) -> str:
 
 def loads(text):
     """The value of JSON text (bytes or str); NaN and Infinity, which the standard library wrote
-    and reads, too."""
+    and reads, too. Text that escapes half a UTF-16 pair ("\\ud800") is refused (ValueError):
+    it is no character, and stored it made every later page of the instance fail."""
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
-        return json.loads(text)
+        value = json.loads(text)
+        _refuse_lone_surrogates(value)
+        return value
+
+
+def _refuse_lone_surrogates(value):
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"text with a lone surrogate (not a character): {value[:40]!r}") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_lone_surrogates(key)
+            _refuse_lone_surrogates(item)
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_lone_surrogates(item)
 
 
 class Provider(DefaultJSONProvider):

@@ -18,7 +18,8 @@ PHASES = (*engine.PHASE_NAMES, "closed", "terminated")
 def _money(**kwargs):
     # A JSON number (Float, not Decimal: apispec would write Decimal's minimum as a string); the
     # engine turns it into a Decimal of two places.
-    return fields.Float(validate=validate.Range(min=0, max=1e12), allow_nan=False, **kwargs)
+    # At most what the columns hold (Numeric(14, 2)).
+    return fields.Float(validate=validate.Range(min=0, max=999_999_999_999.99), allow_nan=False, **kwargs)
 
 
 class PoolQuerySchema(RequestSchema):

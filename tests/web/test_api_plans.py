@@ -119,7 +119,16 @@ def test_only_pool_requirements_go_in_and_the_ceiling_holds(app, people, drive, 
         assert response.status_code == 400 and response.get_json()["error"] == "invalid_plan"
     bad = it.post(f"/plans/{plan['id']}/items", {"instance_id": first, "quarter": "Q5", "planned_budget": 1})
     assert bad.status_code == 400
+    for budget in (1e12, 999_999_999_999.995):  # more than the columns hold (Numeric(14, 2))
+        huge = it.post(
+            f"/plans/{plan['id']}/items", {"instance_id": first, "quarter": "Q1", "planned_budget": budget}
+        )
+        assert huge.status_code in (400, 422) and "planned_budget" in huge.get_json()["message"], (
+            huge.get_json()
+        )
+    assert it.post("/plans", {**PLAN, "year": 2030, "budget_ceiling": 1e12}).status_code in (400, 422)
     assert it.get(f"/plans/{plan['id']}").get_json()["items"] == []
+    assert [p["year"] for p in it.get("/plans").get_json()] == [PLAN["year"]]
 
     it.post(
         f"/plans/{plan['id']}/items", {"instance_id": first, "quarter": "Q1", "planned_budget": 100000.01}

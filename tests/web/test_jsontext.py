@@ -71,3 +71,18 @@ def test_json_columns_are_written_and_read_through_orjson(app):
         )
         assert text == jsontext.dumps(json.loads(text))  # compact, as orjson writes it
         assert ", " not in text and '": ' not in text
+
+
+def test_a_lone_surrogate_in_a_body_is_refused_and_nothing_is_stored(app, people):
+    """ "\\ud800" is half a UTF-16 pair, no character: orjson refuses it, the standard library
+    read it, and stored it made the instance's pages and later steps fail. Now it is a 400."""
+    business = people["business"]
+    body = '{"data": {"system": "oa", "title": "a\\ud800b", "department": "x", "content": "c", "background": "b", "expected_effect": "e"}}'
+    response = business.client.post(
+        "/api/v1/processes/software_upgrade/instances",
+        data=body,
+        headers={**business.headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400, response.get_json()
+    assert "JSON object" in response.get_json()["message"]
+    assert business.get("/instances").get_json()["total"] == 0

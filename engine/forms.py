@@ -120,18 +120,32 @@ def _options(component):
     return None  # options from data (valuesKey / valuesExpression) cannot be checked here
 
 
+def _rule(rules, name, kinds=(int, float)):
+    """A `validate` entry of a component, checked when the form is deployed: a number where a
+    number belongs, so that no submission meets a rule it cannot apply."""
+    value = rules.get(name)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):
+        raise ValueError(
+            f"validate.{name} must be a {'number' if kinds != (str,) else 'text'}, not {value!r}"
+        )
+    return value
+
+
 def _text_validators(component, required):
     rules = component.get("validate") or {}
     checks = []
-    low, high = rules.get("minLength"), rules.get("maxLength")
+    low, high = _rule(rules, "minLength", (int,)), _rule(rules, "maxLength", (int,))
     if required and not low:
         low = 1
     if low or high:
         message = MSG_LENGTH.format(min=low or 0, max=high if high is not None else "∞")
         checks.append(validate.Length(min=low, max=high, error=message))
-    pattern = rules.get("pattern")
+    pattern = _rule(rules, "pattern", (str,))
     if pattern:
-        compiled = re.compile(pattern)
+        try:
+            compiled = re.compile(pattern)
+        except re.error as error:
+            raise ValueError(f"validate.pattern {pattern!r} is not a regular expression: {error}") from None
         checks.append(lambda v, c=compiled: bool(c.search(v)) or _fail(MSG_PATTERN))
     if rules.get("validationType") == "email":
         checks.append(validate.Email(error=MSG_PATTERN))
@@ -155,7 +169,7 @@ def _field(component, required):
     if kind == "number":
         checks = []
         if rules.get("min") is not None or rules.get("max") is not None:
-            low, high = rules.get("min"), rules.get("max")
+            low, high = _rule(rules, "min"), _rule(rules, "max")
             message = MSG_RANGE.format(min=_bound(low, "-∞"), max=_bound(high, "∞"))
             checks.append(validate.Range(min=low, max=high, error=message))
         return FormNumber(
@@ -223,7 +237,14 @@ def _build_schema(components, name="Form"):
 
 
 def _collect(components, tree, rules):
+    if components is not None and not isinstance(components, list):
+        raise ValueError(f"'components' must be a list, not {type(components).__name__}")
     for component in components or []:
+        if not isinstance(component, dict):
+            raise ValueError(f"a component must be an object, not {component!r}")
+        for name in ("key", "path"):
+            if name in component and not isinstance(component[name], str):
+                raise ValueError(f"a component's {name} must be text, not {component[name]!r}")
         kind = component.get("type")
         if kind in DISPLAY_ONLY:
             continue
@@ -342,6 +363,15 @@ class Form:
         except json.JSONDecodeError as error:
             raise ValueError(f"invalid JSON at line {error.lineno}: {error.msg}") from None
         return cls(schema, filename)
+
+    def check(self):
+        """Build the form's validation now (on deploy). Raises ValueError naming a rule it cannot
+        apply (a pattern that is no regular expression, a bound that is no number, a key that
+        is no text), which would otherwise fail every submission."""
+        try:
+            self._marshmallow  # noqa: B018 - built and kept for the submissions
+        except (TypeError, AttributeError) as error:
+            raise ValueError(f"the form's components cannot be read: {error}") from None
 
     @cached_property
     def _marshmallow(self):

@@ -199,6 +199,7 @@ class Bundle:
             try:
                 if kind == "form":
                     form = Form.from_json(content, name)
+                    form.check()
                     if form.id in self.forms:
                         problems.append(Problem(name, f"form id {form.id!r} is also used by another file"))
                     self.forms[form.id] = form

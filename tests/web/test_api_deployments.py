@@ -1,5 +1,7 @@
 """Deployments through the API: upload, versions, byte-for-byte downloads, diffs, refusals, 403s."""
 
+import json
+
 import pytest
 from apiclient import API, Caller
 from bundles import FORM, bpmn, multipart, user_task
@@ -170,6 +172,12 @@ CALL = """
     <bpmn:sequenceFlow id="f2" sourceRef="c" targetRef="end"/>
     <bpmn:endEvent id="end"/>"""
 
+
+def _form(component):
+    form = json.dumps({"id": "f", "type": "default", "components": [component]}).encode()
+    return {"p.bpmn": bpmn(user_task(group="it", form="f")), "f.form": form}
+
+
 BAD_BUNDLES = {
     "xxe": ({"evil.bpmn": XXE}, "evil.bpmn", None, "DOCTYPE"),
     "billion laughs": ({"lol.bpmn": BILLION_LAUGHS}, "lol.bpmn", None, "DOCTYPE"),
@@ -186,6 +194,27 @@ BAD_BUNDLES = {
         "every x",
     ),
     "not a diagram": ({"notes.txt": b"hello"}, "notes.txt", None, ".bpmn"),
+    # Forms whose rules no submission could meet without a crash: refused when deployed.
+    "form pattern": (
+        _form({"type": "textfield", "key": "n", "validate": {"pattern": "["}}),
+        "f.form",
+        None,
+        "pattern",
+    ),
+    "form bound": (
+        _form({"type": "number", "key": "n", "validate": {"min": "abc"}}),
+        "f.form",
+        None,
+        "validate.min",
+    ),
+    "form length": (
+        _form({"type": "textarea", "key": "n", "validate": {"maxLength": "x"}}),
+        "f.form",
+        None,
+        "maxLength",
+    ),
+    "form key": (_form({"type": "textfield", "key": 5}), "f.form", None, "key must be text"),
+    "form component": (_form("textfield"), "f.form", None, "must be an object"),
 }
 
 

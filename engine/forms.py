@@ -80,11 +80,18 @@ class FormNumber(fields.Field):
                 value = float(value) if "." in value else int(value)
             except ValueError:
                 raise ValidationError(MSG_NUMBER) from None
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise ValidationError(MSG_NUMBER)  # NaN and Infinity are no numbers a form can show
+        if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
+            raise ValidationError(MSG_NUMBER)  # NaN, Infinity, 10**400: no numbers a form can show
         if self.whole and value != int(value):
             raise ValidationError(MSG_WHOLE)
         return value
+
+
+def _finite(value) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond any float
+        return False
 
 
 class FormText(fields.String):

@@ -9,6 +9,7 @@ from flask import Flask
 
 import engine
 
+from . import database
 from .config import Config
 from .extensions import babel, csrf, db, login_manager, migrate
 
@@ -25,6 +26,7 @@ def create_app(config=None):
             app.instance_path, "upgradeflow.db"
         )
     register_extensions(app)
+    app.url_map.converters["int"] = database.RowId  # before any route is added
     register_blueprints(app)
     register_vendor(app)
     register_error_handlers(app)

@@ -24,6 +24,7 @@ import select
 from flask import request
 from sqlalchemy import event, make_url
 from sqlalchemy.exc import DisconnectionError
+from werkzeug.routing import IntegerConverter
 
 BUSY_TIMEOUT_MS = 15_000
 
@@ -87,3 +88,15 @@ def read_requests_without_transaction(app, db):
 
     # First, before any other hook can touch the session (the connection is chosen once).
     app.before_request_funcs.setdefault(None, []).insert(0, autocommit_reads)
+
+
+MAX_ID = 2**31 - 1  # the largest value of an INTEGER column (PostgreSQL; SQLite takes 64 bits)
+
+
+class RowId(IntegerConverter):
+    """`<int:…>` in URLs: an id beyond what an id column holds is no row (404), not a query
+    that fails (a 500 on either database)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)

@@ -1,7 +1,7 @@
 """One place that maps domain errors to HTTP status codes, for the API (JSON) and the pages."""
 
 from flask import current_app, jsonify, render_template, request
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 import engine
@@ -112,7 +112,25 @@ def _constraint_conflict(error: IntegrityError):
     return error_response(409, "conflict", CONFLICT)
 
 
+OUT_OF_RANGE = (
+    "請求中的數字超出範圍，沒有被保存。 / A number in the request is out of range (ids and counts "
+    "are at most 2147483647); nothing was saved."
+)
+
+
+def _out_of_range(error):
+    """400 for a number too large for its column (a page, an id in a query or a body): SQLite
+    cannot bind it (OverflowError), PostgreSQL refuses it (numeric value out of range). Any other
+    data error is a bug: the usual 500."""
+    if isinstance(error, DataError) and getattr(error.orig, "sqlstate", None) != "22003":
+        raise error
+    db.session.rollback()
+    return error_response(400, "out_of_range", OUT_OF_RANGE)
+
+
 def register(app):
+    app.register_error_handler(OverflowError, _out_of_range)
+    app.register_error_handler(DataError, _out_of_range)
     app.register_error_handler(IntegrityError, _constraint_conflict)
     app.register_error_handler(DBAPIError, _database_unavailable)
     app.register_error_handler(engine.EngineError, _engine_error)

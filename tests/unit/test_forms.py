@@ -1,8 +1,10 @@
 """Server-side validation of Camunda Form submissions: every rule refuses, names the field, keeps nothing."""
 
 import pytest
+from marshmallow import ValidationError
 
 from engine import Form, FormValidationError
+from engine.forms import FormNumber
 
 SCHEMA = {
     "id": "sample",
@@ -139,3 +141,11 @@ def test_a_form_file_must_be_json_with_components():
 
 def test_a_form_without_id_takes_its_file_name():
     assert Form.from_json('{"components": []}', "forms/start-form.form").id == "start-form"
+
+
+def test_a_whole_number_beyond_any_float_is_no_number():
+    """10**400 is an int JSON may carry, but no number a form can show (nor compare): refused
+    like NaN, not a crash."""
+    field = FormNumber()
+    with pytest.raises(ValidationError):
+        field.deserialize(10**400)

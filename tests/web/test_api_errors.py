@@ -26,6 +26,8 @@ def assert_error(response, status, code):
         ("POST", f"/tasks/{UNKNOWN_TASK}/unclaim", "task_not_found"),
         ("POST", f"/tasks/{UNKNOWN_TASK}/complete", "task_not_found"),
         ("GET", "/no/such/endpoint", "not_found"),
+        ("GET", "/instances/100000000000000000000", "not_found"),  # beyond any id column
+        ("GET", "/plans/2147483648", "not_found"),
     ],
 )
 def test_unknown_processes_instances_and_tasks_are_404(people, method, path, code):
@@ -83,6 +85,12 @@ def test_bad_query_parameters_are_400_naming_them(people, path, query, problem):
     response = people["it"].get(path, **query)
     assert_error(response, 400, "bad_request")
     assert problem in response.get_json()["message"]
+
+
+def test_a_number_beyond_its_column_is_400_out_of_range(people):
+    response = people["it"].get("/tasks", instance_id="100000000000000000000")
+    assert_error(response, 400, "out_of_range")
+    assert "2147483647" in response.get_json()["message"]
 
 
 def test_a_repeated_query_parameter_is_400(people):

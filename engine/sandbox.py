@@ -5,8 +5,10 @@ import `os` and do anything. Here every expression (gateway conditions, timers, 
 output mappings) and every script task is compiled by RestrictedPython and run with a small set
 of builtins: no `import`, no `open`, no dunder access, no attribute writes on foreign objects.
 A script also has a budget of executed steps, so `while True: pass` fails instead of hanging a
-request. (What this does not bound: one huge allocation such as `"x" * 10**10`; the process's
-memory limit is the guard there.)
+request, and `range()` is at most as long as that budget (a C-level loop over it counts no
+steps). (What this does not bound: one huge allocation such as `"x" * 10**10`, or an integer
+power such as `10**10**8` computed inside C; the process's memory limit and the request's
+timeout are the guards there, and only process owners deploy diagrams.)
 
 Dictionaries are readable with attribute syntax (`risk.likelihood`) as in JUEL and FEEL, which
 is how Camunda diagrams write conditions.
@@ -53,6 +55,22 @@ BUILTINS.update(
 
 class SandboxError(Exception):
     """Diagram code that does not compile under the sandbox, or that broke one of its rules."""
+
+
+def _range(*args):
+    """`range`, at most MAX_SCRIPT_STEPS long: the step budget counts the script's own bytecode,
+    and `sum(range(10**15))` loops inside C without one step of it."""
+    numbers = range(*args)
+    try:
+        size = len(numbers)
+    except OverflowError:  # longer than any list could be
+        size = MAX_SCRIPT_STEPS + 1
+    if size > MAX_SCRIPT_STEPS:
+        raise SandboxError(f"range() of more than {MAX_SCRIPT_STEPS} numbers")
+    return numbers
+
+
+BUILTINS["range"] = _range
 
 
 def _getattr(obj, name, default=None):

@@ -57,6 +57,22 @@ def test_endless_loop_is_stopped(env):
         env.execute("while True:\n    pass", {})
 
 
+@pytest.mark.parametrize(
+    "code", ["x = sum(range(10**15))", "x = max(range(10**30))", "x = list(range(2, 10**7))"]
+)
+def test_a_loop_inside_c_over_a_huge_range_is_stopped(env, code):
+    with pytest.raises(SandboxError, match="range"):
+        env.execute(code, {})
+    with pytest.raises(SandboxError, match="range"):
+        env.evaluate(code.split("= ", 1)[1], {})
+
+
+def test_an_ordinary_range_still_works(env):
+    context = {}
+    env.execute("total = sum(range(1, 101))", context)
+    assert context["total"] == 5050
+
+
 def test_attribute_writes_on_foreign_objects_are_refused(env):
     with pytest.raises(SandboxError):
         env.execute("d = today\nd.x = 1", {})

@@ -18,10 +18,44 @@ BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 DMN_NS = ("https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.org/spec/DMN/20180521/MODEL/")
 
 
+# What the columns hold (engine/models.py): element and process ids, process names, task titles.
+MAX_ID, MAX_PROCESS_NAME, MAX_NAME = 200, 200, 300
+
+
+def _check_lengths(name, tree) -> list:
+    problems = []
+    for element in tree.iter():
+        if not isinstance(element.tag, str):
+            continue
+        element_id, label = element.get("id") or "", element.get("name") or ""
+        limit = MAX_PROCESS_NAME if element.tag == f"{BPMN}process" else MAX_NAME
+        if len(element_id) > MAX_ID:
+            problems.append(
+                Problem(
+                    name,
+                    f"id is {len(element_id)} characters long; at most {MAX_ID}",
+                    element.sourceline,
+                    element_id[:40],
+                )
+            )
+        if len(label) > limit:
+            problems.append(
+                Problem(
+                    name,
+                    f"name is {len(label)} characters long; at most {limit}",
+                    element.sourceline,
+                    element_id,
+                )
+            )
+    return problems
+
+
 def check_trees(trees) -> list:
-    """Problems visible in the XML alone: gateways, expressions, scripts, timers, DMN cells."""
+    """Problems visible in the XML alone: lengths, gateways, expressions, scripts, timers, DMN
+    cells."""
     problems = []
     for name, tree in sorted(trees.items()):
+        problems.extend(_check_lengths(name, tree))
         if tree.tag.startswith(BPMN):
             problems.extend(_check_gateways(name, tree))
             problems.extend(_check_expressions(name, tree))

@@ -194,6 +194,18 @@ BAD_BUNDLES = {
         "every x",
     ),
     "not a diagram": ({"notes.txt": b"hello"}, "notes.txt", None, ".bpmn"),
+    "long element id": (
+        {"p.bpmn": bpmn(user_task(form="f")).replace(b'id="t"', b'id="' + b"t" * 201 + b'"'), "f.form": FORM},
+        "p.bpmn",
+        None,
+        "at most 200",
+    ),
+    "long task name": (
+        {"p.bpmn": bpmn(user_task(name="任務" * 151)), "f.form": FORM},
+        "p.bpmn",
+        "t",
+        "at most 300",
+    ),
     # Forms whose rules no submission could meet without a crash: refused when deployed.
     "form pattern": (
         _form({"type": "textfield", "key": "n", "validate": {"pattern": "["}}),

@@ -53,7 +53,7 @@ from .deployments import (
     process_sources,
     waiting_counts,
 )
-from .document_catalog import CATEGORIES, READERS, may_read
+from .document_catalog import CATEGORIES, READERS, may_read, may_read_register
 from .documents import DocumentInfo, DocumentNotFound, get_document, list_documents
 from .errors import (
     DeploymentError,
@@ -301,6 +301,7 @@ __all__ = [
     "may_complete",
     "may_own_processes",
     "may_read",
+    "may_read_register",
     "may_see_pool",
     "may_view_dashboard",
     "migrate_instance",

@@ -45,6 +45,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import defer
 
 from .clock import system_clock
+from .document_catalog import require_register
 from .errors import FormValidationError, MessageRefused, NotAllowed
 from .formdata import form_data_provider
 from .locking import write_lock
@@ -212,9 +213,13 @@ def _costs_of(session, record, threshold) -> CostSummary:
     return _summary(record, found, rows, threshold)
 
 
-def project_costs(session, instance_id, threshold=DEFAULT_THRESHOLD) -> CostSummary:
+def project_costs(
+    session, instance_id, threshold=DEFAULT_THRESHOLD, actor: Actor | None = None
+) -> CostSummary:
     """A project's estimated, budgeted, approved, contracted and actual costs, with its items.
-    Raises InstanceNotFound; ValueError for a negative threshold."""
+    Raises InstanceNotFound; NotAllowed when `actor` is given and may not read them
+    (`document_catalog.REGISTERS`); ValueError for a negative threshold."""
+    require_register(actor, "costs")
     return _costs_of(session, _record(session, instance_id), threshold)
 
 

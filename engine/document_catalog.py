@@ -3,6 +3,7 @@ steps' data each named document is made from. Plain data; `engine.documents` sto
 
 from dataclasses import dataclass
 
+from .errors import NotAllowed
 from .tasks import Actor
 
 
@@ -160,3 +161,24 @@ def readable(actor: Actor, data: dict | None) -> dict | None:
         return None
     hidden = hidden_keys(actor)
     return {key: value for key, value in data.items() if key not in hidden} if hidden else data
+
+
+# A project's registers are read by whoever reads the documents they go with (R4.3.4): risks with
+# the analysis and the implementation (R5), training with going live and acceptance (R6), costs
+# with the project documents (R2.3.2).
+REGISTERS = {
+    "risks": ("requirement", "project"),
+    "training": ("operation", "acceptance"),
+    "costs": ("project",),
+}
+
+
+def may_read_register(actor: Actor, register: str) -> bool:
+    """Whether the actor's groups (or admin) may read a project's `register` (REGISTERS)."""
+    return any(may_read(actor, category) for category in REGISTERS[register])
+
+
+def require_register(actor: Actor | None, register: str):
+    """Raise NotAllowed unless `actor` (None: the engine itself) may read `register`."""
+    if actor is not None and not may_read_register(actor, register):
+        raise NotAllowed(f"{actor.username} may not read the project's {register}")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import defer
 
 from .clock import system_clock
 from .deployments import definition_of
+from .document_catalog import require_register
 from .errors import FormValidationError, InstanceStateError, NotAllowed
 from .groups import GROUP_IDS, PROCESS_OWNER
 from .models import InstanceRecord, RaisedRiskRecord
@@ -157,8 +158,10 @@ def _record(session, instance_id) -> InstanceRecord:
     return record
 
 
-def risk_register(session, instance_id, clock=system_clock) -> RiskRegister:
-    """A project's risk register. Raises InstanceNotFound."""
+def risk_register(session, instance_id, clock=system_clock, actor: Actor | None = None) -> RiskRegister:
+    """A project's risk register. Raises InstanceNotFound, or NotAllowed when `actor` is given
+    and may not read it (`document_catalog.REGISTERS`)."""
+    require_register(actor, "risks")
     record = _record(session, instance_id)
     found = submissions(session, [instance_id], RISK_STEPS).get(instance_id, {})
     return _register(record, found, _raised(session, [instance_id]).get(instance_id, []), clock)

@@ -3,8 +3,10 @@ each assessment, with the rounds that sent users back to training."""
 
 from dataclasses import dataclass, field
 
+from .document_catalog import require_register
 from .models import InstanceRecord
 from .records import latest, submissions
+from .tasks import Actor
 
 PLAN_FIELDS = ("training_goals", "training_content", "training_method", "training_time", "trainers")
 TRAINING_STEPS = ("implementation_plan", "training", "training_assessment")
@@ -27,8 +29,10 @@ class TrainingRecord:
         return sum(1 for a in self.assessments if a.get("decision") == "retrain")
 
 
-def training_record(session, instance_id) -> TrainingRecord:
-    """A project's training plan, sessions and assessments. Raises InstanceNotFound."""
+def training_record(session, instance_id, actor: Actor | None = None) -> TrainingRecord:
+    """A project's training plan, sessions and assessments. Raises InstanceNotFound, or
+    NotAllowed when `actor` is given and may not read it (`document_catalog.REGISTERS`)."""
+    require_register(actor, "training")
     from .workflows import InstanceNotFound
 
     record = session.get(InstanceRecord, instance_id)

@@ -2,6 +2,7 @@
 and backup/restore of the whole database (R4.3.5)."""
 
 import pytest
+from conftest_pages import browser_fixture  # noqa: F401 - the `browser` fixture
 from sqlalchemy import func, select
 
 import engine
@@ -221,3 +222,35 @@ def test_the_records_page_shows_the_matrix_and_takes_costs_and_risks_with_csrf(a
     risk = {"category": "cost", "description": "匯率波動。", "likelihood": "low", "impact": "minor"}
     assert finance.post_form(f"/instances/{instance_id}/risks", risk).status_code == 303
     assert "匯率波動。" in finance.get(f"/instances/{instance_id}/records").text
+
+
+@pytest.mark.parametrize(
+    ("group", "readable"),
+    [
+        ("it", {"risks", "training", "costs"}),
+        ("finance", {"risks", "costs"}),
+        ("vendor", {"risks", "training", "costs"}),
+        ("qa", {"training"}),
+        ("business", {"risks", "training"}),
+        ("process_owner", set()),
+    ],
+)
+def test_a_projects_registers_are_read_by_the_groups_of_their_documents(
+    app, drive, people, browser, group, readable
+):
+    """R4.3.4 for the registers: risks go with the analysis and implementation documents,
+    training with going live and acceptance, costs with the project documents. The API answers
+    403 for the others; the records page shows what may be read, and is a 403 when nothing is."""
+    instance_id = drive.start(people["business"].user)
+    caller = people[group]
+    answers = {
+        r: caller.get(f"/instances/{instance_id}/{r}").status_code for r in ("risks", "training", "costs")
+    }
+    assert answers == {r: 200 if r in readable else 403 for r in answers}
+    page = browser(f"{group}_reader", group).get(f"/instances/{instance_id}/records")
+    if not readable:
+        assert page.status_code == 403
+        return
+    assert page.status_code == 200
+    shown = {r for r in ("risks", "training", "costs") if f'id="{r}"' in page.text}
+    assert shown == readable

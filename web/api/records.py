@@ -65,27 +65,28 @@ def download_document(instance_id, document_id):
 
 @bp.get("/instances/<int:instance_id>/risks")
 @token_required
-@operation("Get a project's risk register", responses={200: rs.RiskRegisterSchema, 404: None})
+@operation("Get a project's risk register", responses={200: rs.RiskRegisterSchema, 403: None, 404: None})
 def risks(instance_id):
     """Risks now, each rating as history, and the likelihood × impact matrix of open risks."""
-    return dump(rs.RiskRegisterSchema(), engine.risk_register(db.session, instance_id, clock=clock()))
+    register = engine.risk_register(db.session, instance_id, clock=clock(), actor=g.user.actor)
+    return dump(rs.RiskRegisterSchema(), register)
 
 
 @bp.get("/instances/<int:instance_id>/training")
 @token_required
-@operation("Get a project's training record", responses={200: rs.TrainingSchema, 404: None})
+@operation("Get a project's training record", responses={200: rs.TrainingSchema, 403: None, 404: None})
 def training(instance_id):
     """The training plan, the sessions held and each assessment (R6)."""
-    return dump(rs.TrainingSchema(), engine.training_record(db.session, instance_id))
+    return dump(rs.TrainingSchema(), engine.training_record(db.session, instance_id, actor=g.user.actor))
 
 
 @bp.get("/instances/<int:instance_id>/costs")
 @token_required
-@operation("Get a project's costs", responses={200: rs.CostSummarySchema, 404: None})
+@operation("Get a project's costs", responses={200: rs.CostSummarySchema, 403: None, 404: None})
 def costs(instance_id):
     """Estimated, budgeted, approved, contracted and actual costs, and whether spending reached
     the budget × (1 + `COST_OVERRUN_THRESHOLD`)."""
-    summary = engine.project_costs(db.session, instance_id, threshold=cost_threshold())
+    summary = engine.project_costs(db.session, instance_id, threshold=cost_threshold(), actor=g.user.actor)
     return dump(rs.CostSummarySchema(), summary)
 
 

@@ -31,12 +31,21 @@ def cost_threshold():
 
 @bp.get("/instances/<int:instance_id>/records")
 def instance_records(instance_id):
-    """Risks, training and costs of one project on one page."""
+    """Risks, training and costs of one project on one page: those the user's groups may read
+    (403 when none)."""
+    actor = current_user.actor
+    if not any(engine.may_read_register(actor, r) for r in ("risks", "training", "costs")):
+        raise engine.NotAllowed(f"{actor.username} may not read this project's records")
+    readable = {r: engine.may_read_register(actor, r) for r in ("risks", "training", "costs")}
+    project = engine.get_instance(db.session, instance_id, clock=clock(), actor=actor)
     return render_template(
         "pages/records.html",
-        register=engine.risk_register(db.session, instance_id, clock=clock()),
-        training=engine.training_record(db.session, instance_id),
-        costs=engine.project_costs(db.session, instance_id, threshold=cost_threshold()),
+        project=project,
+        register=engine.risk_register(db.session, instance_id, clock=clock()) if readable["risks"] else None,
+        training=engine.training_record(db.session, instance_id) if readable["training"] else None,
+        costs=engine.project_costs(db.session, instance_id, threshold=cost_threshold())
+        if readable["costs"]
+        else None,
         likelihoods=engine.LIKELIHOODS,
         impacts=engine.IMPACTS,
         cost_categories=engine.COST_CATEGORIES,

@@ -192,7 +192,9 @@ def raise_risk(session, instance_id, risk: dict, actor: Actor, clock=system_cloc
         else rate_risk(definition_of(record.process_version), risk["likelihood"], risk["impact"], clock)
     )
     measures = str(risk.get("measures") or "").strip()
-    if priority == "high" and not measures:
+    if len(measures) > 2000:
+        errors["measures"] = ["at most 2000 characters"]
+    elif priority == "high" and not measures:
         errors["measures"] = ["a high risk needs its response measures (R5.3.1)"]
     if errors:
         raise FormValidationError(errors)
@@ -204,7 +206,7 @@ def raise_risk(session, instance_id, risk: dict, actor: Actor, clock=system_cloc
             likelihood=risk["likelihood"],
             impact=risk["impact"],
             priority=priority,
-            measures=measures[:2000] or None,
+            measures=measures or None,
             raised_by=actor.username,
             raised_at=clock(),
         )

@@ -1,8 +1,10 @@
 """Schemas of the regulation's records in the API: documents, risks, training, costs, dashboard."""
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
 import engine
+
+from .schemas import RequestSchema
 
 
 class DocumentSchema(Schema):
@@ -40,10 +42,7 @@ class ReviewRequestSchema(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
-class DocumentQuerySchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
+class DocumentQuerySchema(RequestSchema):  # an unknown parameter (`verison`) is a 400 naming it
     version = fields.Integer(load_default=None, validate=validate.Range(min=1))
 
 

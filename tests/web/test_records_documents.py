@@ -110,6 +110,8 @@ def test_the_api_gives_content_hash_and_versions(app, finished, people):
     assert [v["version"] for v in body["versions"]] == [1]
     missing = people["it"].get(f"/instances/{finished}/documents/acceptance_report", version=9)
     assert missing.status_code == 404
+    typo = people["it"].get(f"/instances/{finished}/documents/acceptance_report", verison=1)
+    assert typo.status_code == 400 and "verison: Unknown field." in typo.get_json()["message"]
 
 
 def test_retention_lists_on_a_dry_run_and_destroys_only_when_confirmed(app, finished, drive, runner):

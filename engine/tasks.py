@@ -99,3 +99,16 @@ def may_complete(actor: Actor, task: HumanTask) -> bool:
     if task.assignee:
         return actor.username == task.assignee
     return bool(set(task.groups) & set(actor.groups)) or actor.username in task.users
+
+
+def starter_group(start_spec) -> str | None:
+    """The department a process's start event is drawn in (its lane, when the lane names a
+    group): only its members start the process, as only a candidate group completes a task.
+    None when the start event is in no such lane (anyone may start)."""
+    return LANE_GROUPS.get(getattr(start_spec, "lane", None) or "")
+
+
+def may_start(actor: Actor, start_spec) -> bool:
+    """Whether the actor may start a process whose none start event is `start_spec`."""
+    group = starter_group(start_spec)
+    return group is None or actor.is_admin or group in actor.groups

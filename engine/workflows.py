@@ -27,7 +27,7 @@ from .models import EventRecord, InstanceRecord, NotificationRecord, TaskRecord
 from .notifications import step_notifications
 from .phases import phase_after_step
 from .serialization import FORMAT_VERSION
-from .tasks import Actor, may_complete
+from .tasks import Actor, may_complete, may_start, starter_group
 from .views import InstanceInfo, TaskInfo
 
 log = logging.getLogger(__name__)
@@ -254,10 +254,15 @@ def _tasks_of(session, instance_id) -> list[TaskInfo]:
 def start_instance(session, process_id, data, actor: Actor, clock=system_clock) -> InstanceInfo:
     """Start the latest version of a process with its start form's data. Returns InstanceInfo.
 
-    Raises ProcessNotFound, FormValidationError (nothing stored).
+    Raises ProcessNotFound, NotAllowed (the start event is drawn in a department's lane the actor
+    is not in), FormValidationError (nothing stored).
     """
     version = version_record(session, process_id)
-    instance, result = Instance.start(definition_of(version), data, actor, clock)
+    definition = definition_of(version)
+    start = definition.start_event()
+    if not may_start(actor, start):
+        raise NotAllowed(f"{actor.username} may not start {process_id}: {starter_group(start)} starts it")
+    instance, result = Instance.start(definition, data, actor, clock)
     now = clock()
     record = InstanceRecord(
         process_version_id=version.id,

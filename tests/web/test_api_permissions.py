@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from apiclient import API, Driver, People, form_data, snapshot
+from apiclient import API, REQUEST, Driver, People, form_data, snapshot
 
 import engine
 from web import create_app
@@ -146,3 +146,17 @@ def test_only_the_tasks_group_may_read_and_complete_it(table_app, table_people, 
         (e["task"], e["actor"]) for e in events if e["task_id"] == task.id and e["type"] == "task_completed"
     ]
     assert done == [(task_name, member.user.username)]
+
+
+def test_only_the_department_the_start_event_is_drawn_in_starts_the_procedure(app, people):
+    """The request's start event is in the business lane (R3.1.1: the business department
+    raises requirements): other departments get a 403 and nothing is started; an admin may."""
+    for group in ("it", "finance", "management", "vendor", "qa", "process_owner"):
+        response = people[group].post("/processes/software_upgrade/instances", {"data": dict(REQUEST)})
+        assert response.status_code == 403, (group, response.get_json())
+        assert "business starts it" in response.get_json()["message"]
+    assert people["it"].get("/instances").get_json()["total"] == 0
+    assert (
+        people["business"].post("/processes/software_upgrade/instances", {"data": dict(REQUEST)}).status_code
+        == 201
+    )

@@ -53,7 +53,8 @@ def test_overdue_tasks_come_first_and_are_marked(app, browser):
     with app.app_context():
         engine.deploy(db.session, {"due.bpmn": DUE_BPMN, "check.form": NOTE_FORM}, deployed_by="tests")
         actor = engine.get_user_by_name(db.session, "ivan").actor
-        engine.start_instance(db.session, "software_upgrade", REQUEST, actor, clock=clock)  # no due date
+        applicant = engine.Actor("bob", frozenset({"business"}))
+        engine.start_instance(db.session, "software_upgrade", REQUEST, applicant, clock=clock)  # no due date
         first = engine.start_instance(db.session, "due_demo", {}, actor, clock=clock).id  # due at +24h
         clock.advance(hours=12)
         second = engine.start_instance(db.session, "due_demo", {}, actor, clock=clock).id  # due at +36h

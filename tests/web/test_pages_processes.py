@@ -68,8 +68,9 @@ def test_an_admin_sees_the_processes_in_the_navigation(browser):
     assert 'href="/processes"' not in browser("bob", "business").get("/instances").text
 
 
-def test_the_processes_page_lists_who_deployed_each_version_and_the_instances_on_it(app, owner):
-    start_request(app, "olga")
+def test_the_processes_page_lists_who_deployed_each_version_and_the_instances_on_it(app, owner, make_user):
+    make_user("bob", "business")
+    start_request(app, "bob")
     assert upload(owner, renamed_bundle()).status_code == 302
     page = owner.get("/processes").text
     page = page[page.index('id="p-software_upgrade"') :].split("</section>")[0]
@@ -79,9 +80,10 @@ def test_the_processes_page_lists_who_deployed_each_version_and_the_instances_on
     assert "/processes/software_upgrade/diff?from=1&amp;to=2" in page
 
 
-def test_the_version_page_counts_the_instances_waiting_at_each_task(app, owner):
-    start_request(app, "olga")
-    start_request(app, "olga")
+def test_the_version_page_counts_the_instances_waiting_at_each_task(app, owner, make_user):
+    make_user("bob", "business")
+    start_request(app, "bob")
+    start_request(app, "bob")
     page = owner.get("/processes/software_upgrade/versions/1").text
     config = json.loads(re.search(r'id="diagram-config">(.*?)</script>', page, re.S).group(1))
     assert config["waiting_counts"] == {"preliminary_review": 2}

@@ -55,6 +55,7 @@ from .deployments import (
 )
 from .document_catalog import CATEGORIES, READERS, may_read, may_read_register
 from .documents import DocumentInfo, DocumentNotFound, get_document, list_documents
+from .due_timers import fire_due_timers
 from .errors import (
     DeploymentError,
     EngineError,
@@ -163,7 +164,6 @@ from .workflows import (
     InstanceNotFound,
     claim_task,
     complete_task,
-    fire_due_timers,
     get_instance,
     get_task,
     send_message,

@@ -7,7 +7,6 @@ instance's event log with who did it, and only flushes; the caller commits.
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm.exc import StaleDataError
 
 from .clock import system_clock
 from .deployments import definition_of, version_record
@@ -17,7 +16,16 @@ from .instances import Instance
 from .models import EventRecord, InstanceRecord, SnapshotRecord
 from .replay import compare, replay
 from .tasks import Actor
-from .workflows import _ROW_LOCKED, InstanceChanged, InstanceNotFound, _info, _load, _save, _tasks_of
+from .workflows import (
+    _ROW_LOCKED,
+    InstanceChanged,
+    InstanceNotFound,
+    _info,
+    _load,
+    _save,
+    _tasks_of,
+    flush_row,
+)
 
 
 class NothingToUndo(EngineError):
@@ -150,12 +158,7 @@ def undo(session, instance_id, actor: Actor, clock=system_clock):
     now = clock()
     target = snapshot.process_version_id
     record.process_version_id = target
-    try:
-        session.flush()
-    except StaleDataError:
-        raise InstanceChanged(
-            f"instance {instance_id} was changed by someone else; reload and try again"
-        ) from None
+    flush_row(session, record)
     session.refresh(record, ["process_version"])
     instance = Instance.restore(definition_of(record.process_version), snapshot.state, clock)
     _save(session, record, instance, _Empty(), now)

@@ -7,11 +7,9 @@ it does. The instance row carries an optimistic lock (`version_id`): when two re
 instance at once, the later flush raises `InstanceConflict` instead of overwriting the other.
 """
 
-import logging
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -29,8 +27,6 @@ from .phases import phase_after_step
 from .serialization import FORMAT_VERSION
 from .tasks import Actor, may_complete, may_start, starter_group
 from .views import InstanceInfo, TaskInfo
-
-log = logging.getLogger(__name__)
 
 
 class InstanceNotFound(EngineError):
@@ -141,14 +137,8 @@ def _save(
     record.timer_due_at = due if record.status == "running" else None
     if record.status == "completed" and record.ended_at is None:
         record.ended_at = now
-    instance_id = record.id  # read now: after a failed flush the row cannot be refreshed
-    try:
-        # The instance row first: a lost race must fail before the projection is touched.
-        session.flush()
-    except StaleDataError:
-        raise InstanceChanged(
-            f"instance {instance_id} was changed by someone else; reload and try again"
-        ) from None
+    # The instance row first: a lost race must fail before the projection is touched.
+    flush_row(session, record)
     cache.stage(session, record, instance)
     rows = {row.id: row for row in session.scalars(_PROJECTION, {"instance_id": record.id})}
     before = set(rows)
@@ -194,6 +184,18 @@ def _save(
     if any(event.kind in DOCUMENT_EVENTS for event in result.events):
         record_documents(session, record, instance.data if data is None else data, result.events, now)
     return [_task_info(row) for row in sorted(current, key=lambda row: naive_utc(row.created_at))]
+
+
+def flush_row(session, record: InstanceRecord):
+    """Write the instance row's changes now. Raises InstanceChanged when its optimistic version
+    shows another writer got there first (nothing of this transaction should be kept)."""
+    instance_id = record.id  # read now: after a failed flush the row cannot be refreshed
+    try:
+        session.flush()
+    except StaleDataError:
+        raise InstanceChanged(
+            f"instance {instance_id} was changed by someone else; reload and try again"
+        ) from None
 
 
 def _set(row, **values):
@@ -378,46 +380,3 @@ def send_message(session, instance_id, name, data, actor: Actor, clock=system_cl
     """Deliver a message to an instance. Raises InstanceNotFound, NotAllowed, MessageRefused,
     FormValidationError."""
     return _act(session, instance_id, clock, lambda i: i.send_message(name, data, actor))
-
-
-def fire_due_timers(session, clock=system_clock, limit=100) -> int:
-    """Fire the due timers of up to `limit` running instances. Returns how many had a timer fire
-    (one that fails to fire is an incident instead: the instance is in `error`).
-
-    Rows are claimed with FOR UPDATE SKIP LOCKED where the database has it, so several workers
-    never fire one timer twice.
-    """
-    now = clock()
-    query = (
-        select(InstanceRecord.id)
-        .where(InstanceRecord.status == "running", InstanceRecord.timer_due_at <= now)
-        .order_by(InstanceRecord.timer_due_at)
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":  # session.bind is None under Flask-SQLAlchemy
-        query = query.with_for_update(skip_locked=True)
-    moved = 0
-    for instance_id in list(session.scalars(query)):
-        try:
-            record, instance = _load(session, instance_id, clock)
-        except (InstanceConflict, SQLAlchemyError):
-            raise  # the batch is retried next round
-        except Exception as error:  # its state cannot be read: an incident, and the timers of the rest fire
-            _unreadable(session, instance_id, error, now)
-            continue
-        result = instance.fire_timers()
-        _save(session, record, instance, result, now)
-        moved += any(event.kind == "timer_fired" for event in result.events)
-    return moved
-
-
-def _unreadable(session, instance_id, error, now):
-    """Put an instance whose state cannot be restored in `error` (the incidents list shows it),
-    so that no worker picks its timers again until an administrator has dealt with it."""
-    log.error("instance %s: state cannot be read, its timers do not fire: %r", instance_id, error)
-    record = session.get(InstanceRecord, instance_id)
-    message = f"state cannot be read: {error!r}"
-    record.status, record.timer_due_at = "error", None
-    record.error = {"element": None, "message": message, "data": None, "at": _dt(now).isoformat()}
-    session.add(EventRecord(instance_id=instance_id, type="error", at=_dt(now), data={"message": message}))
-    session.flush()

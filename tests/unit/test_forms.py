@@ -4,7 +4,7 @@ import pytest
 from marshmallow import ValidationError
 
 from engine import Form, FormValidationError
-from engine.forms import FormNumber
+from engine.form_fields import FormNumber
 
 SCHEMA = {
     "id": "sample",

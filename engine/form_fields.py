@@ -1,0 +1,185 @@
+"""The fields of Camunda Form components: what each form-js type accepts from a submission
+(numbers, text, dates, options), with the rules of its `validate` block checked when the form is
+deployed (`forms.Form.check`) and applied to every submission. Messages are Chinese first."""
+
+import math
+import re
+from datetime import date, datetime, time
+from typing import ClassVar
+
+from marshmallow import ValidationError, fields, validate
+
+MSG_REQUIRED = "此欄位為必填項 / This field is required."
+MSG_UNKNOWN = "表單中沒有此欄位 / Unknown field."
+MSG_CHOICE = "不是可選的值：{input} / Not one of the allowed values: {choices}."
+MSG_NUMBER = "請輸入數字 / Not a valid number."
+MSG_WHOLE = "請輸入整數 / Not a whole number."
+MSG_RANGE = "數值須在 {min} 至 {max} 之間 / Must be between {min} and {max}."
+MSG_LENGTH = "長度須在 {min} 至 {max} 之間 / Length must be between {min} and {max}."
+MSG_PATTERN = "格式不正確 / Does not match the required format."
+MSG_DATE = "日期格式不正確（YYYY-MM-DD） / Not a valid date (YYYY-MM-DD)."
+MSG_TYPE = "類型不正確 / Invalid type."
+MSG_ROWS = "不能增加或刪除行 / Rows cannot be added or removed here."
+
+DISPLAY_ONLY = {
+    "text",
+    "html",
+    "spacer",
+    "separator",
+    "image",
+    "iframe",
+    "button",
+    "table",
+    "documentPreview",
+}
+INPUT_TYPES = {
+    "textfield",
+    "textarea",
+    "number",
+    "checkbox",
+    "select",
+    "radio",
+    "checklist",
+    "taglist",
+    "datetime",
+    "expression",
+    "filepicker",
+}
+CONTAINERS = {"group", "dynamiclist"}
+
+
+class FormNumber(fields.Field):
+    """A form-js number: int or float (never bool); a numeric string only if the form says so."""
+
+    def __init__(self, *, whole=False, accept_string=False, **kwargs):
+        super().__init__(**kwargs)
+        self.whole = whole
+        self.accept_string = accept_string
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and self.accept_string:
+            try:
+                value = float(value) if "." in value else int(value)
+            except ValueError:
+                raise ValidationError(MSG_NUMBER) from None
+        if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
+            raise ValidationError(MSG_NUMBER)  # NaN, Infinity, 10**400: no numbers a form can show
+        if self.whole and value != int(value):
+            raise ValidationError(MSG_WHOLE)
+        return value
+
+
+def _finite(value) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond any float
+        return False
+
+
+class FormText(fields.String):
+    """Text that refuses non-strings instead of converting them."""
+
+    default_error_messages: ClassVar = {"invalid": MSG_TYPE}
+
+
+class FormDate(fields.Field):
+    """A form-js datetime value kept as its ISO text: date, time or date-time by subtype."""
+
+    def __init__(self, *, subtype="date", **kwargs):
+        super().__init__(**kwargs)
+        self.subtype = subtype
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ValidationError(MSG_DATE)
+        parse = {"date": date.fromisoformat, "time": time.fromisoformat}.get(
+            self.subtype, datetime.fromisoformat
+        )
+        try:
+            parse(value)
+        except ValueError:
+            raise ValidationError(MSG_DATE) from None
+        return value
+
+
+def _options(component):
+    values = component.get("values")
+    if isinstance(values, list):
+        return [v.get("value") for v in values if isinstance(v, dict)]
+    return None  # options from data (valuesKey / valuesExpression) cannot be checked here
+
+
+def _rule(rules, name, kinds=(int, float)):
+    """A `validate` entry of a component, checked when the form is deployed: a number where a
+    number belongs, so that no submission meets a rule it cannot apply."""
+    value = rules.get(name)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):
+        raise ValueError(
+            f"validate.{name} must be a {'number' if kinds != (str,) else 'text'}, not {value!r}"
+        )
+    return value
+
+
+def _text_validators(component, required):
+    rules = component.get("validate") or {}
+    checks = []
+    low, high = _rule(rules, "minLength", (int,)), _rule(rules, "maxLength", (int,))
+    if required and not low:
+        low = 1
+    if low or high:
+        message = MSG_LENGTH.format(min=low or 0, max=high if high is not None else "∞")
+        checks.append(validate.Length(min=low, max=high, error=message))
+    pattern = _rule(rules, "pattern", (str,))
+    if pattern:
+        try:
+            compiled = re.compile(pattern)
+        except re.error as error:
+            raise ValueError(f"validate.pattern {pattern!r} is not a regular expression: {error}") from None
+        checks.append(lambda v, c=compiled: bool(c.search(v)) or _fail(MSG_PATTERN))
+    if rules.get("validationType") == "email":
+        checks.append(validate.Email(error=MSG_PATTERN))
+    return checks
+
+
+def _bound(value, default):
+    return default if value is None else value
+
+
+def _fail(message):
+    raise ValidationError(message)
+
+
+def _field(component, required):
+    kind = component["type"]
+    rules = component.get("validate") or {}
+    common = {"required": required, "error_messages": {"required": MSG_REQUIRED, "null": MSG_REQUIRED}}
+    if kind in ("textfield", "textarea"):
+        return FormText(validate=_text_validators(component, required), **common)
+    if kind == "number":
+        checks = []
+        if rules.get("min") is not None or rules.get("max") is not None:
+            low, high = _rule(rules, "min"), _rule(rules, "max")
+            message = MSG_RANGE.format(min=_bound(low, "-∞"), max=_bound(high, "∞"))
+            checks.append(validate.Range(min=low, max=high, error=message))
+        return FormNumber(
+            whole=component.get("decimalDigits") == 0,
+            accept_string=bool(component.get("serializeToString")),
+            validate=checks,
+            **common,
+        )
+    if kind == "checkbox":
+        return fields.Boolean(truthy={True}, falsy={False}, **common)
+    if kind in ("select", "radio"):
+        options = _options(component)
+        checks = [validate.OneOf(options, error=MSG_CHOICE)] if options is not None else []
+        return FormText(validate=checks, **common)
+    if kind in ("checklist", "taglist"):
+        options = _options(component)
+        inner = FormText(validate=[validate.OneOf(options, error=MSG_CHOICE)] if options else [])
+        return fields.List(
+            inner, validate=[validate.Length(min=1, error=MSG_REQUIRED)] if required else [], **common
+        )
+    if kind == "datetime":
+        return FormDate(subtype=component.get("subtype", "date"), **common)
+    # expression (computed in the browser) and filepicker (documents, handled elsewhere)
+    return fields.Raw(required=False)

@@ -1,10 +1,10 @@
 """The instance list: instances newest first, filtered, without their state."""
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import defer
 
 from .models import InstanceRecord
-from .phases import phase_clause
+from .phases import phase_clause, waits_at_clause
 from .views import Page
 from .workflows import _info
 
@@ -23,10 +23,7 @@ def list_instances(
     if initiator:
         query = query.where(InstanceRecord.initiator == initiator)
     if waiting_at:
-        # Whole element ids: `implement` is not `implementation_plan`.
-        query = query.where(
-            (literal(",") + InstanceRecord.waiting_at + literal(",")).contains(f",{waiting_at},")
-        )
+        query = query.where(waits_at_clause(waiting_at))
     if phase:
         query = query.where(phase_clause(phase))
     total = session.scalar(select(func.count()).select_from(query.subquery()))

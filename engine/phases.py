@@ -5,7 +5,7 @@ as the cost overrun review) it stays in the phase it was in. Each step writes it
 (`InstanceRecord.phase`, NULL for none yet), so counting and filtering by phase is plain SQL.
 """
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, select
 
 from .models import InstanceRecord
 from .pool import PHASES
@@ -32,6 +32,13 @@ def phase_after_step(waiting_at: str | None, previous: str | None) -> str | None
     """The phase of an instance that now waits at `waiting_at` and was in `previous`."""
     index = phase_index(waiting_at)
     return phase_name(index) if index >= 0 else previous
+
+
+def waits_at_clause(element_id: str):
+    """SQL condition: the instance row waits at `element_id` (a whole id of its comma-separated
+    `waiting_at`: `implement` is not `implementation_plan`; `_` and `%` are no wildcards)."""
+    padded = literal(",") + InstanceRecord.waiting_at + literal(",")
+    return padded.contains(f",{element_id},", autoescape=True)
 
 
 def phase_clause(phase: str):

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from .admin import require_admin
 from .clock import system_clock
 from .models import InstanceRecord, ProcessVersionRecord
+from .phases import waits_at_clause
 from .tasks import Actor
 from .views import Page
 from .workflows import _info
@@ -43,9 +44,7 @@ def admin_instances(
     if status:
         query = query.where(InstanceRecord.status == status)
     if waiting_at:
-        # waiting_at holds comma-separated element ids; match whole ids only.
-        padded = "," + InstanceRecord.waiting_at + ","
-        query = query.where(padded.contains(f",{waiting_at},"))
+        query = query.where(waits_at_clause(waiting_at))
     if older_than_days:
         query = query.where(InstanceRecord.created_at < clock() - timedelta(days=older_than_days))
     if initiator:

@@ -48,6 +48,8 @@ def test_the_admin_list_filters_across_processes(app, admin, people, drive, cloc
     assert listed(admin.get("/admin/instances").text) == [old, new]
     assert listed(admin.get("/admin/instances?waiting_at=analysis_report").text) == [old]
     assert listed(admin.get("/admin/instances?waiting_at=analysis").text) == []  # whole ids only
+    assert listed(admin.get("/admin/instances?waiting_at=%25").text) == []  # `%` is no wildcard
+    assert listed(admin.get("/admin/instances?waiting_at=analysis%5Freport").text) == [old]  # `_` is itself
     assert listed(admin.get("/admin/instances?older_than=5").text) == [old]
     assert listed(admin.get("/admin/instances?initiator=bea").text) == [new]
     assert listed(admin.get("/admin/instances?process=software_upgrade&version=1&status=running").text) == [

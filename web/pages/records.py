@@ -34,9 +34,9 @@ def instance_records(instance_id):
     """Risks, training and costs of one project on one page: those the user's groups may read
     (403 when none)."""
     actor = current_user.actor
-    if not any(engine.may_read_register(actor, r) for r in ("risks", "training", "costs")):
-        raise engine.NotAllowed(f"{actor.username} may not read this project's records")
     readable = {r: engine.may_read_register(actor, r) for r in ("risks", "training", "costs")}
+    if not any(readable.values()):
+        raise engine.NotAllowed(f"{actor.username} may not read this project's records")
     project = engine.get_instance(db.session, instance_id, clock=clock(), actor=actor)
     return render_template(
         "pages/records.html",

@@ -6,13 +6,14 @@ import json
 import statistics
 import time
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 import engine
 from engine.models import InstanceRecord
 
 from .client import DEFAULTS, HAPPY_PATH, REQUEST
+from .setup import app_engine
 from .stats import ms
 
 CHECKPOINTS = (1, 10, 100, 300)
@@ -20,7 +21,7 @@ CHECKPOINTS = (1, 10, 100, 300)
 
 class Steps:
     def __init__(self, url):
-        self.bind = create_engine(url)
+        self.bind = app_engine(url)
         self.Session = sessionmaker(self.bind, expire_on_commit=False)
         self.clock = engine.ManualClock()
 

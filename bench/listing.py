@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 import engine
 from engine.models import EventRecord, InstanceRecord, ProcessVersionRecord, TaskRecord
 
-from .setup import GROUPS
+from .setup import GROUPS, app_engine
 from .stats import summary
 
 CHUNK = 10_000
@@ -86,7 +86,7 @@ def seed(url, instances, events_per=10) -> float:
 def queries(url, samples=30) -> dict:
     """p50/p99 (ms) of an IT member's inbox (all of it, its first 50 as the inbox page lists
     them, and its count), the first page of all instances, and one user's running requests."""
-    bind = create_engine(url)
+    bind = app_engine(url)
     actor = engine.Actor("it1", frozenset({"it"}))
     calls = {
         "inbox, all tasks": lambda s: engine.list_tasks(s, actor),

@@ -48,6 +48,14 @@ def database(kind):
         admin.dispose()
 
 
+def app_engine(url):
+    """An engine over `url` set up as the app's own (JSON columns through orjson, SQLite's WAL,
+    PostgreSQL's connection checks), for benchmarks that call the engine without HTTP."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        return db.engine
+
+
 def prepared_app(url):
     """An app over `url`, migrated, with the procedure deployed and one user per group
     (`<group>1`, password PASSWORD). Returns (app, {group: token})."""

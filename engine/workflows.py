@@ -347,6 +347,9 @@ def _act(session, instance_id, clock, action, record=None) -> InstanceInfo:
     except TaskNotFound:
         raise InstanceConflict("the task is no longer ready") from None
     data = instance.data  # one copy for the documents and the answer
+    if not result.events:  # nothing happened (a claim already held, nothing to give back)
+        _release(session, record, instance)
+        return _info(record, instance, _tasks_of(session, record.id), data)
     tasks = _save(session, record, instance, result, clock(), data)
     return _info(record, instance, tasks, data)
 

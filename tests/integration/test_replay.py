@@ -141,6 +141,19 @@ def test_verify_reports_only_instances_whose_state_differs(Session, driver):
     assert "waiting at ['preliminary_review'] in the stored state" in report.divergence["reason"]
 
 
+def test_an_admin_giving_back_someone_elses_claim_replays_and_verifies(Session, driver):
+    with Session.begin() as session:
+        [task] = engine.get_instance(session, driver.id).tasks
+        engine.claim_task(session, task.id, engine.Actor("it1", frozenset({"it"})), driver.clock)
+        engine.unclaim_task(session, task.id, ADMIN, driver.clock)
+    driver.complete("preliminary_review")
+    with Session() as session:
+        kinds = [e.type for e in engine.instance_events(session, driver.id)]
+        assert kinds[1:3] == ["task_claimed", "task_unclaimed"]
+        assert verify_instances(session, ADMIN) == []
+        assert replay_instance(session, driver.id, ADMIN).matches
+
+
 def test_replay_and_undo_are_for_admins_only(Session, driver):
     with Session() as session:
         with pytest.raises(engine.NotAllowed):

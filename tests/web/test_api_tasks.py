@@ -162,8 +162,24 @@ def test_a_claimed_task_belongs_to_its_claimer_until_given_back(app, people):
     assert other.submit(task["id"], PRELIMINARY).status_code == 409
     assert other.post(f"/tasks/{task['id']}/unclaim").status_code == 403
     assert snapshot(app) == before
+    # Nor may someone outside the task's groups "give back" a task nobody holds.
+    assert it.post(f"/tasks/{task['id']}/unclaim").status_code == 200
+    before = snapshot(app)
+    assert finance.post(f"/tasks/{task['id']}/unclaim").status_code == 403
+    assert snapshot(app) == before
+    assert it.post(f"/tasks/{task['id']}/claim").status_code == 200
+    before = snapshot(app)
+    assert it.post(f"/tasks/{task['id']}/claim").status_code == 200  # again: theirs already
+    assert snapshot(app) == before
 
     assert it.post(f"/tasks/{task['id']}/unclaim").status_code == 200
     assert other.submit(task["id"], PRELIMINARY).status_code == 200
     kinds = [e["type"] for e in it.get(f"/instances/{iid}/events").get_json()]
-    assert kinds[:4] == ["started", "task_claimed", "task_unclaimed", "task_completed"]
+    assert kinds[:6] == [
+        "started",
+        "task_claimed",
+        "task_unclaimed",
+        "task_claimed",
+        "task_unclaimed",
+        "task_completed",
+    ]

@@ -50,7 +50,7 @@ from .errors import FormValidationError, MessageRefused, NotAllowed
 from .formdata import form_data_provider
 from .locking import write_lock
 from .models import CostRecord, InstanceRecord, TaskRecord
-from .records import latest, submissions
+from .records import latest, require_project, submissions
 from .tasks import Actor
 from .workflows import InstanceNotFound, send_message
 
@@ -259,6 +259,7 @@ def record_cost(
     record = _record(session, instance_id, lock=True)
     if not (actor.groups & RECORDERS):
         raise NotAllowed(f"{actor.username} may not record costs: finance does (R2.3.2)")
+    require_project(record)
     money = _validated(category, amount, spent_on)
     before = _costs_of(session, record, threshold)
     row = CostRecord(

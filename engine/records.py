@@ -7,9 +7,22 @@ dashboard over many projects stays one query.
 
 from sqlalchemy import select
 
+from .deployments import definition_of
+from .errors import InstanceStateError
 from .models import EventRecord
 
 STEP_EVENTS = ("started", "task_completed")
+PROJECT_STEP = "risk_identification"  # a process with this step runs projects (R5.1.1)
+
+
+def require_project(record):
+    """Raise InstanceStateError unless the instance runs an upgrade project: its process has
+    the step that identifies risks (R5.1.1). A document review, say, has no risks or costs."""
+    if definition_of(record.process_version).task_spec(PROJECT_STEP) is None:
+        raise InstanceStateError(
+            f"instance {record.id} is a {record.process_id}, not an upgrade project: "
+            "it has no risk register and no costs"
+        )
 
 
 def submissions(session, instance_ids, elements) -> dict:

@@ -19,7 +19,7 @@ from .document_catalog import require_register
 from .errors import FormValidationError, InstanceStateError, NotAllowed
 from .groups import GROUP_IDS, PROCESS_OWNER
 from .models import InstanceRecord, RaisedRiskRecord
-from .records import submissions
+from .records import require_project, submissions
 from .sandbox import ScriptEngine
 from .tasks import Actor
 
@@ -171,12 +171,15 @@ def raise_risk(session, instance_id, risk: dict, actor: Actor, clock=system_cloc
     """Raise a new risk in a running project at any time (R5.4.3), rated by the project's own
     risk_matrix; a high risk needs its response measures at once (R5.3.1). Returns the register.
 
-    Raises InstanceNotFound, NotAllowed (not a member of a department), InstanceStateError (the
-    project is not running), FormValidationError (naming each bad field; nothing stored).
+    Raises InstanceNotFound, NotAllowed (not a member of a department, or one that may not read
+    the register), InstanceStateError (the project is not running, or the instance is no
+    project), FormValidationError (naming each bad field; nothing stored).
     """
     record = _record(session, instance_id)
     if not (actor.groups & DEPARTMENTS):
         raise NotAllowed(f"{actor.username} is in no department and may not raise risks")
+    require_register(actor, "risks")  # a risk joins the register, which the answer shows
+    require_project(record)
     if record.status != "running":
         raise InstanceStateError(f"instance {instance_id} is {record.status}: risks are raised while it runs")
     errors = {}

@@ -171,6 +171,16 @@ def test_review_workflow_submit_revise_and_archive(app, drive, make_user, people
     review_id = submitted.get_json()["id"]
     again = vendor.post(f"/instances/{instance_id}/documents/implementation_plan/reviews", {})
     assert again.status_code == 409  # one review per version
+    # A review is no project: it has no risks or costs to record.
+    risk = {"category": "technical", "description": "x", "likelihood": "high", "impact": "severe"}
+    for path, body, who in (
+        ("risks", risk, it),
+        ("costs", {"category": "licences", "amount": 100, "spent_on": "2026-01-05"}, people["finance"]),
+    ):
+        refused = who.post(f"/instances/{review_id}/{path}", body)
+        assert refused.status_code == 409 and "not an upgrade project" in refused.get_json()["message"]
+    assert it.get(f"/instances/{review_id}/risks").get_json()["risks"] == []
+    assert it.get(f"/instances/{review_id}/costs").get_json()["items"] == []
     doc = it.get(f"/instances/{instance_id}/documents/implementation_plan").get_json()["document"]
     assert (doc["status"], doc["review_instance_id"]) == ("in_review", review_id)
     waiting = people["management"].get("/dashboard").get_json()["awaiting_review"]

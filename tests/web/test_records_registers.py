@@ -249,6 +249,12 @@ def test_a_projects_registers_are_read_by_the_groups_of_their_documents(
         r: caller.get(f"/instances/{instance_id}/{r}").status_code for r in ("risks", "training", "costs")
     }
     assert answers == {r: 200 if r in readable else 403 for r in answers}
+    # Raising a risk answers with the register, so only its readers may raise one.
+    risk = {"category": "technical", "description": "接口不穩定。", "likelihood": "low", "impact": "minor"}
+    raised = caller.post(f"/instances/{instance_id}/risks", risk)
+    assert raised.status_code == (201 if "risks" in readable else 403)
+    register = people["it"].get(f"/instances/{instance_id}/risks").get_json()
+    assert len([r for r in register["risks"] if r.get("raised_by")]) == (1 if "risks" in readable else 0)
     page = browser(f"{group}_reader", group).get(f"/instances/{instance_id}/records")
     if not readable:
         assert page.status_code == 403

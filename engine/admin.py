@@ -78,10 +78,13 @@ def _snapshot(session, record, reason, actor, now):
     )
 
 
-def replay_instance(session, instance_id, actor: Actor, version=None, dry_run=True, clock=system_clock):
+def replay_instance(
+    session, instance_id, actor: Actor, version=None, dry_run=True, clock=system_clock, reason=""
+):
     """Rebuild an instance from its event log on its own version (or `version`) and compare it
     with the stored state. Without dry_run, a matching-or-not replay that applied every event
-    replaces the stored state (the old state kept for undo). Returns ReplayReport.
+    replaces the stored state (the old state kept for undo), logged with `reason`. Returns
+    ReplayReport.
 
     Raises NotAllowed, InstanceNotFound, ProcessNotFound.
     """
@@ -106,7 +109,8 @@ def replay_instance(session, instance_id, actor: Actor, version=None, dry_run=Tr
         record.process_version_id = target.id
         record.process_version = target
         _save(session, record, result.instance, _Empty(), now)
-        _log(session, record, "replayed", actor, {"version": target.version, "matched": report.matches}, now)
+        logged = {"version": target.version, "matched": report.matches, "reason": reason}
+        _log(session, record, "replayed", actor, logged, now)
         session.flush()
         report.replaced = True
     return report
@@ -140,8 +144,9 @@ def verify_instances(session, actor: Actor, clock=system_clock) -> list[ReplayRe
     return [r for r in reports if not r.matches]
 
 
-def undo(session, instance_id, actor: Actor, clock=system_clock):
-    """Put back the state (and version) saved before the last replay or migration.
+def undo(session, instance_id, actor: Actor, clock=system_clock, reason=""):
+    """Put back the state (and version) saved before the last replay or migration, logged with
+    `reason` (and what it undid: the snapshot and whether it came before a replay or a migration).
 
     Returns InstanceInfo (as it is now). Raises NotAllowed, InstanceNotFound, NothingToUndo.
     """
@@ -162,7 +167,8 @@ def undo(session, instance_id, actor: Actor, clock=system_clock):
     session.refresh(record, ["process_version"])
     instance = Instance.restore(definition_of(record.process_version), snapshot.state, clock)
     _save(session, record, instance, _Empty(), now)
-    _log(session, record, "undone", actor, {"snapshot": snapshot.id, "reason": snapshot.reason}, now)
+    undone = {"snapshot": snapshot.id, "undoes": snapshot.reason, "reason": reason}
+    _log(session, record, "undone", actor, undone, now)
     session.delete(snapshot)
     session.flush()
     return _info(record, instance, _tasks_of(session, record.id))
@@ -194,9 +200,10 @@ def terminate_instance(session, instance_id, actor: Actor, reason, clock=system_
     return _repair(session, instance_id, actor, clock, lambda i: i.terminate(actor, reason))
 
 
-def retry_instance(session, instance_id, actor: Actor, clock=system_clock):
-    """Run an instance's failed step again. Returns InstanceInfo. Raises as suspend_instance."""
-    return _repair(session, instance_id, actor, clock, lambda i: i.retry(actor))
+def retry_instance(session, instance_id, actor: Actor, clock=system_clock, reason=""):
+    """Run an instance's failed step again, logged with `reason`. Returns InstanceInfo. Raises
+    as suspend_instance."""
+    return _repair(session, instance_id, actor, clock, lambda i: i.retry(actor, reason))
 
 
 def skip_task(session, instance_id, task_id, actor: Actor, reason, data=None, clock=system_clock):

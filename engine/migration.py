@@ -209,16 +209,21 @@ def move(instance, target, version, events, clock=system_clock, renamed=None) ->
 # -- services -----------------------------------------------------------------------------------
 
 
-def _migrated_event(actor, now, old, new, method, renamed):
+def _migrated_event(actor, now, old, new, method, renamed, reason=""):
     data = {"from": old, "to": new, "method": method}
+    if reason:
+        data["reason"] = reason
     if renamed:  # what a later replay needs to read the log written before this migration
         data["renamed"] = dict(renamed)
     return Event(kind="migrated", at=now.isoformat(), actor=actor.username, data=data)
 
 
-def migrate_instance(session, instance_id, target_version, actor, dry_run=False, clock=system_clock):
+def migrate_instance(
+    session, instance_id, target_version, actor, dry_run=False, clock=system_clock, reason=""
+):
     """Move one instance to version `target_version` of its process. Returns MigrationResult
-    (the diff, the method, and unless dry_run the instance now on that version).
+    (the diff, the method, and unless dry_run the instance now on that version). `reason` goes
+    into the event log with the migration.
 
     The old state and version are kept as a snapshot for `undo`. Raises NotAllowed,
     InstanceNotFound, ProcessNotFound, MigrationRefused (nothing changes), InstanceConflict.
@@ -241,7 +246,9 @@ def migrate_instance(session, instance_id, target_version, actor, dry_run=False,
     if dry_run:
         return result
     now = clock()
-    step = StepResult([_migrated_event(actor, now, old_version, target.version, method, diff.renamed)])
+    step = StepResult(
+        [_migrated_event(actor, now, old_version, target.version, method, diff.renamed, reason)]
+    )
     moved._advance(step)  # a step the target made automatic runs now, as after any other step
     _snapshot(session, record, "migration", actor, now)
     record.process_version_id = target.id
@@ -255,7 +262,9 @@ def migrate_instance(session, instance_id, target_version, actor, dry_run=False,
 REFUSALS = (MigrationRefused, InstanceNotFound, ProcessNotFound, InstanceConflict, InstanceStateError)
 
 
-def migrate_instances(session, instance_ids, target_version, actor, dry_run=False, clock=system_clock):
+def migrate_instances(
+    session, instance_ids, target_version, actor, dry_run=False, clock=system_clock, reason=""
+):
     """Migrate a selection, yielding one MigrationResult per instance as it is done (progress).
 
     A refused instance yields `ok` False with the reason; nothing of it was written. Each
@@ -273,7 +282,7 @@ def migrate_instances(session, instance_ids, target_version, actor, dry_run=Fals
             continue
         process_id, from_version = record.process_id, record.process_version.version
         try:
-            yield migrate_instance(session, instance_id, target_version, actor, dry_run, clock)
+            yield migrate_instance(session, instance_id, target_version, actor, dry_run, clock, reason)
         except REFUSALS as error:
             yield MigrationResult(
                 instance_id, False, process_id, from_version, target_version, reason=str(error)

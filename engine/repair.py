@@ -67,7 +67,7 @@ class RepairMixin:
         self._extra["terminated"] = {"by": actor.username, "reason": reason}
         return self._admin_result("terminated", actor, {"reason": reason})
 
-    def retry(self, actor):
+    def retry(self, actor, reason=""):
         """Run the failed step of an instance in error again (after a fix). Returns StepResult."""
         _require_admin(actor)
         if self._extra.get("error") is None:
@@ -79,7 +79,7 @@ class RepairMixin:
         for task in failed:
             task._set_state(TaskState.READY)
         result = self._admin_result(
-            "retried", actor, {"elements": sorted({t.task_spec.name for t in failed})}
+            "retried", actor, {"elements": sorted({t.task_spec.name for t in failed}), "reason": reason}
         )
         self._advance(result)
         return result

@@ -197,7 +197,7 @@ class _Replayer:
         elif kind == "terminated":
             self.instance.terminate(admin, reason)
         elif kind == "retried":
-            self.instance.retry(admin)
+            self.instance.retry(admin, reason)
         elif kind == "task_skipped":
             self.instance.skip(self.task_for(event), admin, reason, data.get("data"))
         elif kind == "data_edited":

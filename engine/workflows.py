@@ -42,6 +42,9 @@ class InstanceChanged(InstanceConflict):
     lock). Unlike a task that is gone, this may succeed when the whole transaction is tried again."""
 
 
+ENDED = frozenset({"completed", "terminated"})  # statuses with an end time (`ended_at`)
+
+
 def _dt(value):
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
@@ -135,7 +138,9 @@ def _save(
     record.phase = phase_after_step(record.waiting_at, record.phase)
     due = instance.next_timer_due()
     record.timer_due_at = due if record.status == "running" else None
-    if record.status == "completed" and record.ended_at is None:
+    if record.status not in ENDED:
+        record.ended_at = None  # running again (an undone termination, say)
+    elif record.ended_at is None:
         record.ended_at = now
     # The instance row first: a lost race must fail before the projection is touched.
     flush_row(session, record)

@@ -279,24 +279,41 @@ class DataEditRequestSchema(RequiredReasonSchema):
     )
 
 
+# JSON's own true and false only, and whole numbers only: "yes" or 2.99 is refused, not read as
+# true or 2 (a migration to the wrong version).
+def _flag(**kwargs):
+    return fields.Boolean(truthy={True}, falsy={False}, **kwargs)
+
+
+def _reason():
+    return fields.String(
+        load_default="",
+        validate=validate.Length(max=1000),
+        metadata={"description": "Why; kept in the event log."},
+    )
+
+
 class ReplayRequestSchema(RequestSchema):
     version = fields.Integer(
+        strict=True,
         validate=validate.Range(min=1),
         metadata={"description": "Replay on this version of the process (default: its own)."},
     )
-    dry_run = fields.Boolean(
+    dry_run = _flag(
         load_default=True, metadata={"description": "Only compare; otherwise replace the stored state."}
     )
+    reason = _reason()
 
 
 class MigrateRequestSchema(RequestSchema):
-    version = fields.Integer(required=True, validate=validate.Range(min=1))
-    dry_run = fields.Boolean(load_default=False)
+    version = fields.Integer(strict=True, required=True, validate=validate.Range(min=1))
+    dry_run = _flag(load_default=False)
+    reason = _reason()
 
 
 class MigrationsRequestSchema(MigrateRequestSchema):
     instance_ids = fields.List(
-        fields.Integer(validate=validate.Range(min=1)),
+        fields.Integer(strict=True, validate=validate.Range(min=1)),
         required=True,
         validate=validate.Length(min=1, max=1000),
     )

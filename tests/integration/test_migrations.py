@@ -142,6 +142,39 @@ def test_the_phase_revision_fills_existing_rows(app_on):
     }
 
 
+def test_instances_terminated_before_0113_get_their_end(app_on):
+    with app_on.app_context():
+        upgrade(revision="0112")
+        engine.deploy(db.session, engine.bundle_files("processes", "forms"), deployed_by="tests")
+        db.session.commit()
+        version = db.session.execute(sa.text("SELECT id FROM process_versions LIMIT 1")).scalar()
+        for instance_id, status, ended in (
+            (1, "terminated", None),
+            (2, "running", None),
+            (3, "completed", "2026-01-03 00:00:00"),
+        ):
+            db.session.execute(
+                sa.text(
+                    "INSERT INTO instances (id, process_version_id, process_id, status, initiator, state,"
+                    " state_format, created_at, updated_at, ended_at, version_id) VALUES (:id, :version,"
+                    " 'software_upgrade', :status, 'a', '{}', 1, :created, :updated, :ended, 1)"
+                ),
+                {
+                    "id": instance_id,
+                    "version": version,
+                    "status": status,
+                    "created": "2026-01-01 00:00:00",
+                    "updated": "2026-01-02 00:00:00",
+                    "ended": ended,
+                },
+            )
+        db.session.commit()
+        upgrade()
+        ended = db.session.execute(sa.text("SELECT id, ended_at FROM instances ORDER BY id")).all()
+    days = {i: (at if isinstance(at, str) else at.strftime("%Y-%m-%d")) if at else None for i, at in ended}
+    assert {i: d[:10] if d else None for i, d in days.items()} == {1: "2026-01-02", 2: None, 3: "2026-01-03"}
+
+
 def test_postgresql_compresses_instance_state_with_lz4(app_on):
     """0112: a step's rewritten state is stored lz4-compressed on PostgreSQL; SQLite is unchanged."""
     with app_on.app_context():

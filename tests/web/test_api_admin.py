@@ -39,7 +39,7 @@ def test_an_incident_then_a_retry_after_the_fix(people, drive, started):
     fix = {"changes": {"sign_contract": {"support_months": 1}}, "reason": "補錄支持期"}
     edited = admin.patch(f"/instances/{started}/data", fix)
     assert edited.status_code == 200
-    retried = admin.post(f"/instances/{started}/retry")
+    retried = admin.post(f"/instances/{started}/retry", {"reason": "支持期已補錄"})
     assert retried.status_code == 200
     assert (retried.get_json()["status"], retried.get_json()["error"]) == ("running", None)
     logged = [e for e in event_log(admin, started) if e["type"] in ("data_edited", "retried")]
@@ -48,6 +48,7 @@ def test_an_incident_then_a_retry_after_the_fix(people, drive, started):
         ("data_edited", "admin1"),
         ("retried", "admin1"),
     ]
+    assert logged[-1]["data"]["reason"] == "支持期已補錄"
     assert logged[1]["data"]["changes"]["sign_contract"] == {"old": {}, "new": {"support_months": 1}}
 
 
@@ -82,8 +83,11 @@ def test_skip_suspend_resume_and_terminate_each_with_a_reason(people, drive, sta
         == "suspended"
     )
     assert admin.post(f"/instances/{started}/resume").get_json()["status"] == "running"
+    assert admin.get(f"/instances/{started}").get_json()["ended_at"] is None
     ended = admin.post(f"/instances/{started}/terminate", {"reason": "項目取消"})
     assert (ended.status_code, ended.get_json()["status"]) == (200, "terminated")
+    assert ended.get_json()["ended_at"] is not None  # terminated is ended: retention counts from it
+    assert admin.get(f"/instances/{started}").get_json()["ended_at"] == ended.get_json()["ended_at"]
     again = admin.post(f"/instances/{started}/terminate", {"reason": "再次"})
     assert (again.status_code, again.get_json()["error"]) == (409, "instance_state")
     kinds = [(e["type"], (e["data"] or {}).get("reason")) for e in event_log(admin, started)][1:]
@@ -118,15 +122,41 @@ def test_migrate_one_instance_preview_apply_and_undo(app, people, drive, started
     assert body["diff"]["processes"][0]["removed"] == ["analysis_report"]
     assert admin.get(f"/instances/{started}").get_json()["version"] == 1
 
-    moved = admin.post(f"/instances/{started}/migrate", {"version": version, "dry_run": False}).get_json()
+    before = snapshot(app)
+    for wrong in (
+        {"version": version + 0.9},
+        {"version": str(version)},
+        {"version": version, "dry_run": "no"},
+    ):
+        refused = admin.post(f"/instances/{started}/migrate", wrong)  # never read as some other value
+        assert refused.status_code == 400 and "version" in refused.get_json()["message"] + str(
+            refused.get_json().get("errors")
+        ), wrong
+    refused = admin.post("/migrations", {"instance_ids": [started + 0.5], "version": version})
+    assert refused.status_code == 400
+    assert snapshot(app) == before
+    moved = admin.post(
+        f"/instances/{started}/migrate", {"version": version, "dry_run": False, "reason": "新版需求評估"}
+    ).get_json()
     assert (moved["migrated"], moved["method"], moved["instance"]["version"]) == (True, "diff", 2)
     assert moved["instance"]["waiting_at"] == ["requirement_evaluation"]
     renamed = {"requirement_analysis": "requirement_evaluation"}  # the step it waits at, renamed
-    assert event_log(admin, started)[-1]["data"] == {"from": 1, "to": 2, "method": "diff", "renamed": renamed}
+    assert event_log(admin, started)[-1]["data"] == {
+        "from": 1,
+        "to": 2,
+        "method": "diff",
+        "renamed": renamed,
+        "reason": "新版需求評估",
+    }
 
-    undone = admin.post(f"/instances/{started}/undo")
+    undone = admin.post(f"/instances/{started}/undo", {"reason": "遷移過早"})
     assert (undone.status_code, undone.get_json()["version"]) == (200, 1)
     assert undone.get_json()["waiting_at"] == ["requirement_analysis"]
+    assert event_log(admin, started)[-1]["data"] == {
+        "snapshot": 1,
+        "undoes": "migration",
+        "reason": "遷移過早",
+    }
     nothing = admin.post(f"/instances/{started}/undo")
     assert (nothing.status_code, nothing.get_json()["error"]) == (409, "nothing_to_undo")
 

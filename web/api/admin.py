@@ -78,8 +78,9 @@ for _action, (_call, _schema) in REPAIRS.items():
 )
 def retry_instance(instance_id):
     """Run the failed step of an instance in `error` again (after a fix: data edited, migrated)."""
-    _optional_body(schemas.shared(schemas.ReasonRequestSchema))
-    return _instance(engine.retry_instance(db.session, instance_id, g.user.actor, clock=clock()))
+    body = _optional_body(schemas.shared(schemas.ReasonRequestSchema))
+    info = engine.retry_instance(db.session, instance_id, g.user.actor, clock=clock(), reason=body["reason"])
+    return _instance(info)
 
 
 @bp.post("/instances/<int:instance_id>/rewind")
@@ -144,7 +145,13 @@ def replay_instance(instance_id):
     replayed state replaces the stored one (the old one kept for undo)."""
     body = parse_body(schemas.shared(schemas.ReplayRequestSchema))
     report = engine.replay_instance(
-        db.session, instance_id, g.user.actor, body.get("version"), body["dry_run"], clock=clock()
+        db.session,
+        instance_id,
+        g.user.actor,
+        body.get("version"),
+        body["dry_run"],
+        clock=clock(),
+        reason=body["reason"],
     )
     db.session.commit()
     return dump(schemas.shared(schemas.ReplayReportSchema), report)
@@ -163,7 +170,13 @@ def migrate_instance(instance_id):
     naming the element(s) and why."""
     body = parse_body(schemas.shared(schemas.MigrateRequestSchema))
     result = engine.migrate_instance(
-        db.session, instance_id, body["version"], g.user.actor, body["dry_run"], clock=clock()
+        db.session,
+        instance_id,
+        body["version"],
+        g.user.actor,
+        body["dry_run"],
+        clock=clock(),
+        reason=body["reason"],
     )
     db.session.commit()
     return dump(schemas.shared(schemas.MigrationResultSchema), result)
@@ -191,7 +204,7 @@ def run_migrations(body, actor) -> engine.MigrationPreview:
     batch = engine.MigrationPreview(body["version"])
     seen = set()
     results = engine.migrate_instances(
-        db.session, body["instance_ids"], body["version"], actor, clock=clock()
+        db.session, body["instance_ids"], body["version"], actor, clock=clock(), reason=body.get("reason", "")
     )
     for result in results:
         if result.migrated:
@@ -217,5 +230,5 @@ def run_migrations(body, actor) -> engine.MigrationPreview:
 def undo(instance_id):
     """Put back the instance's state and version from before its last replay or migration;
     409 when there is nothing to undo."""
-    _optional_body(schemas.shared(schemas.ReasonRequestSchema))
-    return _instance(engine.undo(db.session, instance_id, g.user.actor, clock=clock()))
+    body = _optional_body(schemas.shared(schemas.ReasonRequestSchema))
+    return _instance(engine.undo(db.session, instance_id, g.user.actor, clock=clock(), reason=body["reason"]))

@@ -19,7 +19,7 @@ tasks of one element are open (two change reviews).
 """
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from .clock import ManualClock
 from .errors import EngineError
@@ -214,7 +214,10 @@ class _Diverged(Exception):
 
 
 def _at(event):
-    return datetime.fromisoformat(event.at) if isinstance(event.at, str) else event.at
+    """When the event happened, zone-aware: SQLite hands stored times back without their zone
+    (UTC), and a replay clock without one cannot be compared with a timer's due time."""
+    at = datetime.fromisoformat(event.at) if isinstance(event.at, str) else event.at
+    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
 
 
 def replay(definition, events, renamed=None) -> ReplayResult:

@@ -10,7 +10,7 @@ from engine.groups import GROUP_IDS
 from engine.models import InstanceRecord, SnapshotRecord
 from engine.replay import Renames, translate_events
 from engine.views import EventInfo
-from tests.processes.harness import DEFAULTS, REQUEST
+from tests.processes.harness import DEFAULTS, HAPPY_PATH, REQUEST
 
 ADMIN = engine.Actor("root", frozenset(), is_admin=True)
 APPLICANT = engine.Actor("applicant", frozenset({"business"}))
@@ -152,6 +152,25 @@ def test_an_admin_giving_back_someone_elses_claim_replays_and_verifies(Session, 
         assert kinds[1:3] == ["task_claimed", "task_unclaimed"]
         assert verify_instances(session, ADMIN) == []
         assert replay_instance(session, driver.id, ADMIN).matches
+
+
+def test_an_instance_waiting_at_a_timer_after_go_live_verifies_and_replays_as_it_was(Session, driver):
+    """The log's times come back from SQLite without their zone (UTC); the replay's clock must
+    still compare with the timers' aware times, or every instance waiting at a timer diverged,
+    and a replay that replaced the state put it in error."""
+    for element in HAPPY_PATH:
+        driver.complete(element, **({"decision": "success"} if element == "golive" else {}))
+    driver.wait(days=31)  # one inspection falls due
+    driver.complete("inspection")
+    with Session() as session:
+        assert engine.get_instance(session, driver.id).status == "running"
+        assert verify_instances(session, ADMIN) == []
+    with Session.begin() as session:
+        report = replay_instance(session, driver.id, ADMIN, dry_run=False)
+    assert (report.matches, report.replaced) == (True, True)
+    with Session() as session:
+        info = engine.get_instance(session, driver.id)
+        assert (info.status, info.error) == ("running", None)
 
 
 def test_replay_and_undo_are_for_admins_only(Session, driver):

@@ -1,6 +1,6 @@
 """One place that maps domain errors to HTTP status codes, for the API (JSON) and the pages."""
 
-from flask import current_app, jsonify, render_template, request
+from flask import current_app, g, jsonify, render_template, request
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -81,6 +81,8 @@ def _database_unavailable(error: DBAPIError):
     if wants_json():
         response = jsonify({"error": "database_unavailable", "message": UNAVAILABLE})
     else:
+        # Templates are given `current_user`, which for a logged-in session asks the database.
+        g._login_user = current_app.login_manager.anonymous_user()
         response = current_app.response_class(
             render_template("unavailable.html", message=UNAVAILABLE), mimetype="text/html"
         )

@@ -47,6 +47,19 @@ def test_a_page_answers_503_with_a_plain_page(unreachable_app):
     assert "資料庫暫時無法連線" in page and "The database is unavailable" in page
 
 
+@pytest.mark.parametrize("path", ["/", "/notifications", "/instances", "/login"])
+def test_a_logged_in_user_gets_the_503_page_too(unreachable_app, path):
+    """The page is plain, but templates are given the current user, whom a logged-in session
+    would load from the database: that must not turn the 503 into a 500."""
+    client = unreachable_app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = "1"
+        session["_fresh"] = True
+    response = client.get(path)
+    assert response.status_code == 503
+    assert "The database is unavailable" in response.get_data(as_text=True)
+
+
 class Outage:
     """A TCP relay in front of PostgreSQL that can be cut (every connection dropped, the port
     closed) and put back on the same port: the database going away and coming back."""

@@ -43,7 +43,9 @@ def register_extensions(app):
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
         "json_serializer": jsontext.dumps,
         "json_deserializer": jsontext.loads,
-        **database.engine_options(str(app.config["SQLALCHEMY_DATABASE_URI"])),
+        **database.engine_options(
+            str(app.config["SQLALCHEMY_DATABASE_URI"]), app.config["DATABASE_CONNECT_TIMEOUT"]
+        ),
         **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
     }
     db.init_app(app)

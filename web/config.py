@@ -25,6 +25,8 @@ class Config:
     UPLOAD_DIR = os.environ.get("UPGRADEFLOW_UPLOADS")
     # Restored instances each app process keeps between requests (about 0.3 MB each at go-live).
     INSTANCE_CACHE_SIZE = int(os.environ.get("UPGRADEFLOW_INSTANCE_CACHE", "256"))
+    # Seconds a new PostgreSQL connection may take before the request answers 503.
+    DATABASE_CONNECT_TIMEOUT = int(os.environ.get("UPGRADEFLOW_DB_CONNECT_TIMEOUT", "5"))
     # E-mail of notifications (the worker); without SMTP_HOST they are shown in the web UI only.
     SMTP_HOST = os.environ.get("SMTP_HOST")
     SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))

@@ -53,15 +53,23 @@ def _checks_its_own_connections(url) -> bool:
     return parsed.get_backend_name() == "postgresql" and parsed.get_dialect().driver == "psycopg"
 
 
-def engine_options(url: str) -> dict:
+CONNECT_TIMEOUT_S = 5
+
+
+def engine_options(url: str, connect_timeout=CONNECT_TIMEOUT_S) -> dict:
     """Engine options that depend on the database: psycopg connections are checked on checkout
     (`configure`) and a SQLite file has no connection to lose; any other database is pinged
-    before each use."""
-    return {
+    before each use. A PostgreSQL server that takes connections but never answers fails a new
+    connection after `connect_timeout` seconds (a 503), not after the worker's own timeout (an
+    HTML 500 from gunicorn); a `connect_timeout` in the URL wins."""
+    options = {
         "pool_pre_ping": not (
             _checks_its_own_connections(url) or make_url(url).get_backend_name() == "sqlite"
         )
     }
+    if _checks_its_own_connections(url) and "connect_timeout" not in make_url(url).query:
+        options["connect_args"] = {"connect_timeout": connect_timeout}
+    return options
 
 
 def configure(bind):

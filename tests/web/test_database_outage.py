@@ -47,6 +47,21 @@ def test_a_page_answers_503_with_a_plain_page(unreachable_app):
     assert "資料庫暫時無法連線" in page and "The database is unavailable" in page
 
 
+def test_a_server_that_never_answers_gives_a_503_after_the_connect_timeout():
+    """A listener that takes the connection and says nothing (a hung server): without a connect
+    timeout the request waited until gunicorn killed the worker (an HTML 500)."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{silent.getsockname()[1]}/test"
+        app = create_app(
+            {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "t", "DATABASE_CONNECT_TIMEOUT": 1}
+        )
+        response = app.test_client().get("/api/v1/tasks", headers={"Authorization": "Bearer x"})
+    assert response.status_code == 503
+    assert response.get_json()["error"] == "database_unavailable"
+
+
 @pytest.mark.parametrize("path", ["/", "/notifications", "/instances", "/login"])
 def test_a_logged_in_user_gets_the_503_page_too(unreachable_app, path):
     """The page is plain, but templates are given the current user, whom a logged-in session

@@ -123,9 +123,9 @@ def escalate_due_tasks(session, clock=system_clock, soon=DUE_SOON, limit=500) ->
                 }
                 for i, recipient in enumerate(recipients or ["all"])
             ]
-            if _insert_once(session, rows[0]):
+            if _insert_once(session, rows[0]):  # another worker may have escalated it just now
                 session.add_all(NotificationRecord(**row) for row in rows[1:])
-            escalated += 1
+                escalated += 1
     session.flush()
     return escalated
 

@@ -28,14 +28,25 @@ from .extensions import engine_clock as clock
 BATCH = 20
 
 
+class DatabaseUnavailable(Exception):
+    """The round could not reach the database (down, refusing, the network cut)."""
+
+
+def _busy(error: OperationalError) -> bool:
+    # SQLite's one writer at a time: another process holds the lock (the busy timeout ran out).
+    return "database is locked" in str(error.orig)
+
+
 def _batch(call):
     try:
         result = call()
         db.session.commit()
         return result
     except (engine.InstanceChanged, OperationalError) as error:
-        # Another worker got there first (or SQLite stayed busy): nothing of this batch is kept.
         db.session.rollback()
+        if isinstance(error, OperationalError) and not _busy(error):
+            raise DatabaseUnavailable(str(error.orig).strip() or type(error.orig).__name__) from None
+        # Another worker got there first (or SQLite stayed busy): nothing of this batch is kept.
         current_app.logger.info("worker batch retried next round: %s", error)
         return 0
 
@@ -63,9 +74,22 @@ def run_once(batch=BATCH) -> dict:
     return counts
 
 
+def _a_number(param, value):
+    if value != value:  # NaN passes every range comparison
+        raise click.BadParameter("nan is not a number of seconds", param=param)
+    return value
+
+
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Run one round and exit.")
-@click.option("--interval", default=30.0, show_default=True, help="Seconds between rounds.")
+@click.option(
+    "--interval",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1, max=86400),
+    callback=lambda ctx, param, value: _a_number(param, value),
+    help="Seconds between rounds (0.1 to 86400).",
+)
 @click.option(
     "--batch",
     default=BATCH,
@@ -75,10 +99,20 @@ def run_once(batch=BATCH) -> dict:
 )
 @with_appcontext
 def worker_command(once, interval, batch):
-    """Fire due timers, escalate due tasks and e-mail notifications, every INTERVAL seconds."""
+    """Fire due timers, escalate due tasks and e-mail notifications, every INTERVAL seconds.
+
+    While the database cannot be reached, each round says so on stderr (and in the log) and the
+    next round tries again; `--once` then exits with status 3."""
     while True:
-        counts = run_once(batch)
-        click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
-        if once:
-            return
+        try:
+            counts = run_once(batch)
+        except DatabaseUnavailable as error:
+            current_app.logger.warning("worker round skipped, database unavailable: %s", error)
+            click.echo(f"database unavailable, nothing done this round: {error}", err=True)
+            if once:
+                raise SystemExit(3) from None
+        else:
+            click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
+            if once:
+                return
         time.sleep(interval)

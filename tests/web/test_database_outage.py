@@ -47,6 +47,19 @@ def test_a_page_answers_503_with_a_plain_page(unreachable_app):
     assert "資料庫暫時無法連線" in page and "The database is unavailable" in page
 
 
+def test_the_worker_says_the_database_is_unavailable_and_once_exits_3(unreachable_app):
+    result = unreachable_app.test_cli_runner().invoke(args=["worker", "--once"])
+    assert result.exit_code == 3
+    assert "database unavailable, nothing done this round" in result.output
+    assert "timers=" not in result.output  # not a round that found nothing to do
+
+
+@pytest.mark.parametrize("interval", ["-1", "0", "nan", "inf"])
+def test_the_worker_refuses_an_interval_it_cannot_wait(unreachable_app, interval):
+    result = unreachable_app.test_cli_runner().invoke(args=["worker", "--interval", interval])
+    assert result.exit_code == 2 and "--interval" in result.output
+
+
 def test_a_server_that_never_answers_gives_a_503_after_the_connect_timeout():
     """A listener that takes the connection and says nothing (a hung server): without a connect
     timeout the request waited until gunicorn killed the worker (an HTML 500)."""
@@ -55,7 +68,12 @@ def test_a_server_that_never_answers_gives_a_503_after_the_connect_timeout():
         silent.listen(8)
         url = f"postgresql+psycopg://postgres@127.0.0.1:{silent.getsockname()[1]}/test"
         app = create_app(
-            {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "t", "DATABASE_CONNECT_TIMEOUT": 1}
+            {
+                "TESTING": True,
+                "SQLALCHEMY_DATABASE_URI": url,
+                "SECRET_KEY": "t",
+                "DATABASE_CONNECT_TIMEOUT": 1,
+            }
         )
         response = app.test_client().get("/api/v1/tasks", headers={"Authorization": "Bearer x"})
     assert response.status_code == 503

@@ -4,6 +4,7 @@ import sys
 
 import click
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 import engine
 
@@ -83,6 +84,25 @@ def _create_app():
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)
+DATABASE_UNAVAILABLE = 3  # exit status of any command that could not reach the database
+
+
+class Group(FlaskGroup):
+    """Flask's command group, saying in one line what is wrong with the database instead of a
+    traceback: unreachable (exit status 3), or a DATABASE_URL that names no usable database (2)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except OperationalError as error:
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            click.echo(f"error: the database is unavailable: {reason}", err=True)
+            ctx.exit(DATABASE_UNAVAILABLE)
+        except (ArgumentError, NoSuchModuleError) as error:
+            click.echo(f"error: DATABASE_URL names no database Upgradeflow can use: {error}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=Group, create_app=_create_app, add_default_commands=True)
 def main():
     """Upgradeflow: the software upgrade regulation run as BPMN."""

@@ -54,8 +54,8 @@ def warm_up(app):
 
 
 @click.command("serve")
-@click.option("--workers", default=2, show_default=True, help="Worker processes.")
-@click.option("--port", default=8000, show_default=True)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--timeout", default=30, show_default=True, help="Seconds before a stuck worker is restarted.")
 def serve_command(workers, port, host, timeout):

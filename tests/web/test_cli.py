@@ -1,5 +1,7 @@
 """The `upgradeflow` command: deploy, users add, demo."""
 
+import pytest
+
 import engine
 from web.extensions import db
 
@@ -60,3 +62,45 @@ def test_demo_creates_marked_users_once_per_group_and_an_admin(app, runner):
         admin = engine.get_user_by_name(db.session, "demo_admin")
     assert all(u.is_demo for u in users) and admin.is_admin and admin.is_demo
     assert [sorted(u.groups) for u in users] == [[g.id] for g in engine.GROUPS]
+
+
+def _upgradeflow(*args, url):
+    """The installed `upgradeflow` command, in its own process (DATABASE_URL is read at start)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    command = [str(Path(sys.executable).parent / "upgradeflow"), *args]
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "t"}
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+
+def _closed_port():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("url", ["garbage", "postgres://u@h/db"])
+def test_a_database_url_that_names_no_database_is_one_clear_line(url):
+    result = _upgradeflow("db", "upgrade", url=url)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: DATABASE_URL names no database Upgradeflow can use")
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [["verify"], ["db", "upgrade"]])
+def test_an_unreachable_database_is_exit_status_3_not_a_traceback(command):
+    result = _upgradeflow(*command, url=f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/test")
+    assert result.returncode == 3  # verify's 1 means "instances differ": an outage is told apart
+    assert result.stderr.startswith("error: the database is unavailable: ")
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("option", [["--port", "70000"], ["--port", "0"], ["--workers", "0"]])
+def test_serve_refuses_a_port_or_worker_count_it_cannot_use(option, tmp_path):
+    result = _upgradeflow("serve", *option, url=f"sqlite:///{tmp_path}/x.db")
+    assert result.returncode == 2 and option[0] in result.stderr

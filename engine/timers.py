@@ -7,7 +7,7 @@ a literal ISO 8601 value as it is; anything else is an expression evaluated in t
 """
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
@@ -21,6 +21,38 @@ from SpiffWorkflow.util.task import TaskState
 _ISO_LITERAL = re.compile(
     r"^(R\d*/.+|P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?|\d{4}-\d{2}-\d{2}.*)$"
 )
+
+
+# Text meant as an ISO 8601 value that the literal pattern does not take (P1X, R5, 2026-1-1):
+# never an expression, so deploy names it instead of the run failing on an unknown variable.
+_ISO_ATTEMPT = re.compile(r"^(P[0-9A-Z.]*|R\d*(/.*)?|\d{4}-.*)$")
+
+
+def literal_problem(kind: str, text: str) -> str | None:
+    """What is wrong with a timer's literal value (`kind`: timeDate, timeDuration, timeCycle),
+    checked as the engine will read it when the timer starts; None when it is fine, or when the
+    text is an expression (evaluated at run time)."""
+    text = text.strip()
+    if not _ISO_LITERAL.match(text):
+        return f"{text!r} is not an ISO 8601 value" if _ISO_ATTEMPT.match(text) else None
+    probe = datetime(2026, 1, 1, tzinfo=UTC)
+    try:
+        if kind == "timeCycle":
+            _, _, interval = parse_cycle(text, probe)
+            if interval <= timedelta(0):
+                return f"{text!r}: a repeating interval must be positive"
+        elif kind == "timeDuration":
+            TimerEventDefinition.get_timedelta_from_start(
+                TimerEventDefinition.parse_iso_duration(text), probe
+            )
+        else:
+            TimerEventDefinition.get_datetime(text)
+    except (ValueError, TypeError, OverflowError) as error:
+        return f"{text!r} is not an ISO 8601 {_KINDS[kind]}: {error}"
+    return None
+
+
+_KINDS = {"timeDate": "date and time", "timeDuration": "duration", "timeCycle": "repeating interval"}
 
 
 def timer_value(my_task, expression: str) -> str:

@@ -12,7 +12,7 @@ from .errors import Problem
 from .expressions import UntranslatableExpression, feel_to_python, feel_unary_to_python
 from .groups import GROUP_IDS, LANE_GROUPS
 from .sandbox import SandboxError, compile_expression, compile_script
-from .timers import _ISO_LITERAL
+from .timers import _ISO_LITERAL, literal_problem
 
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 DMN_NS = ("https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.org/spec/DMN/20180521/MODEL/")
@@ -246,14 +246,17 @@ def _check_expressions(name, tree):
     for tag in ("timeDate", "timeDuration", "timeCycle"):
         for timer in tree.iter(f"{BPMN}{tag}"):
             owner = timer.getparent().getparent().get("id")
-            problems.extend(_check_timer(name, timer, owner))
+            problems.extend(_check_timer(name, timer, owner, tag))
     return problems
 
 
-def _check_timer(name, timer, owner):
+def _check_timer(name, timer, owner, kind):
     text = (timer.text or "").strip()
     if not text:
         return [Problem(name, "timer has no value", timer.sourceline, owner)]
+    wrong = literal_problem(kind, text)
+    if wrong is not None:
+        return [Problem(name, f"timer: {wrong}", timer.sourceline, owner)]
     return _compile(name, timer.sourceline, owner, text, LITERALS["dueDate"])
 
 

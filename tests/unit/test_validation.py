@@ -111,6 +111,49 @@ def test_a_timer_expression_that_does_not_compile_is_refused():
     assert problem.element == "w"
 
 
+def timer_process(kind, value):
+    return bpmn(f"""
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="w"/>
+    <bpmn:intermediateCatchEvent id="w"><bpmn:timerEventDefinition>
+      <bpmn:{kind} xsi:type="bpmn:tFormalExpression">{value}</bpmn:{kind}>
+    </bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f2" sourceRef="w" targetRef="end"/>
+    <bpmn:endEvent id="end"/>""")
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "says"),
+    [
+        ("timeDuration", "PXYZ", "is not an ISO 8601 value"),
+        ("timeDuration", "P", "is not an ISO 8601 value"),
+        ("timeDate", "2026-13-45T00:00:00", "is not an ISO 8601 date and time"),
+        ("timeCycle", "R/P0D", "a repeating interval must be positive"),
+        ("timeCycle", "R5", "is not an ISO 8601 value"),
+    ],
+)
+def test_a_timer_value_the_engine_could_not_read_is_refused_at_deploy(kind, value, says):
+    """Read at deploy as the engine will read it when the timer starts: before, each of these
+    deployed and the instance went into error once it reached the timer."""
+    [problem] = problems_of({"p.bpmn": timer_process(kind, value)})
+    assert (problem.element, problem.line) == ("w", 10)  # the timer value's line
+    assert says in problem.message
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [
+        ("timeDuration", "P14D"),
+        ("timeDuration", "PT20S"),
+        ("timeDate", "2026-03-01T09:00:00Z"),
+        ("timeCycle", "R/P14D"),
+        ("timeCycle", "R3/PT1H"),
+        ("timeDuration", "review_period"),  # an expression: a process variable, read when it starts
+    ],
+)
+def test_timer_values_the_engine_reads_deploy(kind, value):
+    Bundle({"p.bpmn": timer_process(kind, value)})
+
+
 def test_a_call_to_an_unknown_process_is_refused():
     body = """
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="c"/>

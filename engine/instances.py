@@ -163,9 +163,10 @@ class Instance(MessagesMixin, RepairMixin):
         """The values `task`'s form opens with, sharing the task's data (callers copy or only read)."""
         data = task.data
         initial = {}
-        if form is not None:
-            initial.update(data.get(form.id) or {})
-        initial.update(data.get(task.task_spec.name) or {})
+        for own in (form.id if form is not None else None, task.task_spec.name):
+            values = data.get(own)
+            if isinstance(values, dict):  # a step's own submission (an admin's edit may replace it)
+                initial.update(values)
         initial.update(data)
         for name, expression in (task.task_spec.extensions or {}).get("inputParameters", []):
             initial[name] = self._engine.evaluate(task, expression)

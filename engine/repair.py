@@ -97,7 +97,10 @@ class RepairMixin:
             raise InstanceStateError("the data of a skipped task must be an object")
         task = self._find(task_id)
         element_id = task.task_spec.name
-        self._finish_task(task, data or {})
+        try:
+            self._finish_task(task, data or {})
+        except SpiffWorkflowException as error:  # the data does not fit the step (a list it loops over)
+            raise InstanceStateError(f"{element_id}: the data does not fit the step: {error}") from None
         result = self._admin_result(
             "task_skipped", actor, {"reason": reason, "data": deepcopy(data or {})}, element_id, task
         )
@@ -115,6 +118,17 @@ class RepairMixin:
             raise InstanceStateError("changes must be a non-empty object of variable: value")
         if self.status in ("completed", "terminated"):
             raise InstanceStateError(f"a {self.status} instance's data cannot be edited")
+        steps = {  # the steps with a form: their submission is stored under their id
+            spec.name
+            for _, process in self.definition.all_specs()
+            for spec in process.task_specs.values()
+            if self.definition.form_for(spec) is not None
+        }
+        for key, value in changes.items():
+            if key in steps and not isinstance(value, dict):
+                # A step's submission is an object (`data[step][field]`); anything else breaks its
+                # form and every condition that reads its fields.
+                raise InstanceStateError(f"{key} is the data of a step: its new value must be an object")
         current = self.data
         logged = {
             key: {"old": deepcopy(current.get(key)), "new": deepcopy(value)} for key, value in changes.items()

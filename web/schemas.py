@@ -275,6 +275,7 @@ class DataEditRequestSchema(RequiredReasonSchema):
     changes = fields.Dict(
         keys=fields.String(),
         required=True,
+        validate=validate.Length(min=1, error="name at least one variable to change"),
         metadata={"description": "Process variable -> its new value; old and new are logged."},
     )
 

@@ -70,6 +70,29 @@ def test_rewind_to_a_step_from_the_history_then_complete_it_again(people, drive,
     assert (replay["matches"], replay["divergence"]) == (True, None)
 
 
+def test_repairs_with_data_that_does_not_fit_are_refused_and_store_nothing(app, people, drive, started):
+    admin = people["admin"]
+    before = snapshot(app)
+    step = admin.patch(
+        f"/instances/{started}/data", {"changes": {"preliminary_review": "zzz"}, "reason": "r"}
+    )
+    assert (
+        step.status_code == 409 and "preliminary_review is the data of a step" in step.get_json()["message"]
+    )
+    empty = admin.patch(f"/instances/{started}/data", {"changes": {}, "reason": "r"})
+    assert empty.status_code == 400 and "changes" in empty.get_json()["message"]
+    assert snapshot(app) == before
+    [task] = drive.ready(started)
+    assert people["it"].get(f"/tasks/{task.id}").status_code == 200  # its form still opens
+    drive.reach(started, "risk_identification")
+    [task] = drive.ready(started)
+    before = snapshot(app)
+    skip = {"reason": "線下已識別", "data": {"risks": "not a list"}}
+    refused = admin.post(f"/instances/{started}/tasks/{task.id}/skip", skip)
+    assert refused.status_code == 409 and "does not fit the step" in refused.get_json()["message"]
+    assert snapshot(app) == before
+
+
 def test_skip_suspend_resume_and_terminate_each_with_a_reason(people, drive, started):
     admin = people["admin"]
     [task] = drive.ready(started)

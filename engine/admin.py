@@ -100,7 +100,11 @@ def replay_instance(
         found = dict(divergence.__dict__)
     else:
         replayed = result.instance
-        difference = compare(stored, replayed, result.renamed) if replayed is not None else "nothing replayed"
+        difference = (
+            compare(stored, replayed, result.renamed, result.passed_over)
+            if replayed is not None
+            else "nothing replayed"
+        )
         found = {"seq": None, "event": None, "reason": difference} if difference else None
     report = ReplayReport(record.id, target.version, found is None, result.applied, found)
     if not dry_run and divergence is None and result.instance is not None:

@@ -127,6 +127,7 @@ class ReplayResult:
     applied: int
     divergence: Divergence | None
     renamed: Renames = field(default_factory=Renames)  # for `compare`: the stored data's keys
+    passed_over: frozenset = frozenset()  # steps a migration removed after they were done
 
 
 def _actor(name, admin=False):
@@ -220,6 +221,31 @@ def _at(event):
     return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
 
 
+STEP_INPUTS = {"task_completed", "task_claimed", "task_unclaimed", "task_skipped"}
+
+
+def _removed_by_migrations(definition, events) -> tuple[list, frozenset]:
+    """The log without the steps on elements `definition` does not have that were done before a
+    (kept) migration: that migration removed a finished step, which stays in the log and its
+    submission in the data, but no replay on a version without it can repeat it. Returns (the
+    events, the element ids passed over)."""
+    undone = _undone(events)
+    last = max((at for at, e in enumerate(events) if e.type == "migrated" and at not in undone), default=-1)
+    passed_over = {
+        e.task
+        for e in events[:last]
+        if e.type in STEP_INPUTS and e.task and definition.task_spec(e.task) is None
+    }
+    if not passed_over:
+        return events, frozenset()
+    kept = [
+        e
+        for at, e in enumerate(events)
+        if not (at < last and e.type in STEP_INPUTS and e.task in passed_over)
+    ]
+    return kept, frozenset(passed_over)
+
+
 def replay(definition, events, renamed=None) -> ReplayResult:
     """Apply an instance's logged events (EventInfo, oldest first) to a fresh instance.
 
@@ -229,28 +255,32 @@ def replay(definition, events, renamed=None) -> ReplayResult:
     could not be repeated, `renamed` is what `compare` needs.
     """
     events, renames = translate_events(events, renamed)
+    events, passed_over = _removed_by_migrations(definition, events)
     events = [e for e in events if e.type not in OUTCOMES | ANNOTATIONS]
     if not events or events[0].type != "started":
-        return ReplayResult(None, 0, Divergence(None, None, "the log does not begin with the start"), renames)
+        divergence = Divergence(None, None, "the log does not begin with the start")
+        return ReplayResult(None, 0, divergence, renames, passed_over)
     replayer = _Replayer(definition, events)
     for applied, event in enumerate(events):
         if event.type not in INPUTS | REPAIRS:
-            return ReplayResult(
-                replayer.instance, applied, Divergence(event.seq, event.type, "unknown event type"), renames
-            )
+            divergence = Divergence(event.seq, event.type, "unknown event type")
+            return ReplayResult(replayer.instance, applied, divergence, renames, passed_over)
         try:
             replayer.apply(event)
         except (_Diverged, EngineError) as error:
             divergence = Divergence(event.seq, event.type, str(error))
-            return ReplayResult(replayer.instance, applied, divergence, renames)
-    return ReplayResult(replayer.instance, len(events), None, renames)
+            return ReplayResult(replayer.instance, applied, divergence, renames, passed_over)
+    return ReplayResult(replayer.instance, len(events), None, renames, passed_over)
 
 
-def compare(stored: Instance, replayed: Instance, renamed: Renames | None = None) -> str | None:
+def compare(
+    stored: Instance, replayed: Instance, renamed: Renames | None = None, passed_over=frozenset()
+) -> str | None:
     """None when the two instances agree on status, waiting tasks and data; else what differs.
 
     `renamed` (ReplayResult.renamed) takes the stored data's keys that are element ids from
-    before a migration to the ids a replay stores them under; nothing else is translated.
+    before a migration to the ids a replay stores them under; nothing else is translated. The
+    data of steps `passed_over` (ReplayResult.passed_over) is not compared.
     """
     if stored.status != replayed.status:
         return f"status {stored.status} in the stored state, {replayed.status} in the replay"
@@ -259,7 +289,7 @@ def compare(stored: Instance, replayed: Instance, renamed: Renames | None = None
     if waiting != again:
         return f"waiting at {waiting} in the stored state, {again} in the replay"
     data, data_again = (renamed.keys(stored.data) if renamed else stored.data), replayed.data
-    for key in sorted(set(data) | set(data_again)):
+    for key in sorted((set(data) | set(data_again)) - passed_over):
         if data.get(key) != data_again.get(key):
             return f"data {key!r} differs"
     return None

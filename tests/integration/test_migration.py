@@ -344,6 +344,23 @@ def test_an_instance_migrated_past_a_renamed_step_verifies_as_consistent(Session
     assert migrated_events(Session, driver.id) == [{"from": 1, "to": 2, "method": "diff", "renamed": renamed}]
 
 
+def test_an_instance_migrated_past_a_removed_step_verifies_and_replays(Session, instances, clock):
+    """Version 2 removes analysis_report, which this instance finished on version 1: the log
+    keeps that completion, which a replay on version 2 cannot repeat (there is no such step), so
+    it is passed over and its submission, kept in the data, is not compared."""
+    _, _, past_removed, _ = instances
+    with Session.begin() as session:
+        version = deploy_version_two(session)
+        migrate_instance(session, past_removed.id, version, ADMIN, clock=clock)
+    verified(Session, past_removed, 2)
+    past_removed.complete("initiation_application")  # on version 2 now
+    verified(Session, past_removed, 2)
+    with Session() as session:
+        report = replay_instance(session, past_removed.id, ADMIN, clock=clock)
+        events = engine.instance_events(session, past_removed.id)
+    assert report.applied == len([e for e in events if e.type not in ("migrated", "ended")]) - 1
+
+
 def test_a_migration_by_replay_carries_an_instance_past_a_renamed_step(Session, clock):
     driver = analysed(Session, clock)
     for element in ("risk_identification", "risk_response", *INITIATION):

@@ -128,6 +128,16 @@ class ProcessDefinition:
             t for _, spec in self.all_specs() for t in spec.task_specs.values() if isinstance(t, UserTask)
         ]
 
+    def steps_with_forms(self):
+        """Every user task and start event (the process's, and message starts of its event
+        subprocesses) of the process and those it calls: the steps that may link a form."""
+        return [
+            t
+            for _, spec in self.all_specs()
+            for t in spec.task_specs.values()
+            if isinstance(t, UserTask | StartEvent)
+        ]
+
     def dump(self) -> dict:
         """A dict to store once per version; `ProcessDefinition.load` reads it back."""
         return {
@@ -256,8 +266,8 @@ class Bundle:
     def _add_deployed_forms(self, definition):
         # Only the forms the process links and the bundle lacks are added, so a bundle that brings
         # all its forms hashes the same whatever else is deployed.
-        for task_spec in [*definition.user_tasks(), definition.start_event()]:
-            ref = form_reference(getattr(task_spec, "extensions", None) or {}) if task_spec else None
+        for task_spec in definition.steps_with_forms():
+            ref = form_reference(getattr(task_spec, "extensions", None) or {})
             if ref and definition.form_for(task_spec) is None and ref in self.deployed_forms:
                 definition.forms[ref] = Form(self.deployed_forms[ref], f"{ref}.form")
 

@@ -86,6 +86,23 @@ def test_a_version_stored_with_the_old_digest_is_still_recognised(Session, files
         assert engine.DeployedProcess("software_upgrade", 1, False) in engine.deploy(session, files, "po")
 
 
+def test_diagrams_deploy_without_their_forms_once_those_are_deployed(Session, files):
+    """Every form the diagrams link, the message start of the change request included, may come
+    from an earlier deployment (before, that one was refused as neither in the bundle nor
+    deployed); the new version carries the forms it links."""
+    diagrams = {name: text for name, text in files.items() if not name.endswith(".form")}
+    with Session.begin() as session:
+        deployed = {d.id: d for d in engine.deploy(session, diagrams, "po")}
+    assert deployed["software_upgrade"].version == 2
+    with Session() as session:
+        from engine.deployments import definition_of, version_record
+
+        definition = definition_of(version_record(session, "software_upgrade", 2))
+    change_request = definition.task_spec("change_request_received")
+    assert definition.form_for(change_request).id == "change_request"
+    assert all(definition.form_for(step) is not None for step in definition.user_tasks())
+
+
 def test_a_running_instance_stays_on_its_version(Session, files):
     with Session.begin() as session:
         old = engine.start_instance(session, "software_upgrade", REQUEST, ALICE)

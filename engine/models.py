@@ -170,7 +170,7 @@ class NotificationRecord(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     # message (a script's notify), task_assigned, due_soon, overdue, ended (engine/notifications.py)
     kind: Mapped[str | None] = mapped_column(String(20))
-    task_id: Mapped[str | None] = mapped_column(String(36))
+    task_id: Mapped[str | None] = mapped_column(String(36), index=True)
     # Unique where set: an escalation is recorded once per task, however many workers run.
     key: Mapped[str | None] = mapped_column(String(80), unique=True, index=True)
 

@@ -306,6 +306,13 @@ def _task_row(session, task_id) -> TaskRecord:
         done = session.scalar(select(EventRecord.seq).where(EventRecord.task_id == str(task_id)).limit(1))
         if done is not None:
             raise InstanceConflict(f"task {task_id} is no longer ready: someone else just completed it")
+        # Announced when it became ready, so it was: its instance ended it (terminated, a branch
+        # that ended, a rewind) without its being completed.
+        was = session.scalar(
+            select(NotificationRecord.id).where(NotificationRecord.task_id == str(task_id)).limit(1)
+        )
+        if was is not None:
+            raise InstanceConflict(f"task {task_id} is no longer ready: its instance moved on or ended")
         raise TaskNotFound(f"no ready task {task_id}")
     return row
 

@@ -12,6 +12,7 @@ from .extensions import db
 from .extensions import engine_clock as clock
 
 CLI_ADMIN = engine.Actor("cli", frozenset(), is_admin=True)
+ROW_ID = click.IntRange(1, 2**31 - 1)  # ids and versions: what the id columns hold
 
 
 def _divergence(report) -> str:
@@ -21,8 +22,8 @@ def _divergence(report) -> str:
 
 
 @click.command("replay")
-@click.argument("instance_id", type=int)
-@click.option("--version", type=int, help="Replay on this version of its process (default: its own).")
+@click.argument("instance_id", type=ROW_ID)
+@click.option("--version", type=ROW_ID, help="Replay on this version of its process (default: its own).")
 @click.option("--dry-run", is_flag=True, help="Only compare; keep the stored state.")
 @with_appcontext
 def replay_command(instance_id, version, dry_run):
@@ -56,7 +57,7 @@ def verify_command():
 
 @click.command("migrate")
 @click.option("--process", "process_id", required=True, help="The process id, e.g. software_upgrade.")
-@click.option("--to", "version", required=True, type=int, help="The version to move to.")
+@click.option("--to", "version", required=True, type=ROW_ID, help="The version to move to.")
 @click.option("--dry-run", is_flag=True, help="Only say what would happen.")
 @with_appcontext
 def migrate_command(process_id, version, dry_run):

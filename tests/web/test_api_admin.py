@@ -107,10 +107,15 @@ def test_skip_suspend_resume_and_terminate_each_with_a_reason(people, drive, sta
     )
     assert admin.post(f"/instances/{started}/resume").get_json()["status"] == "running"
     assert admin.get(f"/instances/{started}").get_json()["ended_at"] is None
+    [open_task] = drive.ready(started)
     ended = admin.post(f"/instances/{started}/terminate", {"reason": "項目取消"})
     assert (ended.status_code, ended.get_json()["status"]) == (200, "terminated")
     assert ended.get_json()["ended_at"] is not None  # terminated is ended: retention counts from it
     assert admin.get(f"/instances/{started}").get_json()["ended_at"] == ended.get_json()["ended_at"]
+    # Its open task is no longer ready (409), not a task that never was (404).
+    late = people["it"].post(f"/tasks/{open_task.id}/complete", {"data": {"decision": "accept"}})
+    assert late.status_code == 409 and "no longer ready" in late.get_json()["message"]
+    assert people["it"].get("/tasks/00000000-0000-0000-0000-000000000000").status_code == 404
     again = admin.post(f"/instances/{started}/terminate", {"reason": "再次"})
     assert (again.status_code, again.get_json()["error"]) == (409, "instance_state")
     kinds = [(e["type"], (e["data"] or {}).get("reason")) for e in event_log(admin, started)][1:]

@@ -104,3 +104,16 @@ def test_an_unreachable_database_is_exit_status_3_not_a_traceback(command):
 def test_serve_refuses_a_port_or_worker_count_it_cannot_use(option, tmp_path):
     result = _upgradeflow("serve", *option, url=f"sqlite:///{tmp_path}/x.db")
     assert result.returncode == 2 and option[0] in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["replay", "99999999999999999999"],
+        ["replay", "1", "--version", "99999999999"],
+        ["migrate", "--process", "p", "--to", "0"],
+    ],
+)
+def test_admin_commands_refuse_ids_no_row_can_have(runner, args):
+    result = runner.invoke(args=args)
+    assert result.exit_code == 2 and "is not in the range 1<=x<=2147483647" in result.output

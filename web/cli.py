@@ -4,7 +4,7 @@ import sys
 
 import click
 from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, ProgrammingError
 
 import engine
 
@@ -87,6 +87,11 @@ def _create_app():
 DATABASE_UNAVAILABLE = 3  # exit status of any command that could not reach the database
 
 
+def _no_tables(error) -> bool:
+    # SQLite: "no such table"; PostgreSQL: undefined_table (42P01).
+    return "no such table" in str(error.orig) or getattr(error.orig, "sqlstate", None) == "42P01"
+
+
 class Group(FlaskGroup):
     """Flask's command group, saying in one line what is wrong with the database instead of a
     traceback: unreachable (exit status 3), or a DATABASE_URL that names no usable database (2)."""
@@ -94,8 +99,15 @@ class Group(FlaskGroup):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except OperationalError as error:
+        except (OperationalError, ProgrammingError) as error:
             reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            if _no_tables(error):
+                click.echo(
+                    f"error: the database is not set up ({reason}): run `upgradeflow db upgrade`", err=True
+                )
+                ctx.exit(DATABASE_UNAVAILABLE)
+            if isinstance(error, ProgrammingError):
+                raise
             click.echo(f"error: the database is unavailable: {reason}", err=True)
             ctx.exit(DATABASE_UNAVAILABLE)
         except (ArgumentError, NoSuchModuleError) as error:

@@ -117,3 +117,9 @@ def test_serve_refuses_a_port_or_worker_count_it_cannot_use(option, tmp_path):
 def test_admin_commands_refuse_ids_no_row_can_have(runner, args):
     result = runner.invoke(args=args)
     assert result.exit_code == 2 and "is not in the range 1<=x<=2147483647" in result.output
+
+
+def test_a_database_without_tables_says_to_upgrade_it(tmp_path):
+    result = _upgradeflow("verify", url=f"sqlite:///{tmp_path}/empty.db")
+    assert result.returncode == 3
+    assert "the database is not set up" in result.stderr and "upgradeflow db upgrade" in result.stderr

@@ -31,7 +31,7 @@ from .form_fields import (
     MSG_UNKNOWN,
     _field,
 )
-from .sandbox import SandboxEnvironment, SandboxError
+from .sandbox import SandboxEnvironment, SandboxError, compile_expression
 
 _SHOWN: ContextVar[dict] = ContextVar("shown_values", default={})  # noqa: B039 - never mutated
 
@@ -104,7 +104,17 @@ def _collect(components, tree, rules):
             _subtree(tree, parts[:-1])[parts[-1]] = _field(component, required)
             condition = (component.get("properties") or {}).get("requiredWhen")
             if condition and len(parts) == 1:
-                rules[parts[0]] = condition
+                rules[parts[0]] = _runnable(component["key"], condition)
+
+
+def _runnable(key, condition):
+    """A requiredWhen rule that compiles in the sandbox; a ValueError naming the field if not (a
+    rule that cannot run would quietly never require anything)."""
+    try:
+        compile_expression(str(condition))
+    except SandboxError as error:
+        raise ValueError(f"{key}: requiredWhen cannot be evaluated: {error}") from None
+    return condition
 
 
 def _subtree(tree, parts):

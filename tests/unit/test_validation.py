@@ -1,5 +1,6 @@
 """Deploy checks: a bad bundle is refused whole, with problems that name file, line and element."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -182,6 +183,16 @@ def test_a_bad_form_file_is_named():
     [problem] = problems_of({"p.bpmn": bpmn(USER_TASK), "f.form": b"{not json"})
     assert problem.file == "f.form"
     assert "invalid JSON" in problem.message
+
+
+@pytest.mark.parametrize("rule", ["x ==== ", "x.__class__", "import os"])
+def test_a_required_when_rule_that_cannot_run_is_refused_at_deploy(rule):
+    """Evaluated at each submission, a broken rule counted as "not required": a typo switched
+    off a rule such as R5.3.1's measures for high risks without a sign."""
+    form = json.loads(FORM)
+    form["components"].append({"key": "note", "type": "textfield", "properties": {"requiredWhen": rule}})
+    [problem] = problems_of({"p.bpmn": bpmn(USER_TASK), "f.form": json.dumps(form).encode()})
+    assert problem.file == "f.form" and "note: requiredWhen cannot be evaluated" in problem.message
 
 
 def test_every_problem_is_reported_at_once():

@@ -55,6 +55,28 @@ def _translate_feel(code: str) -> str:
     return _translate_code(code)
 
 
+# JUEL's common Java method calls, as Python: `execution.getVariable('x')` is the variable,
+# `x.size()` / `x.length()` its length, `x.isEmpty()`, `x.contains(v)`, `x.equals(v)`, and the
+# string tests `startsWith` / `endsWith`. Another `execution.` call is refused at deploy.
+_NAME = r"[A-Za-z_][\w.]*"
+_ARGUMENT = rf"(?:{_STRING}|-?\d+(?:\.\d+)?|{_NAME})"
+_JUEL_CALLS = [
+    (re.compile(r"\bexecution\.getVariable\(\s*(['\"])([A-Za-z_]\w*)\1\s*\)"), r"\2"),
+    (re.compile(rf"({_NAME})\.(?:size|length)\(\s*\)"), r"len(\1)"),
+    (re.compile(rf"({_NAME})\.isEmpty\(\s*\)"), r"(len(\1) == 0)"),
+    (re.compile(rf"({_NAME})\.contains\(\s*({_ARGUMENT})\s*\)"), r"(\2 in \1)"),
+    (re.compile(rf"({_NAME})\.equals\(\s*({_ARGUMENT})\s*\)"), r"(\1 == \2)"),
+    (re.compile(r"\.startsWith\("), ".startswith("),
+    (re.compile(r"\.endsWith\("), ".endswith("),
+]
+
+
+def _juel_calls(body: str) -> str:
+    for pattern, replacement in _JUEL_CALLS:
+        body = pattern.sub(replacement, body)
+    return body
+
+
 def to_python(expression: str) -> str:
     """Return the Python form of a JUEL (`${...}`), FEEL (`=...`) or Python expression.
 
@@ -63,7 +85,7 @@ def to_python(expression: str) -> str:
     text = expression.strip()
     wrapped = _WRAPPED.match(text)
     if wrapped:
-        return _rewrite(wrapped.group("body"), _translate_code)
+        return _rewrite(_juel_calls(wrapped.group("body")), _translate_code)
     if text.startswith("=") and not text.startswith("=="):
         return feel_to_python(text[1:])
     return text

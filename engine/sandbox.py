@@ -15,6 +15,7 @@ is how Camunda diagrams write conditions.
 """
 
 import ast
+import re
 import sys
 from calendar import monthrange
 from datetime import date, timedelta
@@ -121,6 +122,11 @@ GUARDS = {
 def compile_expression(expression: str):
     """Compile a diagram expression (JUEL, FEEL-style or Python). Raises SandboxError."""
     source = to_python(expression)
+    if re.search(r"(?<![\w.])execution\s*\.", source):
+        raise SandboxError(
+            f"expression {expression!r}: JUEL's `execution` object is not available here; "
+            "name the process variable itself"
+        )
     result = compile_restricted_eval(source, "<expression>")
     if result.errors or result.code is None:
         raise SandboxError(f"expression {expression!r}: {'; '.join(result.errors)}")

@@ -58,3 +58,33 @@ def test_feel_the_engine_cannot_run_is_refused_by_name(cell):
 
 def test_feel_expressions_compare_with_a_single_equals():
     assert " ".join(to_python('=status = "open" and n >= 2').split()) == 'status == "open" and n >= 2'
+
+
+@pytest.mark.parametrize(
+    ("written", "data", "value"),
+    [
+        ("${execution.getVariable('x') == 1}", {"x": 1}, True),
+        ("${x.size() > 0}", {"x": []}, False),
+        ("${x.contains(1)}", {"x": [1, 2]}, True),
+        ("${y.length() > 0}", {"y": "abc"}, True),
+        ("${y.startsWith('b')}", {"y": "abc"}, False),
+        ('${y.endsWith("c")}', {"y": "abc"}, True),
+        ("${risks.isEmpty()}", {"risks": []}, True),
+        ('${a.equals("b") && !c.contains("z")}', {"a": "b", "c": "xyz"}, False),
+        ("${plan.items.size() == 2}", {"plan": {"items": [1, 2]}}, True),
+    ],
+)
+def test_common_juel_method_calls_run_as_camunda_runs_them(written, data, value):
+    """Camunda Modeler users write Java's methods on variables; each deployed and then put the
+    instance in error at the gateway."""
+    from engine.sandbox import SandboxEnvironment, compile_expression
+
+    compile_expression(written)
+    assert SandboxEnvironment().evaluate(to_python(written), data) is value
+
+
+def test_another_use_of_juels_execution_object_is_refused_naming_it():
+    from engine.sandbox import SandboxError, compile_expression
+
+    with pytest.raises(SandboxError, match="`execution` object is not available"):
+        compile_expression("${execution.getProcessInstanceId() != null}")

@@ -1,10 +1,35 @@
 """Schemas of the regulation's records in the API: documents, risks, training, costs, dashboard."""
 
+from datetime import datetime
+
 from marshmallow import Schema, fields, validate
 
 import engine
 
-from .schemas import RequestSchema
+from .schemas import RequestSchema, UtcDateTime
+
+
+class Money(fields.Decimal):
+    """An amount as exact decimal text ("198001.00"), never a binary float, and declared so in
+    the OpenAPI description (a plain Decimal field is declared a number)."""
+
+    def __init__(self, **kwargs):
+        metadata = {"type": "string", "format": "decimal", **kwargs.pop("metadata", {})}
+        super().__init__(as_string=True, metadata=metadata, **kwargs)
+
+
+class Stamped(fields.Dict):
+    """A record of free fields whose times are ISO 8601 with their offset, as everywhere else
+    in the API (Flask would write them as HTTP dates)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        stamp = UtcDateTime()
+        return {
+            key: stamp._serialize(item, key, value) if isinstance(item, datetime) else item
+            for key, item in value.items()
+        }
 
 
 class DocumentSchema(Schema):
@@ -22,13 +47,13 @@ class DocumentSchema(Schema):
     sha256 = fields.String(metadata={"description": "SHA-256 of the content as canonical JSON"})
     author = fields.String(allow_none=True)
     reviewer = fields.String(allow_none=True)
-    approved_at = fields.DateTime(allow_none=True)
-    created_at = fields.DateTime()
+    approved_at = UtcDateTime(allow_none=True)
+    created_at = UtcDateTime()
     signoffs = fields.List(fields.Dict())
-    destroyed_at = fields.DateTime(allow_none=True)
+    destroyed_at = UtcDateTime(allow_none=True)
     status = fields.String(metadata={"description": "draft | in_review | archived (final) | destroyed"})
     review_instance_id = fields.Integer(allow_none=True)
-    archived_at = fields.DateTime(allow_none=True)
+    archived_at = UtcDateTime(allow_none=True)
     archived_by = fields.String(allow_none=True)
 
 
@@ -60,7 +85,7 @@ class RiskRequestSchema(Schema):
 class RatingSchema(Schema):
     element_id = fields.String()
     actor = fields.String(allow_none=True)
-    at = fields.DateTime()
+    at = UtcDateTime()
     risks = fields.List(fields.Dict())
 
 
@@ -81,8 +106,8 @@ class TrainingSchema(Schema):
     instance_id = fields.Integer()
     title = fields.String(allow_none=True)
     plan = fields.Dict()
-    sessions = fields.List(fields.Dict())
-    assessments = fields.List(fields.Dict())
+    sessions = fields.List(Stamped())
+    assessments = fields.List(Stamped())
     passed = fields.Boolean()
     retrain_rounds = fields.Integer()
 
@@ -90,16 +115,16 @@ class TrainingSchema(Schema):
 class CostItemSchema(Schema):
     id = fields.Integer()
     category = fields.String()
-    amount = fields.Decimal(as_string=True)
+    amount = Money()
     spent_on = fields.Date()
     description = fields.String(allow_none=True)
     recorded_by = fields.String()
-    recorded_at = fields.DateTime()
+    recorded_at = UtcDateTime()
 
 
 class CostRecordedSchema(CostItemSchema):
-    actual = fields.Decimal(as_string=True, metadata={"description": "spending after this cost"})
-    budget = fields.Decimal(as_string=True, allow_none=True)
+    actual = Money(metadata={"description": "spending after this cost"})
+    budget = Money(allow_none=True)
     over_budget = fields.Boolean()
     overrun_review = fields.String(
         allow_none=True,
@@ -122,16 +147,14 @@ class CostRequestSchema(Schema):
 class CostSummarySchema(Schema):
     instance_id = fields.Integer()
     title = fields.String(allow_none=True)
-    estimated = fields.Decimal(as_string=True, allow_none=True)
-    budgeted = fields.Decimal(as_string=True, allow_none=True)
-    approved = fields.Decimal(as_string=True, allow_none=True)
-    contracted = fields.Decimal(as_string=True, allow_none=True)
-    additional = fields.Decimal(as_string=True, metadata={"description": "approved in overrun reviews"})
-    budget = fields.Decimal(
-        as_string=True, allow_none=True, metadata={"description": "approved + additional"}
-    )
-    actual = fields.Decimal(as_string=True)
-    threshold = fields.Decimal(as_string=True)
+    estimated = Money(allow_none=True)
+    budgeted = Money(allow_none=True)
+    approved = Money(allow_none=True)
+    contracted = Money(allow_none=True)
+    additional = Money(metadata={"description": "approved in overrun reviews"})
+    budget = Money(allow_none=True, metadata={"description": "approved + additional"})
+    actual = Money()
+    threshold = Money()
     over_budget = fields.Boolean()
     items = fields.List(fields.Nested(CostItemSchema))
 
@@ -145,8 +168,8 @@ class HighRisksSchema(Schema):
 class OverBudgetSchema(Schema):
     instance_id = fields.Integer()
     title = fields.String(allow_none=True)
-    budget = fields.Decimal(as_string=True, allow_none=True)
-    actual = fields.Decimal(as_string=True)
+    budget = Money(allow_none=True)
+    actual = Money()
 
 
 class PhaseTimeSchema(Schema):
@@ -200,4 +223,4 @@ class UploadSchema(Schema):
     size = fields.Integer()
     sha256 = fields.String()
     uploaded_by = fields.String()
-    uploaded_at = fields.DateTime()
+    uploaded_at = UtcDateTime()

@@ -1,6 +1,8 @@
 """Risk register and matrix (R5), training (R6), costs and overruns (R2.3.2), the dashboard,
 and backup/restore of the whole database (R4.3.5)."""
 
+from datetime import datetime
+
 import pytest
 from conftest_pages import browser_fixture  # noqa: F401 - the `browser` fixture
 from sqlalchemy import func, select
@@ -91,6 +93,12 @@ def test_costs_are_recorded_by_finance_only_and_an_overrun_is_flagged(app, drive
     )
     costs = people["finance"].get(f"/instances/{instance_id}/costs").get_json()
     assert costs["actual"] == "198000.00" and costs["over_budget"] is True
+    # As the OpenAPI description declares them: money as decimal text, times with their offset.
+    declared = people["finance"].get("/openapi.json").get_json()["components"]["schemas"]
+    for name in ("estimated", "budgeted", "approved", "contracted", "additional", "budget", "actual"):
+        assert declared["CostSummary"]["properties"][name]["type"] == "string", name
+        assert isinstance(costs[name], str), name
+    assert all(datetime.fromisoformat(item["recorded_at"]).tzinfo for item in costs["items"])
     board = people["management"].get("/dashboard").get_json()
     assert [p["instance_id"] for p in board["over_budget"]] == [instance_id]
 
@@ -105,6 +113,8 @@ def test_the_training_record_lists_sessions_and_assessments(app, drive, make_use
     body = people["it"].get(f"/instances/{instance_id}/training").get_json()
     assert body["plan"]["trainers"] == "供應商實施顧問"
     assert len(body["sessions"]) == 2 and body["retrain_rounds"] == 1 and body["passed"] is True
+    stamps = [s["recorded_at"] for s in body["sessions"]] + [a["assessed_at"] for a in body["assessments"]]
+    assert all(datetime.fromisoformat(stamp).tzinfo for stamp in stamps)  # ISO 8601, not HTTP dates
 
 
 @pytest.mark.parametrize(

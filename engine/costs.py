@@ -50,6 +50,7 @@ from .errors import FormValidationError, MessageRefused, NotAllowed
 from .formdata import form_data_provider
 from .locking import write_lock
 from .models import CostRecord, InstanceRecord, TaskRecord
+from .plans import MONEY_LIMIT  # what the amount columns hold
 from .records import latest, require_project, submissions
 from .tasks import Actor
 from .workflows import InstanceNotFound, send_message
@@ -223,18 +224,25 @@ def project_costs(
     return _costs_of(session, _record(session, instance_id), threshold)
 
 
+CENT = Decimal("0.01")
+
+
 def _validated(category, amount, spent_on) -> Decimal:
     errors = {}
     if category not in COST_CATEGORIES:
         errors["category"] = [f"must be one of {', '.join(COST_CATEGORIES)}"]
     money = _money(amount)
-    if money is None or not money.is_finite() or money <= 0 or money >= Decimal("1e12"):
+    if money is None or not money.is_finite() or money <= 0:
         errors["amount"] = ["must be a positive amount"]
+    elif money >= MONEY_LIMIT:
+        errors["amount"] = [f"must be less than {MONEY_LIMIT:,} yuan"]
+    elif money != money.quantize(CENT):
+        errors["amount"] = ["at most two decimal places (fen)"]  # not rounded away silently
     if not isinstance(spent_on, date):
         errors["spent_on"] = ["must be a date"]
     if errors:
         raise FormValidationError(errors)
-    return money.quantize(Decimal("0.01"))
+    return money.quantize(CENT)
 
 
 def record_cost(

@@ -78,6 +78,12 @@ def test_costs_are_recorded_by_finance_only_and_an_overrun_is_flagged(app, drive
         f"/instances/{instance_id}/costs", {"category": "other", "amount": "-5", "spent_on": "2026-03-01"}
     )
     assert negative.status_code == 422 and set(negative.get_json()["errors"]) == {"amount"}
+    for amount, says in (("0.001", "at most two decimal places"), ("1e20", "must be less than")):
+        wrong = people["finance"].post(
+            f"/instances/{instance_id}/costs",
+            {"category": "other", "amount": amount, "spent_on": "2026-03-01"},
+        )
+        assert wrong.status_code == 422 and says in wrong.get_json()["errors"]["amount"][0], amount
     assert people["finance"].get(f"/instances/{instance_id}/costs").get_json()["items"] == []
     # 10% over the approved 180,000 is 198,000: just below it, not flagged; at it, flagged (the
     # same rule raises finance's review: tests/web/test_records_costs.py).

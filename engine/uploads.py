@@ -9,8 +9,10 @@ which task. Nothing is written, on disk or in the database, when a file is refus
 """
 
 import hashlib
+import io
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -96,6 +98,23 @@ def _info(row: UploadRecord) -> UploadInfo:
     )
 
 
+# An Office Open XML file is a zip whose parts say what it is: its content types, and the main
+# part of a document or a workbook. Any zip starts with the same four bytes.
+_OFFICE_PARTS = {".docx": "word/document.xml", ".xlsx": "xl/workbook.xml"}
+
+
+def _office_parts_match(suffix, content) -> bool:
+    main = _OFFICE_PARTS.get(suffix)
+    if main is None:
+        return True
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            names = set(archive.namelist())  # the central directory only: nothing is unpacked
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return False
+    return "[Content_Types].xml" in names and main in names
+
+
 def _check(kind_id, element_id, filename, content, max_bytes) -> str:
     errors = {}
     kind = KIND.get(kind_id)
@@ -110,7 +129,7 @@ def _check(kind_id, element_id, filename, content, max_bytes) -> str:
         errors["file"] = ["the file is empty"]
     elif len(content) > max_bytes:
         errors["file"] = [f"larger than {max_bytes} bytes"]
-    elif not content.startswith(magic):
+    elif not content.startswith(magic) or not _office_parts_match(suffix, content):
         errors["file"] = [f"the content is not a {suffix} file"]
     if errors:
         raise FormValidationError(errors)

@@ -3,6 +3,7 @@ content-addressed, nothing stored on refusal; read by category (R4.3.4); backed 
 
 import hashlib
 import io
+import zipfile
 
 import pytest
 from conftest_pages import Browser
@@ -13,6 +14,17 @@ from web import create_app
 from web.extensions import db
 
 PDF = b"%PDF-1.4\n% test cases\n" + b"x" * 200
+
+
+def zipped(*names):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in names:
+            archive.writestr(name, "<x/>")
+    return buffer.getvalue()
+
+
+DOCX = zipped("[Content_Types].xml", "word/document.xml")
 
 
 @pytest.fixture
@@ -56,6 +68,9 @@ def files(folder):
         ("contract_scan", "contract.pdf", b"", "file"),  # empty
         ("contract_scan", "contract.pdf", b"%PDF-" + b"x" * 5000, "file"),  # over 4096 bytes
         ("test_cases", "cases.pdf", PDF, "kind"),  # not what sign_contract asks for
+        ("contract_scan", "c.docx", zipped("a.txt"), "file"),  # a zip, but no Word document
+        ("contract_scan", "c.docx", zipped("[Content_Types].xml", "xl/workbook.xml"), "file"),  # a workbook
+        ("contract_scan", "c.docx", b"PK\x03\x04" + b"x" * 100, "file"),  # zip's first bytes only
     ],
 )
 def test_a_refused_file_stores_nothing(app, people, at_sign_contract, uploads, kind, name, content, field):
@@ -136,3 +151,10 @@ def test_backup_and_restore_carry_the_uploaded_files(
     with target.app_context():
         assert db.session.get(UploadRecord, upload_id).sha256 == sha
         db.engine.dispose()
+
+
+def test_a_word_document_is_taken(app, people, at_sign_contract, uploads):
+    _, task = at_sign_contract
+    response = post(people["it"], task.id, "contract_scan", "合同.docx", DOCX)
+    assert response.status_code == 201, response.get_json()
+    assert count(app) == 1

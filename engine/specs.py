@@ -207,6 +207,8 @@ class Bundle:
         for name, content in sorted(self.files.items()):
             kind = kind_of(name)
             try:
+                if len(content) > MAX_FILE_BYTES:  # each kind: every version keeps its sources
+                    raise DeploymentError([Problem(name, f"file is larger than {MAX_FILE_BYTES} bytes")])
                 if kind == "form":
                     form = Form.from_json(content, name)
                     form.check()

@@ -195,6 +195,15 @@ def test_a_required_when_rule_that_cannot_run_is_refused_at_deploy(rule):
     assert problem.file == "f.form" and "note: requiredWhen cannot be evaluated" in problem.message
 
 
+def test_a_form_file_over_the_size_limit_is_refused_as_a_diagram_is():
+    from engine.specs import MAX_FILE_BYTES
+
+    form = json.loads(FORM)
+    form["components"][0]["description"] = "x" * MAX_FILE_BYTES
+    [problem] = problems_of({"p.bpmn": bpmn(USER_TASK), "f.form": json.dumps(form).encode()})
+    assert (problem.file, problem.message) == ("f.form", f"file is larger than {MAX_FILE_BYTES} bytes")
+
+
 def test_every_problem_is_reported_at_once():
     body = USER_TASK.replace('camunda:candidateGroups="it" ', "")
     problems = problems_of({"p.bpmn": bpmn(body)})

@@ -20,7 +20,14 @@ from .expressions import UntranslatableExpression
 from .forms import Form
 from .parser import ModelParser
 from .serialization import dump_specs, load_specs
-from .validation import check_calls, check_definitions, check_trees, dmn_cells, translate_cell
+from .validation import (
+    check_calls,
+    check_definitions,
+    check_trees,
+    dmn_cells,
+    schema_problems,
+    translate_cell,
+)
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 KINDS = {".bpmn": "bpmn", ".bpmn20.xml": "bpmn", ".dmn": "dmn", ".form": "form"}
@@ -42,7 +49,8 @@ def safe_xml(content: bytes, filename: str):
         ) from None
     docinfo = tree.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
-        raise DeploymentError([Problem(filename, "a DOCTYPE is not allowed", 1)])
+        line = content[: content.find(b"<!DOCTYPE")].count(b"\n") + 1 if b"<!DOCTYPE" in content else 1
+        raise DeploymentError([Problem(filename, "a DOCTYPE is not allowed", line)])
     return tree
 
 
@@ -218,6 +226,7 @@ class Bundle:
                     self.form_files[name] = form.id
                 elif kind == "bpmn":
                     self.trees[name] = safe_xml(content, name)
+                    problems.extend(schema_problems(name, self.trees[name]))
                     self.parser.add_bpmn_xml(self.trees[name], name)
                 elif kind == "dmn":
                     self.trees[name] = safe_xml(content, name)

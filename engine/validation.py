@@ -6,6 +6,10 @@ inclusive gateway has a condition or is the default; conditions, input/output ma
 assignee and due-date expressions, timers, scripts and DMN cells compile under the sandbox.
 """
 
+from copy import deepcopy
+from functools import lru_cache
+
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 
 from .errors import Problem
@@ -248,6 +252,29 @@ def _check_expressions(name, tree):
             owner = timer.getparent().getparent().get("id")
             problems.extend(_check_timer(name, timer, owner, tag))
     return problems
+
+
+@lru_cache(maxsize=1)
+def _bpmn_schema():
+    # The BPMN 2.0 XML Schema as SpiffWorkflow ships it (extension elements of any namespace are
+    # allowed, as the schema says), loaded once.
+    return BpmnValidator()
+
+
+def schema_problems(name, tree) -> list:
+    """Where a .bpmn file breaks the BPMN 2.0 XML Schema: an element BPMN does not have (a
+    misspelt `userTaskk`), one out of place, an id used twice. Each names the file, the line and,
+    where it has one, the element's id."""
+    validator = _bpmn_schema()
+    checked = deepcopy(tree)  # SpiffWorkflow's preprocessing rewrites what bpmn-js writes oddly
+    validator.preprocess(checked)
+    if validator.validator.validate(checked):
+        return []
+    lines = {element.sourceline: element.get("id") for element in tree.iter() if element.get("id")}
+    return [
+        Problem(name, f"not valid BPMN 2.0: {error.message}", error.line, lines.get(error.line))
+        for error in validator.validator.error_log
+    ]
 
 
 def _check_timer(name, timer, owner, kind):

@@ -204,6 +204,26 @@ def test_a_form_file_over_the_size_limit_is_refused_as_a_diagram_is():
     assert (problem.file, problem.message) == ("f.form", f"file is larger than {MAX_FILE_BYTES} bytes")
 
 
+def test_an_element_bpmn_does_not_have_is_refused_with_its_line():
+    body = USER_TASK + """
+    <bpmn:userTaskk id="zz"/>"""
+    problems = problems_of({"p.bpmn": bpmn(body), "f.form": FORM})
+    assert [(p.file, p.line, p.element) for p in problems] == [("p.bpmn", 12, "zz")]
+    assert "not valid BPMN 2.0" in problems[0].message and "userTaskk" in problems[0].message
+
+
+def test_an_id_used_twice_is_refused():
+    body = USER_TASK.replace('<bpmn:sequenceFlow id="f2"', '<bpmn:sequenceFlow id="f1"')
+    problems = problems_of({"p.bpmn": bpmn(body), "f.form": FORM})
+    assert any("not valid BPMN 2.0" in p.message and "f1" in p.message for p in problems)
+
+
+def test_a_doctype_is_named_on_its_own_line():
+    text = b'<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY a "b">]>\n<x/>'
+    [problem] = problems_of({"p.bpmn": text})
+    assert (problem.message, problem.line) == ("a DOCTYPE is not allowed", 2)
+
+
 def test_every_problem_is_reported_at_once():
     body = USER_TASK.replace('camunda:candidateGroups="it" ', "")
     problems = problems_of({"p.bpmn": bpmn(body)})

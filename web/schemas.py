@@ -138,6 +138,34 @@ class InstanceSchema(InstanceSummarySchema):
     )
 
 
+class AdminInstanceQuerySchema(RequestSchema):
+    process_id = fields.String(validate=validate.Length(min=1, max=200))
+    version = fields.Integer(strict=False, validate=validate.Range(min=1, max=2**31 - 1))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    waiting_at = fields.String(
+        validate=validate.Length(min=1, max=200), metadata={"description": "An element id it waits at."}
+    )
+    older_than_days = fields.Integer(
+        validate=validate.Range(min=1, max=36500), metadata={"description": "Started more than N days ago."}
+    )
+    initiator = fields.String(validate=validate.Length(min=1, max=80))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=2**31 - 1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class WatchedInstanceSchema(InstanceSummarySchema):
+    error = fields.Dict(
+        allow_none=True, metadata={"description": "An incident: the failed element, message, data and time."}
+    )
+
+
+class AdminInstancePageSchema(Schema):
+    items = fields.List(fields.Nested(WatchedInstanceSchema), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+
+
 class InstancePageSchema(Schema):
     items = fields.List(fields.Nested(InstanceSummarySchema), required=True)
     total = fields.Integer(required=True)

@@ -205,8 +205,11 @@ def test_a_form_file_over_the_size_limit_is_refused_as_a_diagram_is():
 
 
 def test_an_element_bpmn_does_not_have_is_refused_with_its_line():
-    body = USER_TASK + """
+    body = (
+        USER_TASK
+        + """
     <bpmn:userTaskk id="zz"/>"""
+    )
     problems = problems_of({"p.bpmn": bpmn(body), "f.form": FORM})
     assert [(p.file, p.line, p.element) for p in problems] == [("p.bpmn", 12, "zz")]
     assert "not valid BPMN 2.0" in problems[0].message and "userTaskk" in problems[0].message

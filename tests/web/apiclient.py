@@ -256,6 +256,8 @@ OPERATIONS |= {
     ("POST", "/instances/{instance_id}/tasks/{task_id}/skip"),
     ("PATCH", "/instances/{instance_id}/data"),
     ("POST", "/migrations"),
+    ("GET", "/admin/instances"),
+    ("GET", "/admin/incidents"),
 }
 # The regulation's records (issue 6).
 OPERATIONS |= {

@@ -70,6 +70,32 @@ def test_rewind_to_a_step_from_the_history_then_complete_it_again(people, drive,
     assert (replay["matches"], replay["divergence"]) == (True, None)
 
 
+def test_admins_watch_instances_and_incidents_through_the_api(people, drive, started):
+    """Issue 5's watch list is in the API too: filters by process, version, status, waiting step,
+    age and initiator; incidents with their error."""
+    admin = people["admin"]
+    other = drive.start(people["business"].user)
+    drive.reach(other, "requirement_analysis")
+    found = admin.get("/admin/instances", waiting_at="preliminary_review").get_json()
+    assert [i["id"] for i in found["items"]] == [started] and found["total"] == 1
+    by_all = admin.get(
+        "/admin/instances", process_id="software_upgrade", version=1, status="running", initiator="business1"
+    ).get_json()
+    assert sorted(i["id"] for i in by_all["items"]) == sorted([started, other])
+    assert admin.get("/admin/instances", older_than_days=30).get_json()["total"] == 0
+    assert admin.get("/admin/instances", older_than_days=0).status_code == 400
+    assert admin.get("/admin/instances", colour="red").status_code == 400
+    assert people["it"].get("/admin/instances").status_code == 403
+    assert admin.get("/admin/incidents").get_json() == []
+    drive.reach(started, "golive")
+    admin.patch(f"/instances/{started}/data", {"changes": {"sign_contract": {}}, "reason": "模擬"})
+    drive.complete(started, "golive", decision="success")
+    [incident] = admin.get("/admin/incidents").get_json()
+    assert (incident["id"], incident["status"]) == (started, "error")
+    assert incident["error"]["element"] == "start_support_period"
+    assert people["it"].get("/admin/incidents").status_code == 403
+
+
 def test_repairs_with_data_that_does_not_fit_are_refused_and_store_nothing(app, people, drive, started):
     admin = people["admin"]
     before = snapshot(app)

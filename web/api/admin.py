@@ -13,7 +13,7 @@ from ..auth import token_required
 from ..extensions import db
 from ..extensions import engine_clock as clock
 from . import bp
-from .http import dump, parse, parse_body
+from .http import dump, parse, parse_body, parse_query
 from .openapi import operation
 
 REPAIRS = {
@@ -232,3 +232,29 @@ def undo(instance_id):
     409 when there is nothing to undo."""
     body = _optional_body(schemas.shared(schemas.ReasonRequestSchema))
     return _instance(engine.undo(db.session, instance_id, g.user.actor, clock=clock(), reason=body["reason"]))
+
+
+@bp.get("/admin/instances")
+@admin_token_required
+@operation(
+    "Watch instances across processes",
+    query=schemas.AdminInstanceQuerySchema,
+    responses={200: schemas.AdminInstancePageSchema, 403: None},
+)
+def watch_instances():
+    """Every instance of every process, oldest first, filtered by process, version, status, a
+    step it waits at, age and initiator (as the admin instance page); an incident carries its
+    `error`."""
+    query = parse_query(schemas.shared(schemas.AdminInstanceQuerySchema))
+    page = engine.admin_instances(db.session, g.user.actor, clock=clock(), **query)
+    return dump(schemas.shared(schemas.AdminInstancePageSchema), page)
+
+
+@bp.get("/admin/incidents")
+@admin_token_required
+@operation("List incidents", responses={200: [schemas.WatchedInstanceSchema], 403: None})
+def incidents():
+    """Instances in `error`, oldest first, each with the failed element, the message, the data it
+    saw and when: what `retry` runs again after a fix."""
+    found = engine.list_incidents(db.session, g.user.actor)
+    return dump(schemas.shared(schemas.WatchedInstanceSchema, many=True), found)

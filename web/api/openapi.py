@@ -30,6 +30,8 @@ COMPONENTS = {
     "InstanceSummary": schemas.InstanceSummarySchema,
     "Instance": schemas.InstanceSchema,
     "InstancePage": schemas.InstancePageSchema,
+    "WatchedInstance": schemas.WatchedInstanceSchema,
+    "AdminInstancePage": schemas.AdminInstancePageSchema,
     "Event": schemas.EventSchema,
     "PoolEntry": plan_schemas.PoolEntrySchema,
     "ReviewOutcome": plan_schemas.ReviewOutcomeSchema,

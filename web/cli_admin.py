@@ -1,6 +1,7 @@
 """`upgradeflow replay | verify | migrate`: issue 5's admin commands. They act as a system
 administrator named "cli" (recorded as the actor in the event log) and commit per instance."""
 
+import json
 import sys
 
 import click
@@ -85,6 +86,140 @@ def migrate_command(process_id, version, dry_run):
     sys.exit(1 if failed else 0)
 
 
+# -- watch and repair (issue 5: "available in the web UI, the REST API and the CLI") ----------
+
+
+@click.group("instances")
+def instances_group():
+    """Watch and repair instances as an administrator ("cli" in the event log)."""
+
+
+@instances_group.command("list")
+@click.option("--process", "process_id", help="Only this process.")
+@click.option("--version", type=ROW_ID, help="Only this version of it.")
+@click.option("--status", type=click.Choice(["running", "completed", "error", "suspended", "terminated"]))
+@click.option("--waiting-at", help="Only those waiting at this step (element id).")
+@click.option(
+    "--older-than", "older_than_days", type=click.IntRange(1, 36500), help="Started over N days ago."
+)
+@click.option("--initiator", help="Only those this user started.")
+@with_appcontext
+def list_command(**filters):
+    """Every instance, oldest first, one line each (an incident with its failed step)."""
+    page = engine.admin_instances(db.session, CLI_ADMIN, per_page=10_000, clock=clock(), **filters)
+    for info in page.items:
+        waiting = ",".join(info.waiting_at) or "-"
+        failed = f" error at {info.error['element']}: {info.error['message']}" if info.error else ""
+        click.echo(
+            f"{info.id}\t{info.process_id} v{info.version}\t{info.status}\t{waiting}\t{info.initiator}{failed}"
+        )
+    click.echo(f"{page.total} instance(s)")
+
+
+def _repair(call, *args, **kwargs):
+    try:
+        info = call(db.session, *args, clock=clock(), **kwargs)
+    except engine.EngineError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    waiting = ", ".join(info.waiting_at) or "nothing"
+    click.echo(f"instance {info.id}: {info.status}, waiting at {waiting}")
+
+
+REASON = click.option("--reason", required=True, help="Why (kept in the event log).")
+
+
+@instances_group.command("suspend")
+@click.argument("instance_id", type=ROW_ID)
+@REASON
+@with_appcontext
+def suspend_command(instance_id, reason):
+    """Suspend INSTANCE: nothing moves until it is resumed."""
+    _repair(engine.suspend_instance, instance_id, CLI_ADMIN, reason)
+
+
+@instances_group.command("resume")
+@click.argument("instance_id", type=ROW_ID)
+@click.option("--reason", default="", help="Why (kept in the event log).")
+@with_appcontext
+def resume_command(instance_id, reason):
+    """Resume a suspended INSTANCE."""
+    _repair(engine.resume_instance, instance_id, CLI_ADMIN, reason)
+
+
+@instances_group.command("terminate")
+@click.argument("instance_id", type=ROW_ID)
+@REASON
+@with_appcontext
+def terminate_command(instance_id, reason):
+    """End INSTANCE for good."""
+    _repair(engine.terminate_instance, instance_id, CLI_ADMIN, reason)
+
+
+@instances_group.command("retry")
+@click.argument("instance_id", type=ROW_ID)
+@click.option("--reason", default="", help="Why (kept in the event log).")
+@with_appcontext
+def retry_command(instance_id, reason):
+    """Run the failed step of an INSTANCE in error again (after a fix)."""
+    _repair(engine.retry_instance, instance_id, CLI_ADMIN, reason=reason)
+
+
+@instances_group.command("skip")
+@click.argument("instance_id", type=ROW_ID)
+@click.argument("task_id")
+@REASON
+@click.option("--data", "data", default=None, help="The step's result, a JSON object.")
+@with_appcontext
+def skip_command(instance_id, task_id, reason, data):
+    """Complete the ready TASK_ID of INSTANCE without its form."""
+    _repair(engine.skip_task, instance_id, task_id, CLI_ADMIN, reason, _json_object("--data", data))
+
+
+@instances_group.command("edit-data")
+@click.argument("instance_id", type=ROW_ID)
+@click.option(
+    "--set", "changes", required=True, help='The variables to change, a JSON object: {"name": value}.'
+)
+@REASON
+@with_appcontext
+def edit_data_command(instance_id, changes, reason):
+    """Set process variables of INSTANCE (old and new values are logged)."""
+    _repair(engine.edit_instance_data, instance_id, CLI_ADMIN, _json_object("--set", changes), reason)
+
+
+@instances_group.command("rewind")
+@click.argument("instance_id", type=ROW_ID)
+@click.argument("task_id")
+@REASON
+@with_appcontext
+def rewind_command(instance_id, task_id, reason):
+    """Make the completed TASK_ID (from the event log) of INSTANCE ready again."""
+    _repair(engine.rewind_instance, instance_id, task_id, CLI_ADMIN, reason)
+
+
+@instances_group.command("undo")
+@click.argument("instance_id", type=ROW_ID)
+@click.option("--reason", default="", help="Why (kept in the event log).")
+@with_appcontext
+def undo_command(instance_id, reason):
+    """Put back INSTANCE's state from before its last replay or migration."""
+    _repair(engine.undo, instance_id, CLI_ADMIN, reason=reason)
+
+
+def _json_object(option, text):
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise click.BadParameter(f"not JSON: {error}", param_hint=option) from None
+    if not isinstance(value, dict):
+        raise click.BadParameter("must be a JSON object", param_hint=option)
+    return value
+
+
 def register(app):
-    for command in (replay_command, verify_command, migrate_command):
+    for command in (replay_command, verify_command, migrate_command, instances_group):
         app.cli.add_command(command)

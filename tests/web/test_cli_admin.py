@@ -89,3 +89,64 @@ def test_verify_passes_an_instance_migrated_past_a_renamed_step(app, runner, peo
     assert moved.output.splitlines()[0] == f"instance {started}: moved 1 -> 2 (diff)"
     result = runner.invoke(args=["verify"])
     assert (result.exit_code, result.output) == (0, "0 instance(s) differ from their replay\n")
+
+
+def events(app, instance_id):
+    with app.app_context():
+        return [
+            (e.type, e.actor, (e.data or {}).get("reason"))
+            for e in engine.instance_events(db.session, instance_id)
+        ]
+
+
+def test_admins_watch_and_repair_instances_from_the_command_line(app, runner, people, drive):
+    """Issue 5: watching and every repair are in the CLI too, logged as done by "cli" with why."""
+    first = drive.start(people["business"].user)
+    second = drive.start(people["business"].user)
+    drive.reach(second, "requirement_analysis")
+    listed = runner.invoke(args=["instances", "list", "--waiting-at", "preliminary_review"])
+    assert listed.exit_code == 0, listed.output
+    assert listed.output.splitlines()[0].startswith(
+        f"{first}\tsoftware_upgrade v1\trunning\tpreliminary_review"
+    )
+    assert listed.output.splitlines()[-1] == "1 instance(s)"
+
+    assert runner.invoke(args=["instances", "suspend", str(first)]).exit_code == 2  # a reason is required
+    suspended = runner.invoke(args=["instances", "suspend", str(first), "--reason", "等待預算"])
+    assert (suspended.exit_code, suspended.output.strip()) == (
+        0,
+        f"instance {first}: suspended, waiting at preliminary_review",
+    )
+    assert runner.invoke(args=["instances", "resume", str(first)]).exit_code == 0
+    [task] = drive.ready(first)
+    skipped = runner.invoke(
+        args=[
+            "instances",
+            "skip",
+            str(first),
+            task.id,
+            "--reason",
+            "線下已審",
+            "--data",
+            '{"decision": "accept"}',
+        ]
+    )
+    assert skipped.exit_code == 0 and "waiting at requirement_analysis" in skipped.output
+    edited = runner.invoke(
+        args=["instances", "edit-data", str(first), "--set", '{"note": "已複核"}', "--reason", "備註"]
+    )
+    assert edited.exit_code == 0, edited.output
+    bad = runner.invoke(args=["instances", "edit-data", str(first), "--set", "[1]", "--reason", "x"])
+    assert bad.exit_code == 2 and "must be a JSON object" in bad.output
+    refused = runner.invoke(args=["instances", "retry", str(first)])  # not in error
+    assert refused.exit_code == 1 and "not in error" in refused.output
+    ended = runner.invoke(args=["instances", "terminate", str(first), "--reason", "項目取消"])
+    assert ended.exit_code == 0 and f"instance {first}: terminated" in ended.output
+    assert events(app, first)[1:] == [
+        ("suspended", "cli", "等待預算"),
+        ("resumed", "cli", ""),
+        ("task_skipped", "cli", "線下已審"),
+        ("data_edited", "cli", "備註"),
+        ("terminated", "cli", "項目取消"),
+    ]
+    assert "terminated" in runner.invoke(args=["instances", "list", "--status", "terminated"]).output

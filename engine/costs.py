@@ -72,6 +72,7 @@ ALREADY_OPEN = "already_open"  # a review is open; it shows the new figures
 NO_CROSSING = "no_crossing"  # still at a level an earlier cost reached; the next level raises
 NOT_RUNNING = "not_running"  # the instance is completed, terminated, suspended or in error
 NOT_ACCEPTED = "not_accepted"  # the instance's diagram version does not take `cost_overrun`
+NO_BUDGET = "no_budget"  # nothing approved yet (budget_audit): no spending is over budget
 
 
 @dataclass
@@ -89,7 +90,7 @@ class CostItem:
 class CostRecorded(CostItem):
     """A recorded cost and what it did: the spending after it, whether the project is over
     budget, and `overrun_review` (one of RAISED, ALREADY_OPEN, NO_CROSSING, NOT_RUNNING,
-    NOT_ACCEPTED; None when not over budget) with `overrun_note` saying why."""
+    NOT_ACCEPTED, NO_BUDGET; None when within the budget) with `overrun_note` saying why."""
 
     actual: Decimal = Decimal(0)
     budget: Decimal | None = None
@@ -308,6 +309,8 @@ def record_cost(
 def _overrun_review(session, record, before, after, actor, clock) -> tuple[str | None, str | None]:
     """(code, note) of what an overrun after this cost calls for; sends the message if a review
     is due."""
+    if after.budget is None:
+        return NO_BUDGET, f"spent {after.actual}; no budget is approved yet, so no overrun can be judged"
     if not after.over_budget:
         return None, None
     spent = f"spent {after.actual} of a budget of {after.budget}, level {after.level}"

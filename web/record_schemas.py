@@ -129,8 +129,8 @@ class CostRecordedSchema(CostItemSchema):
     overrun_review = fields.String(
         allow_none=True,
         metadata={
-            "description": "raised, already_open, no_crossing, not_running, not_accepted; "
-            "null when not over budget"
+            "description": "raised, already_open, no_crossing, not_running, not_accepted, no_budget; "
+            "null when within the budget"
         },
     )
     overrun_note = fields.String(allow_none=True)

@@ -187,3 +187,11 @@ def test_the_records_page_says_the_review_was_raised(app, drive, make_user, peop
     assert "已向財務部門發起費用超支審核" in page.text and 'id="over-budget"' in page.text
     assert "預算的 10.0%" in page.text
     assert [t.name for t in finance.tasks()] == ["cost_overrun_review"]
+
+
+def test_a_cost_before_any_budget_is_approved_says_so(app, drive, make_user, people):
+    instance_id = drive.start(make_user("applicant", "business"))
+    drive.walk(instance_id, "analysis_report")  # estimated, not yet budgeted or approved
+    recorded = spend(people["finance"], instance_id, "5000").get_json()
+    assert (recorded["overrun_review"], recorded["budget"]) == ("no_budget", None)
+    assert "no budget is approved yet" in recorded["overrun_note"]

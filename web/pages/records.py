@@ -21,6 +21,7 @@ OVERRUN_REVIEW = {
     "no_crossing": lazy_gettext("實際支出超出預算，但未達到新的超支級別，未發起審核。"),
     "not_running": lazy_gettext("實際支出超出預算；流程未在運行，未發起審核。"),
     "not_accepted": lazy_gettext("實際支出超出預算；此流程版本沒有費用超支審核，未發起審核。"),
+    "no_budget": lazy_gettext("尚無核准預算，無法判斷是否超支。"),
 }
 
 

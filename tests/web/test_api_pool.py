@@ -167,3 +167,11 @@ def test_an_admins_data_edit_shows_in_the_pool(app, people, drive, raised, clock
         )
         db.session.commit()
     assert people["it"].get("/pool").get_json()[0]["priority"] == "low"
+
+
+def test_a_title_a_spreadsheet_would_run_as_a_formula_is_exported_as_text(people, drive, raised):
+    for title in ('=HYPERLINK("http://evil.example","點此")', "-2+3"):
+        drive.complete(raised(title, department="行政部"), "preliminary_review")  # into the pool
+    text = people["it"].get("/pool", format="csv").data.decode("utf-8-sig")
+    titles = sorted(row["title"] for row in csv.DictReader(io.StringIO(text)))
+    assert titles == ["'-2+3", '\'=HYPERLINK("http://evil.example","點此")']

@@ -8,9 +8,6 @@ which; `count` is how many projects an average is over and `budget` the budget a
 is compared with. UTF-8 with a byte order mark, so spreadsheet programs read Chinese correctly.
 """
 
-import csv
-import io
-
 from flask import Response, abort, render_template, request
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
@@ -18,6 +15,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 import engine
 
+from ..csvfile import csv_download
 from ..extensions import db
 from ..extensions import engine_clock as clock
 from . import bp
@@ -152,16 +150,7 @@ def dashboard_rows(board: engine.Dashboard) -> list[dict]:
 
 def dashboard_csv(board: engine.Dashboard, filename="dashboard.csv") -> Response:
     """A CSV download (attachment) of every figure of the dashboard."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    for row in dashboard_rows(board):
-        writer.writerow(["" if row.get(c) is None else row[c] for c in COLUMNS])
-    return Response(
-        "\ufeff" + out.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={filename}"},
-    )
+    return csv_download(COLUMNS, ([row.get(c) for c in COLUMNS] for row in dashboard_rows(board)), filename)
 
 
 @bp.app_context_processor

@@ -67,6 +67,21 @@ def test_a_body_that_is_not_json_is_400(people):
         data="{not json",
     )
     assert_error(response, 400, "bad_request")
+    assert "Failed to decode JSON object" in response.get_json()["message"]  # says why, and where
+    assert "line 1 column 2" in response.get_json()["message"]
+
+
+def test_a_number_too_long_to_read_is_named_as_such(app, people):
+    business = people["business"]
+    before = snapshot(app)
+    response = business.client.post(
+        "/api/v1/processes/software_upgrade/instances",
+        headers={**business.headers, "Content-Type": "application/json"},
+        data='{"data": {"title": ' + "9" * 5000 + "}}",
+    )
+    assert_error(response, 400, "bad_request")
+    assert "Exceeds the limit (4300 digits)" in response.get_json()["message"]
+    assert snapshot(app) == before
 
 
 @pytest.mark.parametrize(

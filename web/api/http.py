@@ -28,9 +28,15 @@ def parse(schema, payload) -> dict:
 
 def parse_body(schema) -> dict:
     """The JSON object body loaded through `schema`. Raises BadRequest (400)."""
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
+    if not request.is_json:
         raise BadRequest("invalid request: the body must be a JSON object (Content-Type: application/json)")
+    try:
+        payload = request.get_json()
+    except BadRequest as error:  # says why: where the text is broken, a number too long, ...
+        detail = error.__cause__ if isinstance(error.__cause__, BadRequest) else error  # Flask hides it
+        raise BadRequest(f"invalid request: {detail.description}") from None
+    if not isinstance(payload, dict):
+        raise BadRequest("invalid request: the body must be a JSON object, not " + type(payload).__name__)
     return parse(schema, payload)
 
 

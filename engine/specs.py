@@ -264,15 +264,26 @@ class Bundle:
                 spec = self.parser.get_spec(process_id)
                 subs = self.parser.get_subprocess_specs(process_id)
             except ValidationException as error:
-                problems.append(_problem_from(error))
+                problems.append(self._located(_problem_from(error)))
                 continue
             except Exception as error:  # SpiffWorkflow raises bare errors on some malformed input
-                problems.append(Problem(process_id, f"cannot be parsed: {type(error).__name__}: {error}"))
+                problem = Problem(process_id, f"cannot be parsed: {type(error).__name__}: {error}")
+                problems.append(self._located(problem, process_id))
                 continue
             definition = ProcessDefinition(process_id, spec, subs, self.forms, self.form_files)
             self._add_deployed_forms(definition)
             self.definitions[process_id] = definition
         return problems
+
+    def _located(self, problem: Problem, element_id=None) -> Problem:
+        """`problem` with the file and line of its element, where SpiffWorkflow left them out."""
+        wanted = problem.element or element_id
+        if wanted and (problem.line is None or problem.file in ("?", element_id)):
+            for name, tree in self.trees.items():
+                found = tree.xpath("//*[@id=$id]", id=wanted)
+                if found:
+                    return Problem(name, problem.message, found[0].sourceline, wanted)
+        return problem
 
     def _add_deployed_forms(self, definition):
         # Only the forms the process links and the bundle lacks are added, so a bundle that brings

@@ -61,10 +61,31 @@ def check_trees(trees) -> list:
     for name, tree in sorted(trees.items()):
         problems.extend(_check_lengths(name, tree))
         if tree.tag.startswith(BPMN):
+            problems.extend(_check_flows(name, tree))
             problems.extend(_check_gateways(name, tree))
             problems.extend(_check_expressions(name, tree))
         else:
             problems.extend(_check_dmn(name, tree))
+    return problems
+
+
+def _check_flows(name, tree):
+    """A sequence flow must join two elements of its own process (or subprocess)."""
+    problems = []
+    for flow in tree.iter(f"{BPMN}sequenceFlow"):
+        container = flow.getparent()
+        ids = {child.get("id") for child in container if child.get("id")}
+        for end in ("sourceRef", "targetRef"):
+            ref = flow.get(end)
+            if ref not in ids:
+                problems.append(
+                    Problem(
+                        name,
+                        f"sequence flow {flow.get('id')!r}: {end} {ref!r} is no element of its process",
+                        flow.sourceline,
+                        flow.get("id"),
+                    )
+                )
     return problems
 
 

@@ -227,6 +227,26 @@ def test_a_doctype_is_named_on_its_own_line():
     assert (problem.message, problem.line) == ("a DOCTYPE is not allowed", 2)
 
 
+def test_a_flow_to_an_element_that_is_not_there_is_named():
+    body = """
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="ghost"/>
+    <bpmn:endEvent id="end"/>"""
+    problems = problems_of({"p.bpmn": bpmn(body)})
+    assert ("p.bpmn", 8, "f1") in [(p.file, p.line, p.element) for p in problems]
+    assert any("targetRef 'ghost' is no element of its process" in p.message for p in problems)
+
+
+def test_a_decision_that_is_not_there_is_named_with_the_task_that_calls_it():
+    body = """
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="r"/>
+    <bpmn:businessRuleTask id="r" camunda:decisionRef="nope"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="r" targetRef="end"/>
+    <bpmn:endEvent id="end"/>"""
+    [problem] = problems_of({"p.bpmn": bpmn(body)})
+    assert (problem.file, problem.line, problem.element) == ("p.bpmn", 9, "r")
+    assert 'id "nope"' in problem.message
+
+
 def test_every_problem_is_reported_at_once():
     body = USER_TASK.replace('camunda:candidateGroups="it" ', "")
     problems = problems_of({"p.bpmn": bpmn(body)})

@@ -1,5 +1,6 @@
 """The training record (R6): the plan made with the implementation plan, the sessions held, and
-each assessment, with the rounds that sent users back to training."""
+each assessment with every trainee's result, the rounds that sent users back to training and the
+trainees who failed their latest assessment (to be trained again)."""
 
 from dataclasses import dataclass, field
 
@@ -27,6 +28,29 @@ class TrainingRecord:
     @property
     def retrain_rounds(self) -> int:
         return sum(1 for a in self.assessments if a.get("decision") == "retrain")
+
+    @property
+    def trainees(self) -> list:
+        """Each trainee's latest result (R6: per trainee, exam or practical, pass or fail), in the
+        order they were first assessed: {trainee, result, method, round, assessed_at}."""
+        latest_result = {}
+        for round_, assessment in enumerate(self.assessments, start=1):
+            for row in assessment.get("results") or []:
+                name = str(row.get("trainee") or "").strip()
+                if name:
+                    latest_result[name] = {
+                        "trainee": name,
+                        "result": row.get("result"),
+                        "method": assessment.get("assessment_method"),
+                        "round": round_,
+                        "assessed_at": assessment.get("assessed_at"),
+                    }
+        return list(latest_result.values())
+
+    @property
+    def retraining(self) -> list:
+        """The trainees whose latest assessment they failed: to be trained again."""
+        return [t["trainee"] for t in self.trainees if t["result"] == "fail"]
 
 
 def training_record(session, instance_id, actor: Actor | None = None) -> TrainingRecord:

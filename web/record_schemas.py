@@ -110,6 +110,10 @@ class TrainingSchema(Schema):
     assessments = fields.List(Stamped())
     passed = fields.Boolean()
     retrain_rounds = fields.Integer()
+    trainees = fields.List(
+        Stamped(), metadata={"description": "each trainee's latest result: trainee, result, method, round"}
+    )
+    retraining = fields.List(fields.String(), metadata={"description": "who failed their latest assessment"})
 
 
 class CostItemSchema(Schema):

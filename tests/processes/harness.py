@@ -135,7 +135,12 @@ DEFAULTS = {
     "training": {
         "sessions": [{"date": "2026-05-20", "method": "classroom", "attendees": 25, "topics": "移動端審批"}]
     },
-    "training_assessment": {"decision": "pass", "assessment_method": "practical", "pass_rate": 96},
+    "training_assessment": {
+        "decision": "pass",
+        "assessment_method": "practical",
+        "pass_rate": 100,
+        "results": [{"trainee": "陳小明", "result": "pass"}, {"trainee": "李小華", "result": "pass"}],
+    },
     "golive_plan": {
         "golive_time": "2026-06-01",
         "steps": "停機、部署、驗證、恢復服務。",

@@ -278,5 +278,5 @@ def test_an_instance_without_an_approved_budget_raises_nothing(Session):
         applicant = Actor("applicant", frozenset({"business"}))
         instance_id = engine.start_instance(session, "software_upgrade", REQUEST, applicant, clock=clock).id
     recorded = _spend(Session, instance_id, clock, "1000000")
-    assert (recorded.budget, recorded.over_budget, recorded.overrun_review) == (None, False, None)
+    assert (recorded.budget, recorded.over_budget, recorded.overrun_review) == (None, False, "no_budget")
     assert _reviews(Session, instance_id) == [] and _messages(Session, instance_id) == 0

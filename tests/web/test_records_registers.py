@@ -113,10 +113,25 @@ def test_the_training_record_lists_sessions_and_assessments(app, drive, make_use
     applicant = make_user("applicant", "business")
     instance_id = drive.start(applicant)
     drive.walk(instance_id, "training_assessment")
-    drive.complete(instance_id, "training_assessment", decision="retrain")
-    drive.complete(instance_id, "training")
-    drive.complete(instance_id, "training_assessment")
+    first = [{"trainee": "陳小明", "result": "pass"}, {"trainee": "李小華", "result": "fail"}]
+    drive.complete(
+        instance_id, "training_assessment", decision="retrain", assessment_method="exam", results=first
+    )
     body = people["it"].get(f"/instances/{instance_id}/training").get_json()
+    assert body["retraining"] == ["李小華"]  # failed: listed for retraining (R6)
+    assert [(t["trainee"], t["result"], t["method"], t["round"]) for t in body["trainees"]] == [
+        ("陳小明", "pass", "exam", 1),
+        ("李小華", "fail", "exam", 1),
+    ]
+    drive.complete(instance_id, "training")
+    again = [{"trainee": "李小華", "result": "pass"}]
+    drive.complete(instance_id, "training_assessment", results=again)
+    body = people["it"].get(f"/instances/{instance_id}/training").get_json()
+    assert body["retraining"] == []
+    assert [(t["trainee"], t["result"], t["round"]) for t in body["trainees"]] == [
+        ("陳小明", "pass", 1),
+        ("李小華", "pass", 2),
+    ]
     assert body["plan"]["trainers"] == "供應商實施顧問"
     assert len(body["sessions"]) == 2 and body["retrain_rounds"] == 1 and body["passed"] is True
     stamps = [s["recorded_at"] for s in body["sessions"]] + [a["assessed_at"] for a in body["assessments"]]

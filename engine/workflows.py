@@ -258,6 +258,20 @@ def _tasks_of(session, instance_id) -> list[TaskInfo]:
 # -- operations --------------------------------------------------------------------------------
 
 
+def _require_starter(definition, actor: Actor):
+    start = definition.start_event()
+    if not may_start(actor, start):
+        raise NotAllowed(
+            f"{actor.username} may not start {definition.process_id}: {starter_group(start)} starts it"
+        )
+
+
+def require_starter(session, process_id, actor: Actor):
+    """Raise NotAllowed unless `actor` may start the latest version of the process (the group
+    of the lane its start event is drawn in, or an admin); ProcessNotFound if there is none."""
+    _require_starter(definition_of(version_record(session, process_id)), actor)
+
+
 def start_instance(session, process_id, data, actor: Actor, clock=system_clock) -> InstanceInfo:
     """Start the latest version of a process with its start form's data. Returns InstanceInfo.
 
@@ -266,9 +280,7 @@ def start_instance(session, process_id, data, actor: Actor, clock=system_clock) 
     """
     version = version_record(session, process_id)
     definition = definition_of(version)
-    start = definition.start_event()
-    if not may_start(actor, start):
-        raise NotAllowed(f"{actor.username} may not start {process_id}: {starter_group(start)} starts it")
+    _require_starter(definition, actor)
     instance, result = Instance.start(definition, data, actor, clock)
     now = clock()
     record = InstanceRecord(

@@ -69,7 +69,6 @@ def test_pages_fit_a_phone_and_name_their_controls(open_page, live, artifacts):
     task = staff.task(instance_id, "requirement_analysis")
     pages = {
         "inbox": "/",
-        "new-request": "/requests/new",
         "instances": "/instances",
         "instance": f"/instances/{instance_id}",
         "task": f"/tasks/{task.id}?instance={instance_id}",
@@ -78,7 +77,7 @@ def test_pages_fit_a_phone_and_name_their_controls(open_page, live, artifacts):
         pages["dashboard"] = "/dashboard"
     for name, path in pages.items():
         page.goto(live.url + path)
-        if path.startswith("/tasks") or path == "/requests/new":
+        if path.startswith("/tasks"):
             expect(page.locator("#form-root .fjs-form")).to_be_visible()
         if name == "instance":
             expect(page.locator("#diagram[data-ready=true]")).to_be_visible()

@@ -75,3 +75,12 @@ def test_an_unknown_process_is_404(browser):
     page = browser("alice", "business").get("/requests/new?process=nothing")
     assert page.status_code == 404
     assert "找不到此流程" in page.text
+
+
+def test_a_department_that_does_not_start_the_procedure_gets_no_form_to_fill(app, browser):
+    """Only business (the lane of the start event) or an admin starts it: the others got the
+    form, filled it in and were refused only when they sent it."""
+    page = browser("ivan", "it").get("/requests/new")
+    assert page.status_code == 403
+    assert "business starts it" in page.text
+    assert browser("alice", "business").get("/requests/new").status_code == 200

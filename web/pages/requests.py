@@ -25,6 +25,7 @@ def _process_id():
 @bp.get("/requests/new")
 def new_request():
     process = engine.get_process(db.session, _process_id())
+    engine.require_starter(db.session, process.id, current_user.actor)  # else a 403, not a form to refuse
     return render_template(
         "pages/new_request.html",
         process=process,

@@ -88,8 +88,15 @@ def _insert_once(session, row: dict) -> bool:
     record one row). Returns whether this call inserted it."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(NotificationRecord).values(**row).on_conflict_do_nothing(index_elements=["key"])
-    return session.execute(statement).rowcount == 1
+    statement = (
+        insert(NotificationRecord)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(NotificationRecord.id)
+    )
+    # The id it returns, not the row count: psycopg reports -1 rows for this statement, so every
+    # escalation looked like another worker's and its other recipients were never notified.
+    return session.execute(statement).scalar() is not None
 
 
 def escalate_due_tasks(session, clock=system_clock, soon=DUE_SOON, limit=500) -> int:

@@ -227,3 +227,17 @@ def test_an_instance_whose_timers_cannot_fire_is_an_incident_and_the_others_fire
     assert states[unreadable][0] == "error" and "state cannot be read" in states[unreadable][1]
     assert states[unevaluable] == ("error", "the timer's cycle has no duration")
     assert incidents == {unreadable, unevaluable}
+
+
+def test_an_escalation_reaches_every_group_of_the_task(app, drive, people, clock):
+    """Only the first recipient's row carries the once-only key; the others are added when that
+    row was inserted (on PostgreSQL they never were: the insert's row count reads -1)."""
+    drive.start(people["business"].user)
+    with app.app_context():
+        db.session.execute(
+            update(TaskRecord).values(due_at=clock() - timedelta(hours=1), groups=["it", "qa"])
+        )
+        db.session.commit()
+        assert run_once()["escalated"] == 1
+    overdue = rows(app, select(NotificationRecord.recipient).where(NotificationRecord.kind == "overdue"))
+    assert sorted(o.recipient for o in overdue) == ["group:it", "group:qa"]

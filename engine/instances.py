@@ -42,7 +42,7 @@ from .events import Event, StepResult
 from .messages import MessagesMixin, no_form_data
 from .repair import RepairMixin
 from .sandbox import ScriptEngine
-from .serialization import dump_state, load_state
+from .serialization import copy_data, dump_state, load_state
 from .tasks import Actor, HumanTask, describe_task, may_take
 from .timers import end_cycles_before
 
@@ -141,7 +141,7 @@ class Instance(MessagesMixin, RepairMixin):
         # tasks hold what has changed since, so the deepest workflows are merged last.
         for task in sorted(self._open_tasks(), key=lambda t: getattr(t.workflow, "depth", 0)):
             merged.update(task.data)
-        return deepcopy(merged)  # once, what survived the merge (each branch holds nearly all of it)
+        return copy_data(merged)  # once, what survived the merge (each branch holds nearly all of it)
 
     def ready_tasks(self) -> list[HumanTask]:
         """The human tasks waiting for someone, oldest first."""
@@ -157,7 +157,7 @@ class Instance(MessagesMixin, RepairMixin):
         process data, process variables winning. Raises TaskNotFound."""
         task = self._find(task_id)
         form = self.definition.form_for(task.task_spec)
-        return form, deepcopy(self._shown(task, form))
+        return form, copy_data(self._shown(task, form))
 
     def _shown(self, task, form) -> dict:
         """The values `task`'s form opens with, sharing the task's data (callers copy or only read)."""
@@ -371,7 +371,7 @@ class Instance(MessagesMixin, RepairMixin):
             element_id=element_id,
             task_id=str(task.id) if task is not None else None,
             actor=actor.username if actor is not None else None,
-            data=deepcopy(data),
+            data=copy_data(data),
         )
 
 

@@ -44,3 +44,19 @@ def test_the_spec_round_trips_once_per_version(definition):
     again = ProcessDefinition.load(json.loads(json.dumps(definition.dump())))
     assert sorted(again.subprocess_specs) == sorted(definition.subprocess_specs)
     assert again.form_for(again.start_event()).id == "requirement_request"
+
+
+def test_copied_data_shares_nothing_that_can_change():
+    from datetime import date
+
+    from engine.serialization import copy_data
+
+    inner = {"risks": [{"level": "high", "tags": ["a"]}], "when": [date(2026, 1, 5)], "n": 1.5}
+    data = {"step": inner, "again": inner, "flag": True, "none": None}
+    copied = copy_data(data)
+    assert copied == data
+    copied["step"]["risks"][0]["tags"].append("b")
+    copied["again"]["risks"].append({})
+    copied["step"]["when"].append(None)
+    assert data["step"] == {"risks": [{"level": "high", "tags": ["a"]}], "when": [date(2026, 1, 5)], "n": 1.5}
+    assert copied["step"] is not copied["again"]  # no memo: what appears twice is copied twice

@@ -7,6 +7,7 @@ bundle. A `ProcessDefinition` is one executable process with the specs it calls 
 its tasks use: what an instance runs on. It serializes to a dict stored once per version.
 """
 
+import re
 from copy import deepcopy
 from pathlib import Path
 
@@ -236,7 +237,7 @@ class Bundle:
             except DeploymentError as error:
                 problems.extend(error.problems)
             except ValidationException as error:
-                problems.append(_problem_from(error, name))
+                problems.append(self._located(_problem_from(error, name)))
             except ValueError as error:
                 problems.append(Problem(name, str(error)))
             except Exception as error:  # SpiffWorkflow raises bare errors on some malformed input
@@ -278,11 +279,14 @@ class Bundle:
     def _located(self, problem: Problem, element_id=None) -> Problem:
         """`problem` with the file and line of its element, where SpiffWorkflow left them out."""
         wanted = problem.element or element_id
-        if wanted and (problem.line is None or problem.file in ("?", element_id)):
-            for name, tree in self.trees.items():
-                found = tree.xpath("//*[@id=$id]", id=wanted)
-                if found:
-                    return Problem(name, problem.message, found[0].sourceline, wanted)
+        named = re.search(r"with name (.+?) has no", problem.message, re.S)  # SpiffWorkflow's data stores
+        if problem.line is not None and problem.file not in ("?", element_id):
+            return problem
+        for name, tree in self.trees.items():
+            found = tree.xpath("//*[@id=$id]", id=wanted) if wanted else []
+            found = found or (tree.xpath("//*[@name=$name]", name=named.group(1)) if named else [])
+            if found:
+                return Problem(name, problem.message, found[0].sourceline, found[0].get("id"))
         return problem
 
     def _add_deployed_forms(self, definition):

@@ -276,7 +276,10 @@ def test_reference_diagrams_deploy_or_are_refused_with_reasons(path):
         Bundle({path.name: path.read_bytes()})
     except DeploymentError as error:
         assert error.problems
-        assert all(p.message for p in error.problems)
+        assert all(p.message and p.file == path.name for p in error.problems)
+        # A problem of an element says where it is; data stores without an implementation too.
+        assert all(p.line for p in error.problems if p.element), error.problems
+        assert all(p.element and p.line for p in error.problems if "Data Store" in p.message), error.problems
 
 
 def dmn(cells):

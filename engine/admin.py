@@ -107,7 +107,10 @@ def replay_instance(
         )
         found = {"seq": None, "event": None, "reason": difference} if difference else None
     report = ReplayReport(record.id, target.version, found is None, result.applied, found)
-    if not dry_run and divergence is None and result.instance is not None:
+    # A replay that ends in error (a step of the version failed) does not replace a state that
+    # is not in error: that would make a healthy instance an incident.
+    broken = result.instance is not None and result.instance.status == "error" and stored.status != "error"
+    if not dry_run and divergence is None and result.instance is not None and not broken:
         now = clock()
         _snapshot(session, record, "replay", actor, now)
         record.process_version_id = target.id

@@ -173,6 +173,25 @@ def test_an_instance_waiting_at_a_timer_after_go_live_verifies_and_replays_as_it
         assert (info.status, info.error) == ("running", None)
 
 
+def test_a_replay_that_ends_in_error_does_not_replace_a_healthy_state(Session, driver):
+    driver.complete("preliminary_review", decision="reject")  # notifies the applicant, then ends
+    files = engine.bundle_files("processes", "forms")
+    failing = files["software_upgrade.bpmn"].replace(
+        b'notify(initiator, "\xe9\x9c\x80', b'notify(initiator, 1 / 0, "\xe9\x9c\x80'
+    )
+    assert failing != files["software_upgrade.bpmn"]
+    with Session.begin() as session:
+        engine.deploy(session, {**files, "software_upgrade.bpmn": failing}, "po")
+    with Session.begin() as session:
+        report = replay_instance(session, driver.id, ADMIN, version=2, dry_run=False)
+    assert (report.matches, report.replaced) == (False, False)
+    assert "error in the replay" in report.divergence["reason"]
+    with Session() as session:
+        info = engine.get_instance(session, driver.id)
+        assert (info.status, info.version) == ("completed", 1)
+        assert session.scalar(select(func.count()).select_from(SnapshotRecord)) == 0
+
+
 def test_replay_and_undo_are_for_admins_only(Session, driver):
     with Session() as session:
         with pytest.raises(engine.NotAllowed):

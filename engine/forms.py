@@ -11,6 +11,10 @@ One extension beyond form-js: a component may carry the custom property
 for rules such as "response measures are required for every high-priority risk" (R5.3.1). A
 top-level rule also sees the values the form was shown (submitted values win), so it may read
 a shown fact that is no field, e.g. `not plan_status.in_plan` on `initiation_application`.
+
+A second: `"validWhen": "<expression>"` with `"invalidMessage"`, a rule a given value must
+satisfy, read the same way: acceptance may only be `accept` when its four checks are confirmed
+(R3.5.4). A rule it cannot read (a field left out) counts as not met.
 """
 
 import json
@@ -42,7 +46,8 @@ class FormSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    conditional_rules: ClassVar[dict] = {}
+    conditional_rules: ClassVar[dict] = {}  # field -> requiredWhen expression
+    validity_rules: ClassVar[dict] = {}  # field -> (validWhen expression, message)
     # The values the form was shown, for the top-level schema only (`Form.validate` marks it): a
     # rule may read a shown value that is not a field, e.g. `plan_status` given by a form data
     # provider. Submitted values win. Per call (a context variable), so one schema serves all.
@@ -53,27 +58,38 @@ class FormSchema(Schema):
         return _SHOWN.get() if self.reads_shown else {}
 
     @validates_schema
-    def _required_when(self, data, **kwargs):
+    def _rules(self, data, **kwargs):
         errors = {}
+        values = {**self.shown_values, **data}
         for key, expression in self.conditional_rules.items():
-            if data.get(key) in (None, "", []):
-                try:
-                    needed = SandboxEnvironment().evaluate(expression, {**self.shown_values, **data})
-                except (SandboxError, NameError, AttributeError, KeyError, TypeError):
-                    needed = False
-                if needed:
-                    errors[key] = [MSG_REQUIRED]
+            if data.get(key) in (None, "", []) and _holds(expression, values, otherwise=False):
+                errors[key] = [MSG_REQUIRED]
+        for key, (expression, message) in self.validity_rules.items():
+            # A value given must satisfy its rule; one the rule cannot read (a field left out)
+            # does not, so the rule cannot be passed by leaving things out.
+            if data.get(key) not in (None, "", []) and not _holds(expression, values, otherwise=False):
+                errors.setdefault(key, []).append(message)
         if errors:
             raise ValidationError(errors)
 
 
+def _holds(expression, values, otherwise) -> bool:
+    try:
+        return bool(SandboxEnvironment().evaluate(expression, values))
+    except (SandboxError, NameError, AttributeError, KeyError, TypeError):
+        return otherwise
+
+
+_TEMPLATE_NAME = re.compile(r"\{\{\s*#?(?:each\s+|if\s+)?([A-Za-z_]\w*)")
+
+
 def _build_schema(components, name="Form"):
-    tree, rules = {}, {}
-    _collect(components, tree, rules)
-    return _schema_from_tree(tree, rules, name)
+    tree, rules, checks = {}, {}, {}
+    _collect(components, tree, rules, checks)
+    return _schema_from_tree(tree, rules, name, checks)
 
 
-def _collect(components, tree, rules):
+def _collect(components, tree, rules, checks):
     if components is not None and not isinstance(components, list):
         raise ValueError(f"'components' must be a list, not {type(components).__name__}")
     for component in components or []:
@@ -88,12 +104,12 @@ def _collect(components, tree, rules):
         if kind == "group":
             path = component.get("path")
             target = _subtree(tree, path.split(".")) if path else tree
-            _collect(component.get("components"), target, rules)
+            _collect(component.get("components"), target, rules, checks)
         elif kind == "dynamiclist":
             path = component.get("path") or component.get("key")
-            item_tree, item_rules = {}, {}
-            _collect(component.get("components"), item_tree, item_rules)
-            item_schema = _schema_from_tree(item_tree, item_rules, f"Row_{path}")
+            item_tree, item_rules, item_checks = {}, {}, {}
+            _collect(component.get("components"), item_tree, item_rules, item_checks)
+            item_schema = _schema_from_tree(item_tree, item_rules, f"Row_{path}", item_checks)
             parts = path.split(".")
             _subtree(tree, parts[:-1])[parts[-1]] = fields.List(fields.Nested(item_schema), required=False)
         elif kind in INPUT_TYPES and component.get("key"):
@@ -102,18 +118,28 @@ def _collect(components, tree, rules):
                 required = False  # form-js leaves a hidden field out; its condition runs in the browser
             parts = component["key"].split(".")
             _subtree(tree, parts[:-1])[parts[-1]] = _field(component, required)
-            condition = (component.get("properties") or {}).get("requiredWhen")
-            if condition and len(parts) == 1:
-                rules[parts[0]] = _runnable(component["key"], condition)
+            if len(parts) == 1:
+                _collect_rules(component, rules, checks)
 
 
-def _runnable(key, condition):
-    """A requiredWhen rule that compiles in the sandbox; a ValueError naming the field if not (a
-    rule that cannot run would quietly never require anything)."""
+def _collect_rules(component, rules, checks):
+    """A top-level field's `requiredWhen` and `validWhen` (with `invalidMessage`) properties."""
+    key, properties = component["key"], component.get("properties") or {}
+    if properties.get("requiredWhen"):
+        rules[key] = _runnable(key, properties["requiredWhen"], "requiredWhen")
+    if properties.get("validWhen"):
+        valid = properties["validWhen"]
+        message = str(properties.get("invalidMessage") or f"不符合規則 / Does not meet: {valid}")
+        checks[key] = (_runnable(key, valid, "validWhen"), message)
+
+
+def _runnable(key, condition, kind):
+    """A requiredWhen or validWhen rule that compiles in the sandbox; a ValueError naming the field
+    if not (a rule that cannot run would quietly never require, or always refuse, anything)."""
     try:
         compile_expression(str(condition))
     except SandboxError as error:
-        raise ValueError(f"{key}: requiredWhen cannot be evaluated: {error}") from None
+        raise ValueError(f"{key}: {kind} cannot be evaluated: {error}") from None
     return condition
 
 
@@ -123,7 +149,7 @@ def _subtree(tree, parts):
     return tree
 
 
-def _schema_from_tree(tree, rules, name):
+def _schema_from_tree(tree, rules, name, checks=None):
     attrs = {}
     for key, value in tree.items():
         if isinstance(value, dict):
@@ -131,6 +157,7 @@ def _schema_from_tree(tree, rules, name):
         else:
             attrs[key] = value
     attrs["conditional_rules"] = dict(rules)
+    attrs["validity_rules"] = dict(checks or {})
     return type(name, (FormSchema,), attrs)
 
 
@@ -219,6 +246,28 @@ class Form:
             self._marshmallow  # noqa: B018 - built and kept for the submissions
         except (TypeError, AttributeError) as error:
             raise ValueError(f"the form's components cannot be read: {error}") from None
+
+    @cached_property
+    def shows(self) -> frozenset:
+        """The process data the form puts before its user: the top-level names its text, labels
+        and descriptions read (`{{requirement_analysis.cost_licences}}`), and its own fields. A
+        task's user needs these to do the task, whatever documents their groups may read."""
+        names = set()
+
+        def walk(components):
+            for component in components or []:
+                if not isinstance(component, dict):
+                    continue
+                for field in ("text", "label", "description"):
+                    if isinstance(component.get(field), str):
+                        names.update(_TEMPLATE_NAME.findall(component[field]))
+                for field in ("key", "path"):
+                    if isinstance(component.get(field), str):
+                        names.add(component[field].split(".")[0])
+                walk(component.get("components"))
+
+        walk(self.schema.get("components"))
+        return frozenset(names)
 
     @cached_property
     def _marshmallow(self):

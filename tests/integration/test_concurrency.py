@@ -78,10 +78,10 @@ def test_sequential_steps_each_bump_the_version(Session, rounds):
     with Session.begin() as session:
         engine.claim_task(session, task_id, IVY)
     with Session.begin() as session, pytest.raises(engine.TaskClaimed):
-        engine.complete_task(session, task_id, {"decision": "accept"}, IAN)
+        engine.complete_task(session, task_id, {"decision": "accept", "in_it_plan": True}, IAN)
     with Session.begin() as session:
         engine.unclaim_task(session, task_id, IVY)
-        engine.complete_task(session, task_id, {"decision": "accept"}, IAN)
+        engine.complete_task(session, task_id, {"decision": "accept", "in_it_plan": True}, IAN)
     with Session() as session:
         kinds = [e.type for e in engine.instance_events(session, instance_id)]
     assert kinds[:4] == ["started", "task_claimed", "task_unclaimed", "task_completed"]

@@ -121,7 +121,18 @@ DEFAULTS = {
         "passed": True,
         "report_summary": "自測通過，詳見《軟件升級改造測試報告》。",
     },
-    "joint_test": {"decision": "pass", "functional_result": "通過。"},
+    "joint_test": {
+        "decision": "pass",
+        "functional_result": "通過。",
+        "performance_result": "響應時間1.2秒，達標。",
+        "security_result": "未發現高危漏洞。",
+        "compatibility_result": "主流瀏覽器及移動端均正常。",
+        # An issue list serves either decision: a fail must name its issues, and a low one does
+        # not hold up a pass (R3.5.3).
+        "issues": [
+            {"title": "列表頁排序", "severity": "low", "description": "公文列表默認排序與需求不一致。"}
+        ],
+    },
     "rectify": {"rectification": "已修復聯合測試發現的問題。"},
     "acceptance": {
         "decision": "accept",

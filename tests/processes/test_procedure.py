@@ -28,7 +28,8 @@ def test_an_upgrade_goes_from_request_to_project_closure(start):
     assert approval.notifications == [
         {"to": "alice", "text": "項目已立項", "at": "2026-01-05T09:00:00+00:00"}
     ]
-    assert flow.data["initiation_approval"] == {"approved_on": "2026-01-05", "budget": 200000}
+    # 《立項批復》 carries the budget finance approved (R2.3.1), not the one asked for.
+    assert flow.data["initiation_approval"] == {"approved_on": "2026-01-05", "budget": 180000}
 
     # R3.4 項目實施
     for step in ["sign_contract", "implementation_plan", "plan_review", "implement"]:
@@ -163,8 +164,8 @@ def test_a_revised_initiation_application_is_reviewed_again_by_both(start, first
     assert flow.ready() == [second]
     flow.complete(second, decision="approve")
     assert flow.ready() == ["sign_contract"]
-    assert flow.data["initiation_approval"]["budget"] == 150000
     assert flow.data["budget_audit"] == {"decision": "approve", "approved_budget": 180000}
+    assert flow.data["initiation_approval"]["budget"] == 180000  # as finance approved it
 
 
 # -- R3.4 實施計劃審核 · R6.2 培訓考核 · R3.6 上線 ------------------------------------------------

@@ -62,3 +62,49 @@ def test_a_change_request_without_a_reason_is_refused(start):
     assert set(refused.value.errors) == {"reason"}
     assert flow.ready() == ["implement"]
     assert "change_request" not in flow.data
+
+
+HIGH = [{"title": "審批卡死", "severity": "high", "description": "並發審批時流程卡死。"}]
+
+
+@pytest.mark.parametrize(
+    ("step", "submission", "field", "clause"),
+    [
+        ("preliminary_review", {"decision": "accept", "in_it_plan": False}, "decision", "R3.1.2"),
+        ("self_test", {"passed": False}, "passed", "R3.5.1"),
+        ("joint_test", {"decision": "fail", "issues": []}, "decision", "R3.5.3"),
+        ("joint_test", {"decision": "pass", "issues": HIGH}, "decision", "R3.5.3"),
+        ("joint_test", {"performance_result": MISSING}, "performance_result", None),
+        ("acceptance", {"decision": "accept", "security_effective": False}, "decision", "R3.5.4"),
+        ("business_acceptance", {"decision": "accept", "business_needs_met": False}, "decision", "R3.5.5"),
+        (
+            "training_assessment",
+            {"decision": "pass", "results": [{"trainee": "陳小明", "result": "fail"}]},
+            "decision",
+            "R6.2.3",
+        ),
+    ],
+)
+def test_a_decision_its_own_record_contradicts_is_refused(start, step, submission, field, clause):
+    """A decision must agree with the facts recorded beside it: acceptance with an unmet check,
+    a joint test passed with an open high issue or failed with no issue list, a request accepted
+    outside the IT plan. Each is refused naming the field and the clause; nothing moves."""
+    flow = start()
+    flow.reach(step)
+    ready, data = flow.ready(), flow.data
+    with pytest.raises(FormValidationError) as refused:
+        flow.complete(step, **submission)
+    assert set(refused.value.errors) == {field}
+    if clause:
+        assert clause in refused.value.errors[field][0]
+    assert (flow.ready(), flow.data) == (ready, data)
+
+
+def test_the_same_decisions_go_through_when_the_record_agrees(start):
+    flow = start()
+    flow.reach("joint_test")
+    flow.complete("joint_test", decision="fail", issues=HIGH)  # a fail with its issue list
+    flow.complete("rectify")
+    low = [{**HIGH[0], "severity": "low"}]
+    flow.complete("joint_test", decision="pass", issues=low)  # a low issue does not hold it up
+    assert "acceptance" in flow.ready()

@@ -185,14 +185,15 @@ def test_a_bad_form_file_is_named():
     assert "invalid JSON" in problem.message
 
 
+@pytest.mark.parametrize("kind", ["requiredWhen", "validWhen"])
 @pytest.mark.parametrize("rule", ["x ==== ", "x.__class__", "import os"])
-def test_a_required_when_rule_that_cannot_run_is_refused_at_deploy(rule):
-    """Evaluated at each submission, a broken rule counted as "not required": a typo switched
-    off a rule such as R5.3.1's measures for high risks without a sign."""
+def test_a_rule_that_cannot_run_is_refused_at_deploy(rule, kind):
+    """Evaluated at each submission, a broken requiredWhen counted as "not required": a typo
+    switched off a rule such as R5.3.1's measures for high risks without a sign."""
     form = json.loads(FORM)
-    form["components"].append({"key": "note", "type": "textfield", "properties": {"requiredWhen": rule}})
+    form["components"].append({"key": "note", "type": "textfield", "properties": {kind: rule}})
     [problem] = problems_of({"p.bpmn": bpmn(USER_TASK), "f.form": json.dumps(form).encode()})
-    assert problem.file == "f.form" and "note: requiredWhen cannot be evaluated" in problem.message
+    assert problem.file == "f.form" and f"note: {kind} cannot be evaluated" in problem.message
 
 
 def test_a_form_file_over_the_size_limit_is_refused_as_a_diagram_is():

@@ -149,17 +149,27 @@ for _spec in SPECS:
 
 def hidden_keys(actor: Actor) -> frozenset:
     """The process data keys `actor` may not read: those every document made from them is of a
-    category the actor's groups do not read. Keys no document is made from are not hidden."""
-    return frozenset(
+    category the actor's groups do not read, and the steps of a register they may not read (the
+    risk assessments, the training and its assessments, the overrun reviews). Other keys are not
+    hidden."""
+    documents = {
         key for key, categories in _KEY_CATEGORIES.items() if not any(may_read(actor, c) for c in categories)
-    )
+    }
+    registers = {
+        key
+        for register, keys in REGISTER_KEYS.items()
+        if not may_read_register(actor, register)
+        for key in keys
+    }
+    return frozenset(documents | registers)
 
 
-def readable(actor: Actor, data: dict | None) -> dict | None:
-    """`data` without what `actor` may not read (a new dict; None stays None)."""
+def readable(actor: Actor, data: dict | None, shown=frozenset()) -> dict | None:
+    """`data` without what `actor` may not read (a new dict; None stays None); the keys in
+    `shown` (what a task's form puts before its user, `Form.shows`) are kept."""
     if data is None:
         return None
-    hidden = hidden_keys(actor)
+    hidden = hidden_keys(actor) - shown
     return {key: value for key, value in data.items() if key not in hidden} if hidden else data
 
 
@@ -170,6 +180,14 @@ REGISTERS = {
     "risks": ("requirement", "project"),
     "training": ("operation", "acceptance"),
     "costs": ("project",),
+}
+
+
+# The steps whose data makes up each register (their submissions are the register's entries).
+REGISTER_KEYS = {
+    "risks": ("risk_identification", "risk_response", "risk_reassessment", "reassessment_response"),
+    "training": ("training", "training_assessment"),
+    "costs": ("cost_overrun_review",),
 }
 
 

@@ -360,6 +360,8 @@ def get_task(session, task_id, actor: Actor, clock=system_clock) -> tuple[TaskIn
     finally:
         _release(session, record, instance)
     values.update(provided_form_data(session, row.instance_id, row.element_id, clock))
+    # What the actor's groups may not read is left out, except what the task's form shows them.
+    values = readable(actor, values, form.shows if form is not None else frozenset())
     return info, (form.schema if form is not None else None), values
 
 

@@ -221,3 +221,45 @@ def test_an_instance_shows_each_group_only_the_steps_data_its_documents_allow(ap
     assert logged["requirement_request"]["content"] == content
     assert content not in browser("fiona", "finance").get(f"/instances/{instance_id}").text
     assert content in browser("ivan", "it").get(f"/instances/{instance_id}").text
+
+
+def test_a_task_shows_its_group_what_its_form_shows_and_nothing_else_it_may_not_read(
+    app, drive, people, browser
+):
+    """Opening one's own task handed out the whole process data: finance at the budget audit read
+    the analysis report it is refused everywhere else. Now the task's data
+    holds what its form puts before finance (the request, the analysis, the application) and no
+    other step finance may not read."""
+    instance_id = drive.start(people["business"].user)
+    drive.walk(instance_id, "budget_audit")
+    finance = people["finance"]
+    task = next(t for t in drive.ready(instance_id) if t.name == "budget_audit")
+    data = finance.get(f"/tasks/{task.id}").get_json()["data"]
+    assert {"requirement_request", "requirement_analysis", "initiation_application"} <= set(data)  # shown
+    assert "analysis_report" not in data  # a requirement document its form does not show
+    assert finance.get(f"/instances/{instance_id}/documents/analysis_report").status_code == 403
+    page = browser("fiona", "finance").get(f"/tasks/{task.id}?instance={instance_id}").text
+    report = people["it"].get(f"/instances/{instance_id}").get_json()["data"]["analysis_report"]
+    text = next(v for v in report.values() if isinstance(v, str) and len(v) > 6)
+    assert text not in page
+
+
+def test_the_registers_steps_are_hidden_from_those_who_may_not_read_the_registers(app, drive, people):
+    """The risk assessments go with the risk register, the training steps with the training
+    record: QA (no risks) and finance (no training) read them through the instance's data and
+    its event log."""
+    instance_id = drive.start(people["business"].user)
+    drive.walk(instance_id, "golive_plan")
+    qa, finance, it = people["qa"], people["finance"], people["it"]
+    assert qa.get(f"/instances/{instance_id}/risks").status_code == 403
+    assert not {"risk_identification", "risk_response"} & set(
+        qa.get(f"/instances/{instance_id}").get_json()["data"]
+    )
+    assert finance.get(f"/instances/{instance_id}/training").status_code == 403
+    seen = finance.get(f"/instances/{instance_id}").get_json()["data"]
+    assert not {"training", "training_assessment"} & set(seen)
+    logged = {e["task"]: e["data"] for e in finance.get(f"/instances/{instance_id}/events").get_json()}
+    assert logged["training_assessment"] is None
+    assert {"risk_response", "training_assessment"} <= set(
+        it.get(f"/instances/{instance_id}").get_json()["data"]
+    )

@@ -125,8 +125,12 @@ login_manager.localize_callback = gettext
 
 
 def safe_next(target):
-    """Only a path on this site: an absolute or scheme-relative URL would be an open redirect."""
+    """Only a path on this site: an absolute or scheme-relative URL would be an open redirect. No
+    control characters or spaces either: a browser drops a tab (`/\t/evil.example` is
+    `//evil.example`), and a line break would break the header."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(ord(char) <= 0x20 or ord(char) == 0x7F for char in target):
         return None
     return target
 

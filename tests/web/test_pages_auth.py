@@ -101,3 +101,20 @@ def test_every_post_form_on_the_pages_carries_the_token(app, browser):
         forms = html.count('method="post"')
         assert forms >= 2  # the language switch and logout at least
         assert html.count('name="csrf_token"') == forms
+
+
+@pytest.mark.parametrize(
+    "target", ["//evil.example", "/\t/evil.example", "/\\evil.example", "/\r/x", "https://e.x"]
+)
+def test_login_never_redirects_off_the_site(app, client, make_user, target):
+    """A browser drops a tab in a URL, so `/<tab>/evil.example` is `//evil.example`; a line break
+    made a 500. Each goes to the inbox instead."""
+    make_user("alice", "business")
+    token = login_form(client)
+    response = client.post(
+        "/login", data={"username": "alice", "password": PASSWORD, "csrf_token": token, "next": target}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    again = client.get("/login", query_string={"next": target})  # logged in already
+    assert (again.status_code, again.headers["Location"]) == (302, "/")

@@ -108,9 +108,20 @@ def test_the_diagram_file_is_served_as_deployed(app, browser):
     alice = browser("alice", "business")
     response = alice.get("/processes/software_upgrade/1/files/software_upgrade.bpmn")
     assert response.status_code == 200
-    assert response.mimetype == "application/xml"
+    # Text for the viewer's script, never a document the browser renders: an XML page would run
+    # an XHTML <script> a diagram's extension elements carry.
+    assert response.mimetype == "text/plain"
+    assert response.headers["Content-Disposition"] == "attachment"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
     with open("processes/software_upgrade.bpmn", encoding="utf-8") as source:
         assert response.text == source.read()
+    assert alice.get("/processes/software_upgrade/1/files/risk_matrix.dmn").status_code == 403  # owners'
+    assert (
+        browser("olga", "process_owner")
+        .get("/processes/software_upgrade/1/files/risk_matrix.dmn")
+        .status_code
+        == 200
+    )
     assert alice.get("/processes/software_upgrade/1/files/nothing.bpmn").status_code == 404
     assert alice.get("/processes/software_upgrade/9/files/software_upgrade.bpmn").status_code == 404
     assert alice.get("/processes/nothing/1/files/software_upgrade.bpmn").status_code == 404

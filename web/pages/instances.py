@@ -18,7 +18,11 @@ from .sources import Sources
 
 STATUSES = ("running", "completed", "error", "suspended", "terminated")
 PER_PAGE = 25
-FILE_TYPES = {".bpmn": "application/xml", ".dmn": "application/xml", ".form": "application/json"}
+# Sent as text to be read by the viewer's script, never rendered: an XML document opened in the
+# browser runs any XHTML <script> a diagram's extension elements carry (a process owner's script
+# in an admin's session).
+FILE_TYPES = {".bpmn": "text/plain", ".dmn": "text/plain", ".form": "text/plain"}
+OWNERS_ONLY = frozenset({".dmn", ".form"})  # as in the API: decisions and forms are the owners' sources
 
 
 class InstanceFilterSchema(Schema):
@@ -143,7 +147,11 @@ def process_file(process_id, version, filename):
     suffix = "." + filename.rsplit(".", 1)[-1]
     if filename not in files or suffix not in FILE_TYPES:
         abort(404, description=f"no file {filename!r} in {process_id} version {version}")
+    if suffix in OWNERS_ONLY and not engine.may_own_processes(current_user.actor):
+        abort(403, description="decision tables and forms are read by process owners and admins")
     response = Response(files[filename], mimetype=FILE_TYPES[suffix])
+    response.headers["Content-Disposition"] = "attachment"  # opened directly: saved, not shown
+    response.headers["X-Content-Type-Options"] = "nosniff"
     response.cache_control.private = True  # a version never changes, but it is not public
     response.cache_control.max_age = 3600
     return response

@@ -51,9 +51,9 @@ def test_an_upgrade_goes_through_every_loop_to_project_closure(people, drive):
     step(finance, "budget_audit", ["initiation_review"], decision="revise")
     step(management, "initiation_review", ["initiation_application"], decision="approve")
     step(it, "initiation_application", ["budget_audit", "initiation_review"], budget=150000)
-    step(finance, "budget_audit", ["initiation_review"], decision="approve")
+    step(finance, "budget_audit", ["initiation_review"], decision="approve", approved_budget=140000)
     body = step(management, "initiation_review", ["sign_contract"], decision="approve")
-    assert body["data"]["initiation_approval"]["budget"] == 150000
+    assert body["data"]["initiation_approval"]["budget"] == 140000  # as finance approved it (R2.3.1)
 
     # R3.4 implementation: the plan is sent back once
     step(it, "sign_contract", ["implementation_plan"], support_months=2)

@@ -17,7 +17,7 @@ from . import cache
 from .clock import naive_utc, system_clock
 from .deployments import definition_of, version_record
 from .document_catalog import readable
-from .documents import DOCUMENT_EVENTS, record_documents
+from .documents import DOCUMENT_EVENTS, REVIEW_PROCESS, record_documents
 from .errors import EngineError, NotAllowed, TaskNotFound
 from .formdata import provided_form_data
 from .instances import Instance
@@ -258,6 +258,14 @@ def _tasks_of(session, instance_id) -> list[TaskInfo]:
 # -- operations --------------------------------------------------------------------------------
 
 
+# Processes started only for a record, by the engine's own call, never directly: a review is
+# started from the document version it reviews, after the checks that call makes.
+STARTED_BY_ENGINE = {
+    REVIEW_PROCESS: "a document review is started from the document it reviews "
+    "(POST /api/v1/instances/{id}/documents/{document}/reviews), not directly",
+}
+
+
 def _require_starter(definition, actor: Actor):
     start = definition.start_event()
     if not may_start(actor, start):
@@ -269,15 +277,22 @@ def _require_starter(definition, actor: Actor):
 def require_starter(session, process_id, actor: Actor):
     """Raise NotAllowed unless `actor` may start the latest version of the process (the group
     of the lane its start event is drawn in, or an admin); ProcessNotFound if there is none."""
+    if process_id in STARTED_BY_ENGINE:
+        raise NotAllowed(STARTED_BY_ENGINE[process_id])
     _require_starter(definition_of(version_record(session, process_id)), actor)
 
 
-def start_instance(session, process_id, data, actor: Actor, clock=system_clock) -> InstanceInfo:
+def start_instance(
+    session, process_id, data, actor: Actor, clock=system_clock, *, by_engine=False
+) -> InstanceInfo:
     """Start the latest version of a process with its start form's data. Returns InstanceInfo.
 
     Raises ProcessNotFound, NotAllowed (the start event is drawn in a department's lane the actor
-    is not in), FormValidationError (nothing stored).
+    is not in, or the process is one the engine starts for a record, `by_engine` then),
+    FormValidationError (nothing stored).
     """
+    if process_id in STARTED_BY_ENGINE and not by_engine:
+        raise NotAllowed(STARTED_BY_ENGINE[process_id])
     version = version_record(session, process_id)
     definition = definition_of(version)
     _require_starter(definition, actor)

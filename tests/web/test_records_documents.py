@@ -5,7 +5,7 @@ import hashlib
 import json
 
 import pytest
-from apiclient import GROUPS
+from apiclient import GROUPS, snapshot
 from conftest_pages import Browser, browser_fixture  # noqa: F401 - the `browser` fixture
 
 import engine
@@ -263,3 +263,16 @@ def test_the_registers_steps_are_hidden_from_those_who_may_not_read_the_register
     assert {"risk_response", "training_assessment"} <= set(
         it.get(f"/instances/{instance_id}").get_json()["data"]
     )
+
+
+def test_a_document_review_is_not_started_directly(app, people, drive):
+    """Started directly, a review skipped the checks of its submission (who may read the document,
+    one review per version) and put a forged task in IT's inbox."""
+    before = snapshot(app)
+    forged = {"data": {"document": "contract", "project": 1, "version": 1, "note": "forged"}}
+    refused = people["qa"].post("/processes/document_review/instances", forged)
+    assert (
+        refused.status_code == 403 and "started from the document it reviews" in refused.get_json()["message"]
+    )
+    assert people["admin"].post("/processes/document_review/instances", forged).status_code == 403
+    assert snapshot(app) == before

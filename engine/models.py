@@ -43,6 +43,9 @@ class UserRecord(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     locale: Mapped[str | None] = mapped_column(String(10))
+    # Raised at each logout: a session signed before carries the old number and is refused, so
+    # a copied session cookie dies with the logout (the cookie itself lives in the browser).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     memberships: Mapped[list["MembershipRecord"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

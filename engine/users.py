@@ -35,6 +35,7 @@ class User:
     is_admin: bool
     is_demo: bool
     locale: str | None
+    session_epoch: int = 0
 
     @property
     def actor(self) -> Actor:
@@ -50,7 +51,16 @@ def _view(record: UserRecord) -> User:
         is_admin=record.is_admin,
         is_demo=record.is_demo,
         locale=record.locale,
+        session_epoch=record.session_epoch or 0,
     )
+
+
+def end_sessions(session, user_id) -> None:
+    """Refuse every web session of the user signed before now (at logout)."""
+    record = session.get(UserRecord, user_id)
+    if record is not None:
+        record.session_epoch = (record.session_epoch or 0) + 1
+        session.flush()
 
 
 def ensure_groups(session) -> None:

@@ -18,7 +18,7 @@ class SessionUser(UserMixin):
 
     def __init__(self, user: engine.User):
         self.user = user
-        self.id = str(user.id)
+        self.id = f"{user.id}:{user.session_epoch}"  # what the session keeps (Flask-Login's get_id)
         self.username = user.username
         self.groups = user.groups
         self.is_admin = user.is_admin
@@ -30,9 +30,13 @@ class SessionUser(UserMixin):
 
 
 @login_manager.user_loader
-def load_user(user_id):
+def load_user(session_id):
+    """The session's user, unless they logged out since it was signed (its epoch is older)."""
+    user_id, _, epoch = str(session_id).partition(":")
+    if not user_id.isdigit() or not epoch.isdigit():
+        return None
     user = engine.get_user(db.session, int(user_id))
-    return SessionUser(user) if user else None
+    return SessionUser(user) if user and user.session_epoch == int(epoch) else None
 
 
 def bearer_user():
@@ -165,6 +169,9 @@ def login():
 def logout():
     """Log out (a POST with the CSRF token, so another site cannot log a user out)."""
     locale = session.get("locale")
+    if current_user.is_authenticated:
+        engine.end_sessions(db.session, current_user.user.id)
+        db.session.commit()
     logout_user()
     session.clear()
     if locale:

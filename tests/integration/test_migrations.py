@@ -8,6 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
+from werkzeug.security import generate_password_hash
 
 import engine
 from tests.processes.harness import REQUEST
@@ -73,7 +74,18 @@ def test_upgrade_written_as_sql_offline_gives_exactly_the_models(app_on, capsys)
 def test_upgrade_from_the_first_revision_keeps_rows(app_on):
     with app_on.app_context():
         upgrade(revision="0001")
-        engine.create_user(db.session, "keeper", "long-enough-pw", ["it"])
+        # As the first revision's tables hold them (the models have grown columns since).
+        db.session.execute(
+            sa.text("INSERT INTO groups (id, name_zh, name_en) VALUES ('it', '信息化管理部門', 'IT')")
+        )
+        db.session.execute(
+            sa.text(
+                "INSERT INTO users (id, username, password_hash, is_admin, is_demo, created_at)"
+                " VALUES (1, 'keeper', :hash, false, false, '2026-01-01 00:00:00')"
+            ),
+            {"hash": generate_password_hash("long-enough-pw")},
+        )
+        db.session.execute(sa.text("INSERT INTO memberships (user_id, group_id) VALUES (1, 'it')"))
         db.session.commit()
         upgrade()
         assert engine.authenticate(db.session, "keeper", "long-enough-pw").groups == {"it"}

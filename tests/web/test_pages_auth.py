@@ -118,3 +118,20 @@ def test_login_never_redirects_off_the_site(app, client, make_user, target):
     assert response.headers["Location"] == "/"
     again = client.get("/login", query_string={"next": target})  # logged in already
     assert (again.status_code, again.headers["Location"]) == (302, "/")
+
+
+def test_a_session_cookie_copied_before_logout_is_refused_after_it(app, client, make_user):
+    """The session lives in a signed cookie; logging out used to forget it only in the browser
+    that logged out, so a copy of the cookie stayed logged in."""
+    make_user("alice", "business")
+    token = login_form(client)
+    client.post("/login", data={"username": "alice", "password": PASSWORD, "csrf_token": token})
+    page = client.get("/")
+    assert page.status_code == 200
+    copied = client.get_cookie("session").value
+    assert client.post("/logout", data={"csrf_token": csrf_from(page.text)}).status_code == 302
+    client.set_cookie("session", copied)
+    assert client.get("/").status_code == 302  # to the login page
+    token = login_form(client)
+    client.post("/login", data={"username": "alice", "password": PASSWORD, "csrf_token": token})
+    assert client.get("/").status_code == 200  # a new login works

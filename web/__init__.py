@@ -28,10 +28,26 @@ def create_app(config=None):
     register_extensions(app)
     app.url_map.converters["int"] = database.RowId  # before any route is added
     register_blueprints(app)
+    app.after_request(_security_headers)
     register_vendor(app)
     register_error_handlers(app)
     register_cli(app)
     return app
+
+
+# On every answer: no page of the app may be framed by another site (clickjacking), no file is
+# read as another type than it is sent as, and no address leaves for another site.
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def _security_headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 def register_extensions(app):

@@ -135,3 +135,12 @@ def test_a_session_cookie_copied_before_logout_is_refused_after_it(app, client, 
     token = login_form(client)
     client.post("/login", data={"username": "alice", "password": PASSWORD, "csrf_token": token})
     assert client.get("/").status_code == 200  # a new login works
+
+
+def test_every_answer_forbids_framing_and_type_sniffing(client):
+    for path in ("/login", "/api/v1/openapi.json", "/static/favicon.svg"):
+        response = client.get(path)
+        headers = response.headers
+        response.close()  # a static file's response holds the file open
+        assert (headers["X-Frame-Options"], headers["X-Content-Type-Options"]) == ("DENY", "nosniff"), path
+        assert headers["Referrer-Policy"] == "same-origin"

@@ -15,7 +15,8 @@ def review(app, instance_id, decision, comment=""):
     with app.app_context():
         actor = engine.Actor("ivan_it", frozenset({"it"}))
         [task] = engine.list_tasks(db.session, actor, instance_id=instance_id)
-        engine.complete_task(db.session, task.id, {"decision": decision, "comment": comment}, actor)
+        data = {"decision": decision, "comment": comment, "in_it_plan": decision == "accept"}  # R3.1.2
+        engine.complete_task(db.session, task.id, data, actor)
         db.session.commit()
 
 

@@ -11,7 +11,9 @@ data keyed by it (`data[element_id]`). So replay takes every event logged before
 event through that migration's `renamed` map, the maps of several migrations one after the other
 in the order they were made (`Renames`), and `compare` takes the stored data's keys through the
 same maps. A migration put back by `undone` no longer counts: undo restores the newest snapshot,
-and a snapshot is kept by each `migrated` and each `replayed`, so they pair up like a stack.
+and a snapshot is kept by each `migrated` and each `replayed`, so they pair up like a stack. A step
+done before a migration that removed it cannot be repeated on a version without it: it is passed
+over, and `compare` leaves its data out (`ReplayResult.passed_over`).
 
 Tasks get new ids in a replay. An original task id is matched to the oldest ready replayed task of
 the same element that is not matched yet, which is what happens in the original when several

@@ -127,6 +127,7 @@ from .retention import expire_documents
 from .reviews import reviews_waiting, submit_for_review
 from .risks import IMPACTS, LIKELIHOODS, RiskRegister, open_high_risks, raise_risk, rate_risk, risk_register
 from .specs import Bundle, ProcessDefinition, bundle_files, load_bundle
+from .starts import require_starter, start_instance
 from .task_lists import count_tasks, inbox, list_tasks
 from .tasks import Actor, HumanTask, may_complete
 from .training import TrainingRecord, training_record
@@ -167,9 +168,7 @@ from .workflows import (
     complete_task,
     get_instance,
     get_task,
-    require_starter,
     send_message,
-    start_instance,
     unclaim_task,
 )
 

@@ -9,9 +9,9 @@ from .documents import REVIEW_PROCESS, get_document
 from .errors import InstanceStateError
 from .locking import write_lock
 from .models import DocumentVersionRecord
+from .starts import start_instance
 from .tasks import Actor
 from .views import InstanceInfo
-from .workflows import start_instance
 
 
 def submit_for_review(

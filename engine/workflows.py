@@ -1,4 +1,5 @@
-"""Running the procedure against the database: start, act on tasks, send messages, fire timers.
+"""Running the procedure against the database: act on tasks, send messages (`starts` starts an
+instance, `due_timers` fires timers, both through `_save`).
 
 Each operation loads one instance row, restores its state onto its version's definition, lets
 `Instance` act, and writes back in the caller's transaction: the state, the ready-task projection,
@@ -15,9 +16,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from . import cache
 from .clock import naive_utc, system_clock
-from .deployments import definition_of, version_record
+from .deployments import definition_of
 from .document_catalog import readable
-from .documents import DOCUMENT_EVENTS, REVIEW_PROCESS, record_documents
+from .documents import DOCUMENT_EVENTS, record_documents
 from .errors import EngineError, NotAllowed, TaskNotFound
 from .formdata import provided_form_data
 from .instances import Instance
@@ -25,7 +26,7 @@ from .models import EventRecord, InstanceRecord, NotificationRecord, TaskRecord
 from .notifications import step_notifications
 from .phases import phase_after_step
 from .serialization import FORMAT_VERSION
-from .tasks import Actor, may_complete, may_start, starter_group
+from .tasks import Actor, may_complete
 from .views import InstanceInfo, TaskInfo
 
 
@@ -47,12 +48,6 @@ ENDED = frozenset({"completed", "terminated"})  # statuses with an end time (`en
 
 def _dt(value):
     return datetime.fromisoformat(value) if isinstance(value, str) else value
-
-
-def _title(instance: Instance) -> str | None:
-    start = instance.definition.start_event()
-    request = instance.data.get(start.name) if start is not None else None
-    return str(request.get("title"))[:300] if isinstance(request, dict) and request.get("title") else None
 
 
 # The statements of every step, built once (building one costs about what running it does).
@@ -256,63 +251,6 @@ def _tasks_of(session, instance_id) -> list[TaskInfo]:
 
 
 # -- operations --------------------------------------------------------------------------------
-
-
-# Processes started only for a record, by the engine's own call, never directly: a review is
-# started from the document version it reviews, after the checks that call makes.
-STARTED_BY_ENGINE = {
-    REVIEW_PROCESS: "a document review is started from the document it reviews "
-    "(POST /api/v1/instances/{id}/documents/{document}/reviews), not directly",
-}
-
-
-def _require_starter(definition, actor: Actor):
-    start = definition.start_event()
-    if not may_start(actor, start):
-        raise NotAllowed(
-            f"{actor.username} may not start {definition.process_id}: {starter_group(start)} starts it"
-        )
-
-
-def require_starter(session, process_id, actor: Actor):
-    """Raise NotAllowed unless `actor` may start the latest version of the process (the group
-    of the lane its start event is drawn in, or an admin); ProcessNotFound if there is none."""
-    if process_id in STARTED_BY_ENGINE:
-        raise NotAllowed(STARTED_BY_ENGINE[process_id])
-    _require_starter(definition_of(version_record(session, process_id)), actor)
-
-
-def start_instance(
-    session, process_id, data, actor: Actor, clock=system_clock, *, by_engine=False
-) -> InstanceInfo:
-    """Start the latest version of a process with its start form's data. Returns InstanceInfo.
-
-    Raises ProcessNotFound, NotAllowed (the start event is drawn in a department's lane the actor
-    is not in, or the process is one the engine starts for a record, `by_engine` then),
-    FormValidationError (nothing stored).
-    """
-    if process_id in STARTED_BY_ENGINE and not by_engine:
-        raise NotAllowed(STARTED_BY_ENGINE[process_id])
-    version = version_record(session, process_id)
-    definition = definition_of(version)
-    _require_starter(definition, actor)
-    instance, result = Instance.start(definition, data, actor, clock)
-    now = clock()
-    record = InstanceRecord(
-        process_version_id=version.id,
-        process_version=version,
-        process_id=process_id,
-        title=_title(instance),
-        status=instance.status,
-        initiator=actor.username,
-        state={},
-        state_format=FORMAT_VERSION,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(record)
-    session.flush()
-    return _info(record, instance, _save(session, record, instance, result, now))
 
 
 def get_instance(session, instance_id, clock=system_clock, actor: Actor | None = None) -> InstanceInfo:

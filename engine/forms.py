@@ -62,22 +62,23 @@ class FormSchema(Schema):
         errors = {}
         values = {**self.shown_values, **data}
         for key, expression in self.conditional_rules.items():
-            if data.get(key) in (None, "", []) and _holds(expression, values, otherwise=False):
+            if data.get(key) in (None, "", []) and _holds(expression, values):
                 errors[key] = [MSG_REQUIRED]
         for key, (expression, message) in self.validity_rules.items():
             # A value given must satisfy its rule; one the rule cannot read (a field left out)
             # does not, so the rule cannot be passed by leaving things out.
-            if data.get(key) not in (None, "", []) and not _holds(expression, values, otherwise=False):
+            if data.get(key) not in (None, "", []) and not _holds(expression, values):
                 errors.setdefault(key, []).append(message)
         if errors:
             raise ValidationError(errors)
 
 
-def _holds(expression, values, otherwise) -> bool:
+def _holds(expression, values) -> bool:
+    """Whether a rule holds; one it cannot read (a value left out) does not."""
     try:
         return bool(SandboxEnvironment().evaluate(expression, values))
     except (SandboxError, NameError, AttributeError, KeyError, TypeError):
-        return otherwise
+        return False
 
 
 _TEMPLATE_NAME = re.compile(r"\{\{\s*#?(?:each\s+|if\s+)?([A-Za-z_]\w*)")

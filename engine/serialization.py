@@ -93,22 +93,21 @@ _TEXTS: dict = {}  # UUID -> text
 _IDS_KEPT = 200_000  # at most (then forgotten all at once)
 
 
-def _uuid(text):
-    found = _UUIDS.get(text)
+def _remembered(cache, key, make):
+    found = cache.get(key)
     if found is None:
-        if len(_UUIDS) >= _IDS_KEPT:
-            _UUIDS.clear()
-        found = _UUIDS[text] = UUID(text)
+        if len(cache) >= _IDS_KEPT:
+            cache.clear()
+        found = cache[key] = make(key)
     return found
+
+
+def _uuid(text):
+    return _remembered(_UUIDS, text, UUID)
 
 
 def _text(uuid):
-    found = _TEXTS.get(uuid)
-    if found is None:
-        if len(_TEXTS) >= _IDS_KEPT:
-            _TEXTS.clear()
-        found = _TEXTS[uuid] = str(uuid)
-    return found
+    return _remembered(_TEXTS, uuid, str)
 
 
 def _workflow_dict(converter, workflow) -> dict:

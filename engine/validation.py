@@ -71,10 +71,12 @@ def check_trees(trees) -> list:
 
 def _check_flows(name, tree):
     """A sequence flow must join two elements of its own process (or subprocess)."""
-    problems = []
+    problems, ids_in = [], {}  # container -> the ids of its elements, gathered once
     for flow in tree.iter(f"{BPMN}sequenceFlow"):
         container = flow.getparent()
-        ids = {child.get("id") for child in container if child.get("id")}
+        if container not in ids_in:
+            ids_in[container] = {child.get("id") for child in container if child.get("id")}
+        ids = ids_in[container]
         for end in ("sourceRef", "targetRef"):
             ref = flow.get(end)
             if ref not in ids:

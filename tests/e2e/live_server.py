@@ -37,6 +37,23 @@ class LiveServer:
         return endpoint in self.app.view_functions
 
 
+def _buffered(app):
+    """The app with each response read whole (and its iterable closed) before the server writes
+    it. Werkzeug's development server skips `close()` when the browser drops the connection while
+    it drains the request (Chromium drops favicon requests), which leaves a static file open and
+    raises a ResourceWarning later, in whichever test is running then. Nothing here streams."""
+
+    def wsgi(environ, start_response):
+        iterable = app(environ, start_response)
+        try:
+            return [b"".join(iterable)]
+        finally:
+            if hasattr(iterable, "close"):
+                iterable.close()
+
+    return wsgi
+
+
 def start_server(
     database_url: str, users: dict[str, tuple[str, ...]], admins=("admin",), password="e2e-password"
 ):
@@ -61,7 +78,7 @@ def start_server(
             engine.create_user(db.session, name, password, (), is_admin=True, display_name=name)
         db.session.commit()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request is noise here
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _buffered(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
     thread.start()
 

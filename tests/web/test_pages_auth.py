@@ -137,10 +137,13 @@ def test_a_session_cookie_copied_before_logout_is_refused_after_it(app, client, 
     assert client.get("/").status_code == 200  # a new login works
 
 
-def test_every_answer_forbids_framing_and_type_sniffing(client):
+def test_every_answer_forbids_framing_type_sniffing_and_foreign_or_inline_script(client):
     for path in ("/login", "/api/v1/openapi.json", "/static/favicon.svg"):
         response = client.get(path)
         headers = response.headers
         response.close()  # a static file's response holds the file open
         assert (headers["X-Frame-Options"], headers["X-Content-Type-Options"]) == ("DENY", "nosniff"), path
         assert headers["Referrer-Policy"] == "same-origin"
+        policy = dict(part.split(" ", 1) for part in headers["Content-Security-Policy"].split("; "))
+        assert policy["script-src"] == "'self'", path  # no inline script, no eval, no other origin
+        assert (policy["object-src"], policy["frame-ancestors"]) == ("'none'", "'none'"), path

@@ -1,0 +1,30 @@
+"""The browser holds the app's pages to its content policy: markup that slipped into a page cannot
+run script, while the app's own script files (and the diagram and form libraries) run as before
+(every other browser test fails on a console error, a policy violation included)."""
+
+
+def test_a_script_injected_into_a_page_does_not_run(chromium, live):
+    context = chromium.new_context()
+    try:
+        page = context.new_page()
+        violations = []
+        page.on(
+            "console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None
+        )
+        page.goto(live.url + "/login")
+        page.evaluate(
+            """() => {
+                const script = document.createElement('script');
+                script.textContent = 'window.injected = true';
+                document.body.appendChild(script);
+                const img = document.createElement('img');
+                img.setAttribute('onerror', 'window.injected = true');
+                img.src = '/no-such-image';
+                document.body.appendChild(img);
+            }"""
+        )
+        page.wait_for_timeout(300)
+        assert page.evaluate("window.injected") is None
+        assert violations, "the browser reported no policy violation"
+    finally:
+        context.close()

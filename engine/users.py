@@ -3,6 +3,7 @@
 Every function takes the caller's SQLAlchemy session and only flushes; the caller commits.
 """
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -17,6 +18,10 @@ from .models import GroupRecord, MembershipRecord, TokenRecord, UserRecord
 from .tasks import Actor
 
 MIN_PASSWORD_LENGTH = 8
+# How passwords are stored: werkzeug's scrypt, deliberately slow (about 0.1 s a hash). The test
+# suite, which creates thousands of users, sets a cheap PASSWORD_METHOD; nothing else changes it.
+STORED_PASSWORD_METHOD = "scrypt"
+PASSWORD_METHOD = STORED_PASSWORD_METHOD
 DEMO_PASSWORD = "demo-password"  # printed by `upgradeflow demo`; demo users are marked is_demo
 
 
@@ -95,7 +100,7 @@ def create_user(
     ensure_groups(session)
     record = UserRecord(
         username=username,
-        password_hash=generate_password_hash(password),
+        password_hash=generate_password_hash(password, method=PASSWORD_METHOD),
         display_name=display_name,
         is_admin=is_admin,
         is_demo=is_demo,
@@ -122,9 +127,18 @@ def get_user_by_name(session, username) -> User | None:
 def authenticate(session, username, password) -> User | None:
     """The user if the password matches, else None (same answer for unknown users)."""
     record = session.scalar(select(UserRecord).where(UserRecord.username == (username or "")))
-    if record is None or not check_password_hash(record.password_hash, password or ""):
+    if record is None:
+        # As slow as a wrong password, so the time taken does not tell which names exist.
+        check_password_hash(_unknown_user_hash(PASSWORD_METHOD), password or "")
+        return None
+    if not check_password_hash(record.password_hash, password or ""):
         return None
     return _view(record)
+
+
+@functools.cache
+def _unknown_user_hash(method) -> str:
+    return generate_password_hash(secrets.token_hex(16), method=method)
 
 
 def set_locale(session, user_id, locale) -> None:

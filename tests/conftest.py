@@ -16,6 +16,10 @@ from web.extensions import db
 
 PASSWORD = "correct-horse-battery"
 
+# The suite creates and logs in thousands of users; scrypt's 0.1 s a hash would be minutes of it.
+# The stored method is still checked: tests/web/test_api_auth.py creates a user with it.
+engine.users.PASSWORD_METHOD = "pbkdf2:sha256:1"
+
 
 def pytest_addoption(parser):
     parser.addoption(

@@ -41,6 +41,26 @@ def call(client, method, path, token=None):
     return client.open(path, method=method, headers=headers, json={"data": {}})
 
 
+def test_passwords_are_stored_with_scrypt_and_checked_for_unknown_names_too(app, monkeypatch):
+    assert engine.users.STORED_PASSWORD_METHOD == "scrypt"  # outside this suite, which sets a cheap one
+    monkeypatch.setattr(engine.users, "PASSWORD_METHOD", engine.users.STORED_PASSWORD_METHOD)
+    checked = []
+    real_check = engine.users.check_password_hash
+    monkeypatch.setattr(
+        engine.users,
+        "check_password_hash",
+        lambda stored, given: checked.append(stored) or real_check(stored, given),
+    )
+    with app.app_context():
+        engine.create_user(db.session, "ivy", "correct-horse-battery", ["it"])
+        stored = db.session.execute(text("SELECT password_hash FROM users")).scalar_one()
+        assert stored.startswith("scrypt:") and "correct-horse-battery" not in stored
+        assert engine.authenticate(db.session, "ivy", "correct-horse-battery").username == "ivy"
+        # A name no one has costs a hash check too: how long the answer takes tells nothing.
+        assert engine.authenticate(db.session, "nobody", "correct-horse-battery") is None
+    assert checked[0] == stored and checked[1].startswith("scrypt:") and checked[1] != stored
+
+
 def test_a_right_password_gets_a_token_that_works_and_is_stored_hashed(app, client, make_user):
     make_user("ivy", "it")
     response = client.post(f"{API}/auth/token", json={"username": "ivy", "password": "correct-horse-battery"})

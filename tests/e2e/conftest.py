@@ -6,6 +6,7 @@ here is skipped with that reason. Every page a test opens is watched: a console 
 uncaught exception or a request to anywhere but the live server fails the test.
 """
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "processes"))
 
+from databases import NO_SERVER, pg_available, pg_schema
 from e2e_config import ADMIN, ARTIFACTS, CHROMIUM, PASSWORD, ROOT, USERS, VENDOR_FILES
 
 __all__ = ["ADMIN", "PASSWORD"]  # test modules of this folder once imported them from here
@@ -43,14 +45,21 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def live(tmp_path_factory):
-    """The live server (one for the whole session; tests start their own instances)."""
+def live(request, tmp_path_factory):
+    """The live server (one for the whole session; tests start their own instances), on the
+    database `--db` names: a SQLite file, or a fresh PostgreSQL schema."""
     from live_server import start_server
 
-    database = tmp_path_factory.mktemp("e2e") / "e2e.db"
-    server, stop = start_server(f"sqlite:///{database}", USERS, admins=(ADMIN,), password=PASSWORD)
-    yield server
-    stop()
+    with contextlib.ExitStack() as stack:
+        if request.config.getoption("--db") == "postgresql":
+            if not pg_available():
+                pytest.skip(NO_SERVER)
+            url = stack.enter_context(pg_schema("e2e"))
+        else:
+            url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.db'}"
+        server, stop = start_server(url, USERS, admins=(ADMIN,), password=PASSWORD)
+        yield server
+        stop()
 
 
 @pytest.fixture(scope="session")

@@ -15,11 +15,9 @@ NEW_NAME = "用戶培訓（分批進行）"
 
 
 @pytest.fixture
-def own_server(tmp_path):
+def own_server(database_url):
     """A server of its own: deploying version 2 must not change what the other tests see."""
-    server, stop = start_server(
-        f"sqlite:///{tmp_path / 'owner.db'}", {"owner": ("process_owner",)}, password=PASSWORD
-    )
+    server, stop = start_server(database_url, {"owner": ("process_owner",)}, password=PASSWORD)
     yield server
     stop()
 

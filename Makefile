@@ -23,15 +23,16 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check engine web tests $(wildcard bench)
 	$(BIN)/lint-imports
 
-# All tests on SQLite and, at the same time (one run per core), the app's (tests/web) again on
-# PostgreSQL; tests/integration runs on both already. Without a PostgreSQL server the second run's
-# tests skip and say so. The PostgreSQL run's report is printed after the SQLite one's; the target
+# All tests on SQLite and, at the same time (one run per core), the app's (tests/web) and the
+# browser tests (tests/e2e, after the app's, so the two runs' browsers seldom overlap) again on
+# PostgreSQL; tests/integration runs on both already, and tests/processes and tests/unit use no
+# database. Without a PostgreSQL server the second run's tests skip and say so. The PostgreSQL run's report is printed after the SQLite one's; the target
 # fails if either run failed. The browser tests (tests/e2e) load bpmn-js and form-js from node_modules.
 test: lint translations node_modules/.package-lock.json
-	@$(BIN)/pytest -q -p no:cacheprovider --db=postgresql tests/web > .pytest-postgresql.log 2>&1 & pg=$$!; \
+	@$(BIN)/pytest -q -p no:cacheprovider --db=postgresql tests/web tests/e2e > .pytest-postgresql.log 2>&1 & pg=$$!; \
 	$(BIN)/pytest -q; sqlite=$$?; \
 	wait $$pg; postgresql=$$?; \
-	echo "== tests/web on PostgreSQL (ran alongside) =="; cat .pytest-postgresql.log; \
+	echo "== tests/web and tests/e2e on PostgreSQL (ran alongside) =="; cat .pytest-postgresql.log; \
 	echo "== exit status: SQLite run $$sqlite, PostgreSQL run $$postgresql =="; \
 	test $$sqlite -eq 0 && test $$postgresql -eq 0
 

@@ -71,6 +71,12 @@ HIGH = [{"title": "審批卡死", "severity": "high", "description": "並發審�
     ("step", "submission", "field", "clause"),
     [
         ("preliminary_review", {"decision": "accept", "in_it_plan": False}, "decision", "R3.1.2"),
+        (
+            "initiation_application",
+            {"start_date": "2026-06-30", "end_date": "2026-02-01"},
+            "end_date",
+            "R3.3.1",
+        ),
         ("self_test", {"passed": False}, "passed", "R3.5.1"),
         ("joint_test", {"decision": "fail", "issues": []}, "decision", "R3.5.3"),
         ("joint_test", {"decision": "pass", "issues": HIGH}, "decision", "R3.5.3"),
@@ -88,7 +94,7 @@ HIGH = [{"title": "審批卡死", "severity": "high", "description": "並發審�
 def test_a_decision_its_own_record_contradicts_is_refused(start, step, submission, field, clause):
     """A decision must agree with the facts recorded beside it: acceptance with an unmet check,
     a joint test passed with an open high issue or failed with no issue list, a request accepted
-    outside the IT plan. Each is refused naming the field and the clause; nothing moves."""
+    outside the IT plan, a project planned to end before it starts. Each is refused naming the field and the clause; nothing moves."""
     flow = start()
     flow.reach(step)
     ready, data = flow.ready(), flow.data

@@ -6,9 +6,11 @@ output mappings) and every script task is compiled by RestrictedPython and run w
 of builtins: no `import`, no `open`, no dunder access, no attribute writes on foreign objects.
 A script also has a budget of executed steps, so `while True: pass` fails instead of hanging a
 request, and `range()` is at most as long as that budget (a C-level loop over it counts no
-steps). (What this does not bound: one huge allocation such as `"x" * 10**10`, or an integer
-power such as `10**10**8` computed inside C; the process's memory limit and the request's
-timeout are the guards there, and only process owners deploy diagrams.)
+steps). Work done inside one C call counts no steps either, so `**`, `pow()`, `<<` and `*` are
+checked before they run: an integer of more than MAX_INT_BITS bits (`10**10**8` would compute
+for hours) or a repeated string or list longer than MAX_REPEAT (`"x" * 10**10`) is refused.
+(Still bounded only by the process's memory: a string method asked for a huge result, such as
+`"x".ljust(10**10)`; only process owners deploy diagrams.)
 
 Dictionaries are readable with attribute syntax (`risk.likelihood`) as in JUEL and FEEL, which
 is how Camunda diagrams write conditions.
@@ -25,6 +27,7 @@ from RestrictedPython import compile_restricted_eval, compile_restricted_exec, s
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence, safer_getattr
 from RestrictedPython.PrintCollector import PrintCollector
+from RestrictedPython.transformer import RestrictingNodeTransformer
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
@@ -32,6 +35,8 @@ from .clock import system_clock
 from .expressions import to_python
 
 MAX_SCRIPT_STEPS = 1_000_000
+MAX_INT_BITS = 100_000  # about 30,000 decimal digits
+MAX_REPEAT = 10_000_000  # items (or characters) one `*` may make
 
 _UNSAFE = {"__build_class__", "setattr", "delattr", "id", "_getattr_"}
 BUILTINS = {name: value for name, value in safe_builtins.items() if name not in _UNSAFE}
@@ -74,6 +79,58 @@ def _range(*args):
 BUILTINS["range"] = _range
 
 
+def _checked_power(x, y):
+    # At least y * log2(|x|) bits: bit_length() - 1 is log2's whole part.
+    ints = isinstance(x, int) and isinstance(y, int) and y > 0 and abs(x) > 1
+    if ints and y * (abs(x).bit_length() - 1) > MAX_INT_BITS:
+        raise SandboxError(f"{x} ** {y} would be a number of more than {MAX_INT_BITS} bits")
+
+
+def _checked_repeat(x, y):
+    for sequence, times in ((x, y), (y, x)):
+        repeated = isinstance(sequence, str | bytes | list | tuple) and isinstance(times, int)
+        if repeated and len(sequence) * times > MAX_REPEAT:
+            raise SandboxError(f"repeating a {type(sequence).__name__} {times} times is too long")
+
+
+def _arith(op, x, y):
+    """`x op y` for the operators that can make an unbounded result in one C call."""
+    if op == "**":
+        _checked_power(x, y)
+        return x**y
+    if op == "<<":
+        if isinstance(x, int) and isinstance(y, int) and x and y + abs(x).bit_length() > MAX_INT_BITS:
+            raise SandboxError(f"{x} << {y} would be a number of more than {MAX_INT_BITS} bits")
+        return x << y
+    _checked_repeat(x, y)
+    return x * y
+
+
+def _pow(base, exp, mod=None):
+    if mod is None:
+        _checked_power(base, exp)
+    return pow(base, exp, mod)
+
+
+BUILTINS["pow"] = _pow
+_CHECKED_OPERATORS = {ast.Pow: "**", ast.LShift: "<<", ast.Mult: "*"}
+
+
+class _Policy(RestrictingNodeTransformer):
+    """RestrictedPython's rules, with `a ** b`, `a << b` and `a * b` run through `_arith_`."""
+
+    def visit_BinOp(self, node):
+        node = self.node_contents_visit(node)
+        op = _CHECKED_OPERATORS.get(type(node.op))
+        if op is None:
+            return node
+        name, operator = ast.Name("_arith_", ast.Load()), ast.Constant(op)
+        call = ast.Call(func=name, args=[operator, node.left, node.right], keywords=[])
+        for made in (name, operator, call):
+            ast.copy_location(made, node)
+        return call
+
+
 def _getattr(obj, name, default=None):
     # Dictionaries read like objects (`risk.likelihood`), as in JUEL and FEEL.
     if isinstance(obj, dict) and not name.startswith("_"):
@@ -88,7 +145,7 @@ def _inplacevar(op, x, y):
     operators = {
         "+=": lambda: x + y,
         "-=": lambda: x - y,
-        "*=": lambda: x * y,
+        "*=": lambda: _arith("*", x, y),
         "/=": lambda: x / y,
         "//=": lambda: x // y,
         "%=": lambda: x % y,
@@ -113,6 +170,7 @@ GUARDS = {
     "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
     "_unpack_sequence_": guarded_unpack_sequence,
     "_inplacevar_": _inplacevar,
+    "_arith_": _arith,
     "_write_": _write,
     "_print_": PrintCollector,
 }
@@ -127,7 +185,7 @@ def compile_expression(expression: str):
             f"expression {expression!r}: JUEL's `execution` object is not available here; "
             "name the process variable itself"
         )
-    result = compile_restricted_eval(source, "<expression>")
+    result = compile_restricted_eval(source, "<expression>", policy=_Policy)
     if result.errors or result.code is None:
         raise SandboxError(f"expression {expression!r}: {'; '.join(result.errors)}")
     return result.code
@@ -143,7 +201,7 @@ def compile_script(script: str):
     for node in ast.walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
             raise SandboxError(f"line {node.lineno}: import is not allowed in diagram scripts")
-    result = compile_restricted_exec(script, "<script>")
+    result = compile_restricted_exec(script, "<script>", policy=_Policy)
     if result.errors or result.code is None:
         raise SandboxError("; ".join(result.errors))
     return result.code

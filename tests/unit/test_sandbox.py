@@ -67,6 +67,42 @@ def test_a_loop_inside_c_over_a_huge_range_is_stopped(env, code):
         env.evaluate(code.split("= ", 1)[1], {})
 
 
+@pytest.mark.parametrize(
+    ("code", "problem"),
+    [
+        ("x = 10 ** 10 ** 8", "bits"),  # hours of CPU inside one C call
+        ("x = (-10) ** 10 ** 8", "bits"),
+        ("x = pow(10, 10 ** 8)", "bits"),
+        ("x = 1 << 10 ** 9", "bits"),
+        ("x = 'x' * 10 ** 10", "too long"),  # 10 GB in one allocation
+        ("x = 10 ** 9 * [0]", "too long"),
+    ],
+)
+def test_a_number_or_repetition_too_big_for_one_step_is_refused(env, code, problem):
+    context = {}
+    with pytest.raises(SandboxError, match=problem):
+        env.execute(code, context)
+    assert context == {}
+    with pytest.raises(SandboxError, match=problem):
+        env.evaluate(code.split("= ", 1)[1], {})
+    with pytest.raises(SandboxError, match="too long"):
+        env.execute("s = 'x'\ns *= 10 ** 9", {})
+
+
+def test_ordinary_arithmetic_is_unchanged(env):
+    context = {"budget": 180000, "tags": ["a"]}
+    env.execute("a = budget * 1.1\nb = 2 ** 10\nc = tags * 2\nd = pow(10, 10 ** 8, 7)\ne = 1 << 4", context)
+    assert (context["a"], context["b"], context["c"], context["d"], context["e"]) == (
+        180000 * 1.1,
+        1024,
+        ["a", "a"],
+        4,
+        16,
+    )
+    assert env.evaluate("2 ** -1 + 1.5 ** 2 + (-2) ** 3", {}) == 0.5 + 2.25 - 8
+    assert env.evaluate("(2 ** 99999).bit_length()", {}) == 100000  # big, but bounded
+
+
 def test_an_ordinary_range_still_works(env):
     context = {}
     env.execute("total = sum(range(1, 101))", context)

@@ -8,7 +8,7 @@ answers.
 import os
 
 import pytest
-from databases import NO_SERVER, pg_available, pg_schema
+from databases import NO_SERVER, emptied, pg_available, pg_schema
 
 import engine
 from web import create_app
@@ -34,13 +34,32 @@ def pytest_report_header(config):
     return f"app database: {config.getoption('--db')}"
 
 
+@pytest.fixture(scope="session")
+def shared_pg_schema():
+    """One PostgreSQL schema for the run, migrated once (`database_url` empties it per test)."""
+    with pg_schema("w") as url:
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test"})
+        with app.app_context():
+            from flask_migrate import upgrade
+
+            upgrade()
+            db.engine.dispose()
+        yield url
+
+
 @pytest.fixture
 def database_url(request, tmp_path):
+    """An empty database, migrated: a new SQLite file, or the run's PostgreSQL schema emptied
+    (a fresh schema when a connection an earlier test left open keeps it from being emptied)."""
     if request.config.getoption("--db") == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
     if not pg_available():
         pytest.skip(NO_SERVER)
+    shared = request.getfixturevalue("shared_pg_schema")
+    if emptied(shared):
+        yield shared
+        return
     with pg_schema("w") as url:
         yield url
 

@@ -1,8 +1,10 @@
-"""The test databases: a SQLite file, or a fresh PostgreSQL schema when a server answers.
+"""The test databases: a SQLite file, or a PostgreSQL schema when a server answers.
 
-PostgreSQL is reached at UPGRADEFLOW_TEST_PG (trust auth, database `test` in CI). Each test gets
-its own schema, selected with `search_path` in the URL's `options`, so the URL alone is enough for
-an app, a subprocess (`upgradeflow serve`) or Alembic to land in it.
+PostgreSQL is reached at UPGRADEFLOW_TEST_PG (trust auth, database `test` in CI). A schema is
+selected with `search_path` in the URL's `options`, so the URL alone is enough for an app, a
+subprocess (`upgradeflow serve`) or Alembic to land in it. The app's tests share one schema per
+run, migrated once and emptied before each test (`emptied`: a third of a second less per test
+than a new schema migrated each time); a test that needs a schema of its own takes `pg_schema`.
 """
 
 import contextlib
@@ -42,3 +44,29 @@ def pg_schema(prefix="t"):
         with admin.begin() as conn:
             conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+def emptied(url, lock_timeout="5s") -> bool:
+    """Delete every row of the app's tables in the schema `url` selects and start their ids at 1
+    again (DELETE, not TRUNCATE: on tables this small TRUNCATE's new files cost ten times more).
+    False when a connection left open by an earlier test holds a lock past `lock_timeout` (the
+    caller then takes a fresh schema)."""
+    from engine.models import Base
+
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"SET LOCAL lock_timeout = '{lock_timeout}'"))
+            for table in reversed(Base.metadata.sorted_tables):  # rows that refer to others first
+                conn.execute(table.delete())
+            conn.execute(
+                sa.text(
+                    "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false) "
+                    "FROM pg_sequences WHERE schemaname = current_schema()"
+                )
+            )
+        return True
+    except sa.exc.OperationalError:  # lock_timeout: another connection holds a table
+        return False
+    finally:
+        engine.dispose()

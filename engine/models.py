@@ -170,7 +170,12 @@ class NotificationRecord(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)  # mail accepted
+    # E-mail delivery (engine/notifications.py): when a worker claimed it, how many sends failed,
+    # and why it can never be delivered (then no worker claims it again).
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    mail_error: Mapped[str | None] = mapped_column(Text)
     # message (a script's notify), task_assigned, due_soon, overdue, ended (engine/notifications.py)
     kind: Mapped[str | None] = mapped_column(String(20))
     task_id: Mapped[str | None] = mapped_column(String(36), index=True)

@@ -4,13 +4,21 @@ Kinds: `message` (a script's `notify(...)`), `task_assigned` (a task became read
 a group), `due_soon` and `overdue` (a ready task's due date; recorded by the worker, once per
 task), `ended` (the instance completed; to its initiator). A recipient is a user name, `group:<id>`
 (every member) or `all`. Rows are shown in the web UI; the worker e-mails the unsent ones after
-commit when SMTP is configured (`claim_unsent` / `release`), so a rolled-back step sends nothing.
+commit when SMTP is configured, so a rolled-back step sends nothing.
+
+E-mail is delivered at least once: `claim_unsent` leases a row to one worker (`claimed_at`), the
+worker commits, sends, and records the outcome (`mark_sent`, `release_unsent`, `mark_failed`,
+`mark_undeliverable`). A worker killed after its claim leaves a lease that runs out
+(MAIL_LEASE), and the next round claims the row again. A message the server refused for good,
+or that cannot be written for it, is marked undeliverable with the reason (`mail_error`) and is
+not tried again; one that failed for the time being is tried again later, behind the others, at
+most MAX_MAIL_ATTEMPTS times.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, literal, select, update
+from sqlalchemy import exists, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .clock import system_clock
@@ -18,6 +26,8 @@ from .models import InstanceRecord, MembershipRecord, NotificationRecord, TaskRe
 from .tasks import Actor
 
 DUE_SOON = timedelta(days=2)
+MAIL_LEASE = timedelta(minutes=10)  # a claim older than this belonged to a worker that died
+MAX_MAIL_ATTEMPTS = 5  # sends that failed for the time being, before the note is given up
 
 TEXTS = {
     "task_assigned": "新任務：{title}（{instance}） / New task: {title} ({instance})",
@@ -177,27 +187,36 @@ def mark_notifications_read(session, actor: Actor, clock=system_clock) -> int:
     return result.rowcount
 
 
-def claim_unsent(session, clock=system_clock, limit=50) -> list[Outgoing]:
-    """Claim up to `limit` unsent notifications for e-mailing (marks them sent) and return them.
+def _waiting(now):
+    """Rows waiting for e-mail: not sent, not given up, and not leased (or the lease ran out)."""
+    return (
+        NotificationRecord.sent_at.is_(None),
+        NotificationRecord.mail_error.is_(None),
+        or_(NotificationRecord.claimed_at.is_(None), NotificationRecord.claimed_at < now - MAIL_LEASE),
+    )
 
-    Each row is claimed by an UPDATE ... WHERE sent_at IS NULL: of several workers exactly one
-    changes a row (PostgreSQL re-checks the condition after a row lock, SQLite runs one writer at
-    a time), so each notification is e-mailed once. The caller commits, then sends, and calls
-    `release` for what could not be sent.
+
+def claim_unsent(session, clock=system_clock, limit=50) -> list[Outgoing]:
+    """Lease up to `limit` notifications waiting for e-mail to this worker and return them, those
+    tried least often first (a note that keeps failing does not hold up the rest).
+
+    Each row is claimed by an UPDATE that repeats the waiting condition: of several workers
+    exactly one changes a row (PostgreSQL re-checks the condition after a row lock, SQLite runs
+    one writer at a time). The caller commits, sends, and records each outcome.
     """
     now = clock()
-    candidates = session.scalars(
-        select(NotificationRecord)
-        .where(NotificationRecord.sent_at.is_(None))
-        .order_by(NotificationRecord.id)
+    candidates = session.execute(
+        select(NotificationRecord.id, NotificationRecord.recipient, NotificationRecord.text)
+        .where(*_waiting(now))
+        .order_by(NotificationRecord.attempts, NotificationRecord.id)
         .limit(limit)
     ).all()
     claimed = []
     for row in candidates:
         won = session.execute(
             update(NotificationRecord)
-            .where(NotificationRecord.id == row.id, NotificationRecord.sent_at.is_(None))
-            .values(sent_at=now)
+            .where(NotificationRecord.id == row.id, *_waiting(now))
+            .values(claimed_at=now)
             .execution_options(synchronize_session=False)
         ).rowcount
         if won:
@@ -205,14 +224,49 @@ def claim_unsent(session, clock=system_clock, limit=50) -> list[Outgoing]:
     return claimed
 
 
+def _settle(session, ids, **values):
+    if ids:
+        session.execute(
+            update(NotificationRecord)
+            .where(NotificationRecord.id.in_(list(ids)))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def mark_sent(session, ids, clock=system_clock) -> None:
+    """The server accepted these (or they had nobody with an address): sent."""
+    _settle(session, ids, sent_at=clock())
+
+
 def release_unsent(session, ids) -> None:
-    """Mark claimed notifications unsent again (their e-mail failed); the next round retries."""
-    session.execute(
-        update(NotificationRecord)
-        .where(NotificationRecord.id.in_(list(ids)))
-        .values(sent_at=None)
-        .execution_options(synchronize_session=False)
-    )
+    """Give claimed notifications back unsent, not counted as an attempt (the mail server could
+    not be reached): the next round tries them again."""
+    _settle(session, ids, claimed_at=None)
+
+
+def mark_failed(session, reasons: dict, clock=system_clock) -> None:
+    """These failed for the time being ({id: why}): tried again later, behind the others; given
+    up (undeliverable) at the MAX_MAIL_ATTEMPTS-th failure."""
+    for note_id, reason in reasons.items():
+        session.execute(
+            update(NotificationRecord)
+            .where(NotificationRecord.id == note_id)
+            .values(claimed_at=None, attempts=NotificationRecord.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(NotificationRecord)
+            .where(NotificationRecord.id == note_id, NotificationRecord.attempts >= MAX_MAIL_ATTEMPTS)
+            .values(mail_error=f"gave up after {MAX_MAIL_ATTEMPTS} attempts: {reason}"[:2000])
+            .execution_options(synchronize_session=False)
+        )
+
+
+def mark_undeliverable(session, reasons: dict) -> None:
+    """These can never be e-mailed ({id: why}): not tried again; the web UI still shows them."""
+    for note_id, reason in reasons.items():
+        _settle(session, [note_id], claimed_at=None, mail_error=str(reason)[:2000])
 
 
 def _usernames(session, recipient: str) -> list[str]:

@@ -8,7 +8,9 @@ it (tests/web/test_worker_kill.py). Any number of workers may run:
   instance row lets exactly one firing commit — the other's batch raises `InstanceChanged`, is
   rolled back and picks up what is left in the next round. Either way each timer fires once;
 - escalations (due soon, overdue) carry a unique key, so each is recorded once per task;
-- e-mails are claimed row by row (`engine.claim_unsent`) and sent after that commit.
+- e-mails are claimed row by row (`engine.claim_unsent`, a lease), sent after that commit, and
+  marked sent (or failed, or undeliverable) in the next: delivered at least once, since a worker
+  killed between the send and that mark leaves a lease that runs out and is claimed again.
 A timer that fell due while no worker ran is simply due: the first round of any worker fires it.
 """
 
@@ -66,12 +68,19 @@ def run_once(batch=BATCH) -> dict:
             outgoing = _batch(lambda: engine.claim_unsent(db.session, clock=clock(), limit=BATCH)) or []
             if not outgoing:
                 break
-            failed = mail.send(outgoing)  # after the claim's commit: a rolled-back step sends nothing
-            if failed:
-                _batch(lambda failed=failed: engine.release_unsent(db.session, failed))
-                break
-            counts["mailed"] += len(outgoing)
+            outcome = mail.send(outgoing)  # after the claim's commit: a rolled-back step sends nothing
+            _batch(lambda outcome=outcome: _record(outcome))
+            counts["mailed"] += len(outcome.sent)
+            if outcome.unsent or outcome.failed:
+                break  # the server is struggling: the next round tries again
     return counts
+
+
+def _record(outcome: mail.Outcome):
+    engine.mark_sent(db.session, outcome.sent, clock=clock())
+    engine.release_unsent(db.session, outcome.unsent)
+    engine.mark_failed(db.session, outcome.failed)
+    engine.mark_undeliverable(db.session, outcome.refused)
 
 
 def _a_number(param, value):
@@ -94,8 +103,8 @@ def _a_number(param, value):
     "--batch",
     default=BATCH,
     show_default=True,
-    type=click.IntRange(min=1),
-    help="Instances whose due timers fire in one transaction.",
+    type=click.IntRange(min=1, max=10_000),
+    help="Instances whose due timers fire in one transaction (1 to 10000).",
 )
 @with_appcontext
 def worker_command(once, interval, batch):

@@ -1,5 +1,6 @@
 """Fixtures for the API tests: a movable clock, one user per group, an engine-level driver."""
 
+import fake_smtp
 import pytest
 from apiclient import Driver, People
 
@@ -22,3 +23,12 @@ def people(make_user, token_for, client):
 @pytest.fixture
 def drive(app, clock):
     return Driver(app, clock)
+
+
+@pytest.fixture
+def smtp(app):
+    """A fake SMTP server the app mails to (addresses `<user>@example.com`)."""
+    server = fake_smtp.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=server.server_address[1], MAIL_DOMAIN="example.com")
+    yield server
+    fake_smtp.stop(server)

@@ -1,11 +1,9 @@
 """`upgradeflow worker`: timers fire once however many workers run, due dates escalate once per
 task, the outbox is shown in the web UI and e-mailed after commit when SMTP is configured."""
 
-import socketserver
 import threading
 from datetime import timedelta
 
-import pytest
 from conftest_pages import Browser
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import select, update
@@ -97,45 +95,6 @@ def test_notifications_page_and_header_count(app, make_user, drive):
         '<span class="badge"><span class="visually-hidden">(</span>1<'
         not in browser.get("/notifications").text
     )
-
-
-class FakeSMTP(socketserver.StreamRequestHandler):
-    """Just enough SMTP to accept messages; what it received goes to `server.received`."""
-
-    def handle(self):
-        self.wfile.write(b"220 fake\r\n")
-        data = None
-        while line := self.rfile.readline():
-            if data is not None:
-                if line == b".\r\n":
-                    self.server.received.append(b"".join(data).decode())
-                    data = None
-                    self.wfile.write(b"250 ok\r\n")
-                else:
-                    data.append(line)
-                continue
-            verb = line[:4].upper()
-            if verb == b"DATA":
-                data = []
-                self.wfile.write(b"354 go on\r\n")
-            elif verb == b"QUIT":
-                self.wfile.write(getattr(self.server, "quit_reply", b"221 bye") + b"\r\n")
-                return
-            elif verb == b"EHLO":
-                self.wfile.write(b"250 fake\r\n")
-            else:
-                self.wfile.write(b"250 ok\r\n")
-
-
-@pytest.fixture
-def smtp(app):
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), FakeSMTP)
-    server.received = []
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=server.server_address[1], MAIL_DOMAIN="example.com")
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 def test_the_outbox_is_mailed_once_after_commit(app, drive, people, smtp):

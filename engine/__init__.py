@@ -55,7 +55,7 @@ from .deployments import (
 )
 from .document_catalog import CATEGORIES, READERS, may_read, may_read_register
 from .documents import DocumentInfo, DocumentNotFound, get_document, list_documents
-from .due_timers import fire_due_timers
+from .due_timers import TimerFailed, fire_due_timers, timer_incident
 from .errors import (
     DeploymentError,
     EngineError,
@@ -250,6 +250,7 @@ __all__ = [
     "TaskClaimed",
     "TaskInfo",
     "TaskNotFound",
+    "TimerFailed",
     "TrainingRecord",
     "UploadInfo",
     "UploadNotFound",
@@ -353,6 +354,7 @@ __all__ = [
     "suspend_instance",
     "system_clock",
     "terminate_instance",
+    "timer_incident",
     "training_record",
     "unclaim_task",
     "undo",

@@ -218,6 +218,33 @@ def _add_days(iso_date: str, days: int) -> str:
     return (date.fromisoformat(str(iso_date)[:10]) + timedelta(days=int(days))).isoformat()
 
 
+STORABLE = (str, int, float, bool, type(None))
+MAX_DEPTH = 100
+
+
+def _require_storable(key, value, depth=0):
+    """A script's variable goes into the instance's state, which holds JSON: text, numbers,
+    true/false, null, lists and objects (keys become text). Anything else (a set, bytes, a complex
+    number) is refused here, naming the variable, instead of failing the save later."""
+    if isinstance(value, STORABLE):
+        return
+    if depth > MAX_DEPTH:
+        raise SandboxError(f"`{key}` is nested more than {MAX_DEPTH} levels deep")
+    if isinstance(value, list | tuple):
+        for item in value:
+            _require_storable(key, item, depth + 1)
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            if not isinstance(name, STORABLE):  # a number's key is kept as its text, as JSON does
+                raise SandboxError(f"`{key}` has a key that cannot be kept: {name!r}")
+            _require_storable(key, item, depth + 1)
+    else:
+        raise SandboxError(
+            f"`{key}` holds a {type(value).__name__}, which the instance's data cannot keep: "
+            "use text, numbers, true/false, lists or objects"
+        )
+
+
 class _StepBudget:
     """A trace function that stops a script after MAX_SCRIPT_STEPS bytecode steps.
 
@@ -279,12 +306,18 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
             exec(code, scope)
         finally:
             sys.settrace(previous)
+        kept = {
+            key: value
+            for key, value in scope.items()
+            if key not in fixed and not callable(value) and not key.startswith("_")
+        }
+        for key, value in kept.items():
+            if context.get(key) is not value:  # new or assigned again: it goes into the state
+                _require_storable(key, value)
         for key in list(context):
             if key not in scope:
                 del context[key]
-        for key, value in scope.items():
-            if key not in fixed and not callable(value) and not key.startswith("_"):
-                context[key] = value
+        context.update(kept)
         return True
 
 

@@ -58,7 +58,12 @@ def run_once(batch=BATCH) -> dict:
     the outbox. Returns the counts."""
     counts = {"timers": 0, "escalated": 0, "mailed": 0}
     for _ in range(1000):  # bounded: at most 1000 batches of due timers per round
-        moved = _batch(lambda: engine.fire_due_timers(db.session, clock=clock(), limit=batch))
+        try:
+            moved = _batch(lambda: engine.fire_due_timers(db.session, clock=clock(), limit=batch))
+        except engine.TimerFailed as failure:  # one instance's step failed part-way
+            db.session.rollback()
+            _batch(lambda failure=failure: engine.timer_incident(db.session, failure, clock=clock()))
+            continue  # the batch again, without it
         counts["timers"] += moved
         if moved < batch:
             break

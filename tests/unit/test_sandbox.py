@@ -103,6 +103,29 @@ def test_ordinary_arithmetic_is_unchanged(env):
     assert env.evaluate("(2 ** 99999).bit_length()", {}) == 100000  # big, but bounded
 
 
+@pytest.mark.parametrize(
+    ("script", "named"),
+    [
+        ("reviewers = {'it', 'qa'}", "`reviewers` holds a set"),
+        ("raw = b'x'", "`raw` holds a bytes"),
+        ("risk = {'score': complex(1, 2)}", "`risk` holds a complex"),
+        ("rows = [[1], [2, {'at': today}]]", "`rows` holds a function"),
+        ("keys = {(1, 2): 'a'}", "`keys` has a key that cannot be kept"),
+    ],
+)
+def test_a_value_the_instance_data_cannot_keep_is_refused_naming_the_variable(env, script, named):
+    context = {"kept": [1], "dropped": 2}
+    with pytest.raises(SandboxError, match=named):
+        env.execute(f"first = 1\ndel dropped\n{script}", context)
+    assert context == {"kept": [1], "dropped": 2}  # nothing of the script is kept
+
+
+def test_lists_tuples_objects_and_number_keys_are_kept(env):
+    context = {}
+    env.execute("a = [1, (2, 3), {'b': None, 4: 'four'}]\nc = 1.5", context)
+    assert context == {"a": [1, (2, 3), {"b": None, 4: "four"}], "c": 1.5}
+
+
 def test_an_ordinary_range_still_works(env):
     context = {}
     env.execute("total = sum(range(1, 101))", context)

@@ -188,6 +188,40 @@ def test_an_instance_whose_timers_cannot_fire_is_an_incident_and_the_others_fire
     assert incidents == {unreadable, unevaluable}
 
 
+def test_an_instance_whose_step_fails_while_it_is_saved_is_an_incident_and_nothing_of_it_is_kept(
+    app, drive, people, clock, monkeypatch
+):
+    """Its step fails part-way through the save (here: the state, once written, cannot be
+    stored). Nothing of that step is kept, it becomes an incident in a transaction of its own,
+    and the other instances' timers fire in the same round; the next round leaves it alone.
+    (It once stopped every worker for good: the same instance came first in every round.)"""
+    business = people["business"].user
+    first, failing, last = drive.start(business), drive.start(business), drive.start(business)
+    for instance_id in (first, failing, last):
+        drive.reach(instance_id, "implement")
+    save = engine.due_timers._save
+
+    def save_then_fail(session, record, *args):
+        tasks = save(session, record, *args)
+        if record.id == failing:
+            raise TypeError("Object of type set is not JSON serializable")
+        return tasks
+
+    monkeypatch.setattr(engine.due_timers, "_save", save_then_fail)
+    app.config["ENGINE_CLOCK"] = engine.ManualClock(clock() + timedelta(days=15))
+    with app.app_context():
+        assert run_once()["timers"] == 2
+        assert run_once()["timers"] == 0
+        record = db.session.get(InstanceRecord, failing)
+        fired = db.session.scalars(
+            select(EventRecord.instance_id).where(EventRecord.type == "timer_fired")
+        ).all()
+    assert (record.status, record.timer_due_at) == ("error", None)
+    assert "could not fire" in record.error["message"] and "not JSON serializable" in record.error["message"]
+    assert sorted(fired) == [first, last]  # nothing of the failed step
+    assert "risk_reassessment" not in [t.name for t in drive.ready(failing)]
+
+
 def test_an_escalation_reaches_every_group_of_the_task(app, drive, people, clock):
     """Only the first recipient's row carries the once-only key; the others are added when that
     row was inserted (on PostgreSQL they never were: the insert's row count reads -1)."""

@@ -7,6 +7,7 @@ instance's event log with who did it, and only flushes; the caller commits.
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from .clock import system_clock
 from .deployments import definition_of, version_record
@@ -141,14 +142,27 @@ class _Empty:
     notifications: tuple = ()
 
 
-def verify_instances(session, actor: Actor, clock=system_clock) -> list[ReplayReport]:
-    """Replay every running instance (dry run). Returns the reports of those that differ."""
+def verify_instances(session, actor: Actor, clock=system_clock, statuses=None) -> list[ReplayReport]:
+    """Replay every instance (dry run), or those in `statuses`. Returns the reports of those that
+    differ, and of those that cannot be replayed at all (their state or log cannot be read): one
+    such instance does not stop the others from being checked."""
     require_admin(actor)
-    ids = session.scalars(
-        select(InstanceRecord.id).where(InstanceRecord.status == "running").order_by(InstanceRecord.id)
-    )
-    reports = [replay_instance(session, i, actor, dry_run=True, clock=clock) for i in list(ids)]
-    return [r for r in reports if not r.matches]
+    query = select(InstanceRecord.id).order_by(InstanceRecord.id)
+    if statuses:
+        query = query.where(InstanceRecord.status.in_(sorted(statuses)))
+    reports = []
+    for instance_id in list(session.scalars(query)):
+        try:
+            report = replay_instance(session, instance_id, actor, dry_run=True, clock=clock)
+        except OperationalError:
+            raise  # the database is gone: no instance can be checked
+        except Exception as error:  # any instance that cannot be replayed is reported
+            session.rollback()
+            reason = f"cannot be replayed: {error}"
+            report = ReplayReport(instance_id, 0, False, 0, {"seq": None, "event": None, "reason": reason})
+        if not report.matches:
+            reports.append(report)
+    return reports
 
 
 def undo(session, instance_id, actor: Actor, clock=system_clock, reason=""):

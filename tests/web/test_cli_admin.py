@@ -48,6 +48,37 @@ def test_verify_prints_the_instances_that_differ_and_exits_1(app, runner, people
     assert result.output.splitlines()[-1] == "1 instance(s) differ from their replay"
 
 
+def test_verify_checks_every_status_and_goes_on_past_an_instance_it_cannot_read(app, runner, people, drive):
+    """A suspended instance whose stored state lost a step is found (verify once looked at
+    running ones only); one whose state cannot be read is reported as such, and the instances
+    after it are still checked (verify once stopped there with a traceback)."""
+    business = people["business"].user
+    source, diverged, unreadable, last = (drive.start(business) for _ in range(4))
+    drive.complete(diverged, "preliminary_review")
+    drive.complete(last, "preliminary_review")
+    with app.app_context():
+        db.session.get(InstanceRecord, diverged).state = db.session.get(InstanceRecord, source).state
+        db.session.get(InstanceRecord, unreadable).state = {"format": 1}
+        db.session.get(InstanceRecord, last).state = db.session.get(InstanceRecord, source).state
+        for instance_id in (diverged, last):
+            db.session.get(InstanceRecord, instance_id).status = "suspended"
+        db.session.commit()
+    result = runner.invoke(args=["verify"])
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert [line.split(" differs")[0] for line in lines[:3]] == [
+        f"instance {diverged}",
+        f"instance {unreadable}",
+        f"instance {last}",
+    ]
+    assert "cannot be replayed: " in lines[1] and "Traceback" not in result.output
+    assert lines[-1] == "3 instance(s) differ from their replay"
+    running = runner.invoke(args=["verify", "--status", "running"])
+    assert running.output.splitlines()[-1] == "1 instance(s) differ from their replay"
+    bad = runner.invoke(args=["verify", "--status", "sleeping"])
+    assert bad.exit_code == 2 and "'sleeping' is not one of" in bad.output
+
+
 def test_migrate_moves_each_running_instance_and_reports_the_refused_one(app, runner, people, drive):
     business = people["business"].user
     ids = [drive.start(business) for _ in range(2)]

@@ -1,7 +1,6 @@
 """`upgradeflow replay | verify | migrate`: issue 5's admin commands. They act as a system
 administrator named "cli" (recorded as the actor in the event log) and commit per instance."""
 
-import json
 import sys
 
 import click
@@ -9,6 +8,7 @@ from flask.cli import with_appcontext
 
 import engine
 
+from . import jsontext
 from .extensions import db
 from .extensions import engine_clock as clock
 from .schemas import STATUSES
@@ -136,7 +136,24 @@ def _repair(call, *args, **kwargs):
     click.echo(f"instance {info.id}: {info.status}, waiting at {waiting}")
 
 
-REASON = click.option("--reason", required=True, help="Why (kept in the event log).")
+class _Text(click.ParamType):
+    """Text that can be stored: an argument whose bytes were not UTF-8 (a terminal in Big5, say)
+    arrives with lone surrogates, which no page or API answer could show again."""
+
+    name = "text"
+
+    def convert(self, value, param, ctx):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            self.fail(f"{value!r} is not UTF-8 text (is the terminal's encoding UTF-8?)", param, ctx)
+        return value
+
+
+TEXT = _Text()
+REASON = click.option("--reason", type=TEXT, required=True, help="Why (kept in the event log).")
+OPTIONAL_REASON = click.option("--reason", type=TEXT, default="", help="Why (kept in the event log).")
+MAX_NESTING = 50  # levels of lists and objects in --set / --data
 
 
 @instances_group.command("suspend")
@@ -150,7 +167,7 @@ def suspend_command(instance_id, reason):
 
 @instances_group.command("resume")
 @click.argument("instance_id", type=ROW_ID)
-@click.option("--reason", default="", help="Why (kept in the event log).")
+@OPTIONAL_REASON
 @with_appcontext
 def resume_command(instance_id, reason):
     """Resume a suspended INSTANCE."""
@@ -168,7 +185,7 @@ def terminate_command(instance_id, reason):
 
 @instances_group.command("retry")
 @click.argument("instance_id", type=ROW_ID)
-@click.option("--reason", default="", help="Why (kept in the event log).")
+@OPTIONAL_REASON
 @with_appcontext
 def retry_command(instance_id, reason):
     """Run the failed step of an INSTANCE in error again (after a fix)."""
@@ -177,7 +194,7 @@ def retry_command(instance_id, reason):
 
 @instances_group.command("skip")
 @click.argument("instance_id", type=ROW_ID)
-@click.argument("task_id")
+@click.argument("task_id", type=TEXT)
 @REASON
 @click.option("--data", "data", default=None, help="The step's result, a JSON object.")
 @with_appcontext
@@ -200,7 +217,7 @@ def edit_data_command(instance_id, changes, reason):
 
 @instances_group.command("rewind")
 @click.argument("instance_id", type=ROW_ID)
-@click.argument("task_id")
+@click.argument("task_id", type=TEXT)
 @REASON
 @with_appcontext
 def rewind_command(instance_id, task_id, reason):
@@ -210,7 +227,7 @@ def rewind_command(instance_id, task_id, reason):
 
 @instances_group.command("undo")
 @click.argument("instance_id", type=ROW_ID)
-@click.option("--reason", default="", help="Why (kept in the event log).")
+@OPTIONAL_REASON
 @with_appcontext
 def undo_command(instance_id, reason):
     """Put back INSTANCE's state from before its last replay or migration."""
@@ -218,15 +235,26 @@ def undo_command(instance_id, reason):
 
 
 def _json_object(option, text):
+    """The option's JSON object, read as the API reads a body (text that is no character, such as
+    a lone "\\ud800", is refused), at most MAX_NESTING levels deep."""
     if text is None:
         return None
     try:
-        value = json.loads(text)
-    except ValueError as error:
+        value = jsontext.loads(text)
+    except (ValueError, RecursionError) as error:
         raise click.BadParameter(f"not JSON: {error}", param_hint=option) from None
     if not isinstance(value, dict):
         raise click.BadParameter("must be a JSON object", param_hint=option)
+    if _nesting(value) > MAX_NESTING:
+        raise click.BadParameter(f"nested more than {MAX_NESTING} levels deep", param_hint=option)
     return value
+
+
+def _nesting(value, depth=0) -> int:
+    if depth > MAX_NESTING:
+        return depth
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return max((_nesting(item, depth + 1) for item in items), default=depth)
 
 
 def register(app):

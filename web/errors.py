@@ -120,10 +120,20 @@ OUT_OF_RANGE = (
 )
 
 
+NUL_TEXT = (
+    "請求中的文字含有 NUL 字元（\\u0000），沒有被保存。 / A text in the request holds the NUL "
+    "character (\\u0000), which cannot be stored; nothing was saved."
+)
+
+
 def _out_of_range(error):
     """400 for a number too large for its column (a page, an id in a query or a body): SQLite
-    cannot bind it (OverflowError), PostgreSQL refuses it (numeric value out of range). Any other
-    data error is a bug: the usual 500."""
+    cannot bind it (OverflowError), PostgreSQL refuses it (numeric value out of range); and for a
+    text holding NUL, which PostgreSQL's driver refuses (a form field, say). Any other data error
+    is a bug: the usual 500."""
+    if isinstance(error, DataError) and "NUL" in str(error.orig) and "0x00" in str(error.orig):
+        db.session.rollback()
+        return error_response(400, "invalid_text", NUL_TEXT)
     if isinstance(error, DataError) and getattr(error.orig, "sqlstate", None) != "22003":
         raise error
     db.session.rollback()

@@ -1,5 +1,6 @@
 """`upgradeflow replay | verify | migrate` on the app's database, acting as the admin "cli"."""
 
+import pytest
 from sqlalchemy import select
 
 import engine
@@ -181,3 +182,29 @@ def test_admins_watch_and_repair_instances_from_the_command_line(app, runner, pe
         ("terminated", "cli", "項目取消"),
     ]
     assert "terminated" in runner.invoke(args=["instances", "list", "--status", "terminated"]).output
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["edit-data", "{id}", "--set", '{"note": "\\ud800"}', "--reason", "r"], "lone surrogate"),
+        (["edit-data", "{id}", "--set", '{"x": ' + "[" * 60 + "]" * 60 + "}", "--reason", "r"], "nested"),
+        (
+            ["edit-data", "{id}", "--set", '{"x": ' + "[" * 5000 + "]" * 5000 + "}", "--reason", "r"],
+            "not JSON",
+        ),
+        (["suspend", "{id}", "--reason", "bad \udcff byte"], "is not UTF-8 text"),
+        (["skip", "{id}", "\udcff", "--reason", "r"], "is not UTF-8 text"),
+    ],
+)
+def test_text_no_page_could_show_again_is_refused_and_nothing_is_stored(
+    app, runner, people, drive, args, problem
+):
+    """A lone surrogate (from JSON's "\\ud800", or from a terminal whose bytes were not UTF-8)
+    was once stored, and every page, API answer and replay of the instance failed after it."""
+    instance_id = drive.start(people["business"].user)
+    before = stored(app, instance_id), events(app, instance_id)
+    result = runner.invoke(args=["instances", *[a.replace("{id}", str(instance_id)) for a in args]])
+    assert result.exit_code == 2, result.output
+    assert problem in result.output and "Traceback" not in result.output
+    assert (stored(app, instance_id), events(app, instance_id)) == before

@@ -28,3 +28,16 @@ def test_a_script_injected_into_a_page_does_not_run(chromium, live):
         assert violations, "the browser reported no policy violation"
     finally:
         context.close()
+
+
+def test_the_document_pages_print_button_prints(page, live):
+    """It was a handler in the markup (onclick), which the content policy stops."""
+    from browser_staff import Staff, start_instance
+    from e2e_config import PASSWORD
+
+    instance_id = start_instance(live)  # the request form is the first document
+    Staff(page, live, PASSWORD).log_in("business")
+    page.goto(f"{live.url}/instances/{instance_id}/documents/requirement_request")
+    page.evaluate("() => { window.printed = 0; window.print = () => { window.printed += 1; }; }")
+    page.get_by_role("button", name="列印").click()
+    assert page.evaluate("window.printed") == 1

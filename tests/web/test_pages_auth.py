@@ -1,5 +1,8 @@
 """Logging in and out of the pages, and CSRF on every form."""
 
+import re
+from pathlib import Path
+
 import pytest
 from conftest_pages import Browser, browser_fixture, csrf_from, start_request  # noqa: F401 - the browser fixture
 
@@ -147,3 +150,17 @@ def test_every_answer_forbids_framing_type_sniffing_and_foreign_or_inline_script
         policy = dict(part.split(" ", 1) for part in headers["Content-Security-Policy"].split("; "))
         assert policy["script-src"] == "'self'", path  # no inline script, no eval, no other origin
         assert (policy["object-src"], policy["frame-ancestors"]) == ("'none'", "'none'"), path
+
+
+def test_no_template_holds_script_the_content_policy_would_stop():
+    """Handlers in the markup (onclick=…) and javascript: addresses are inline script: the
+    policy stops them, and the button does nothing (the document page's Print did that)."""
+    templates = Path(__file__).resolve().parents[2] / "web" / "templates"
+    inline = re.compile(r"""\son[a-z]+\s*=|javascript:""", re.IGNORECASE)
+    found = [
+        f"{path.relative_to(templates)}:{number}"
+        for path in sorted(templates.rglob("*.html"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if inline.search(line)
+    ]
+    assert found == []

@@ -4,13 +4,20 @@ SpiffWorkflow's default script engine runs diagram code with plain `exec`, so a 
 import `os` and do anything. Here every expression (gateway conditions, timers, DMN cells,
 output mappings) and every script task is compiled by RestrictedPython and run with a small set
 of builtins: no `import`, no `open`, no dunder access, no attribute writes on foreign objects.
-A script also has a budget of executed steps, so `while True: pass` fails instead of hanging a
-request, and `range()` is at most as long as that budget (a C-level loop over it counts no
-steps). Work done inside one C call counts no steps either, so `**`, `pow()`, `<<` and `*` are
-checked before they run: an integer of more than MAX_INT_BITS bits (`10**10**8` would compute
-for hours) or a repeated string or list longer than MAX_REPEAT (`"x" * 10**10`) is refused.
-(Still bounded only by the process's memory: a string method asked for a huge result, such as
-`"x".ljust(10**10)`; only process owners deploy diagrams.)
+A script, and an expression that can loop (a comprehension, a lambda), has a budget of
+executed steps, so `while True: pass` fails instead of hanging a request; scripts have no `try`,
+which could catch the budget's error and run on unbudgeted. `range()` is at most as long as
+that budget (a C-level loop over it counts no steps). Work done inside one C call counts no
+steps either, so `**`, `pow()`, `<<`, `*`, `round()` and `sum()` are checked before they run:
+an integer of more than MAX_INT_BITS bits (`10**10**8` would compute for hours), a repeated
+string or list longer than MAX_REPEAT (`"x" * 10**10`), a modular power or rounding beyond
+their limits, a sum of lists (quadratic) are refused.
+
+Not bounded here: a string method or format asked for a huge result (`"x".ljust(10**10)`),
+bounded by the process's memory; and built-ins nested inside one another over long inputs
+(`sum(map(sum, [range(10**6)] * 10**6))`), which run in C without a step to count or a signal
+that could stop them. Only process owners deploy diagrams; running diagram code in a child
+process with a CPU limit would bound both, and is not done.
 
 Dictionaries are readable with attribute syntax (`risk.likelihood`) as in JUEL and FEEL, which
 is how Camunda diagrams write conditions.
@@ -37,6 +44,8 @@ from .expressions import to_python
 MAX_SCRIPT_STEPS = 1_000_000
 MAX_INT_BITS = 100_000  # about 30,000 decimal digits
 MAX_REPEAT = 10_000_000  # items (or characters) one `*` may make
+MAX_MODULAR_BITS = 4096  # pow(base, exp, mod): exponent and modulus
+MAX_ROUND_DIGITS = 4300  # round(x, n): |n|, as many digits as an int may print
 
 _UNSAFE = {"__build_class__", "setattr", "delattr", "id", "_getattr_"}
 BUILTINS = {name: value for name, value in safe_builtins.items() if name not in _UNSAFE}
@@ -79,18 +88,32 @@ def _range(*args):
 BUILTINS["range"] = _range
 
 
+def _size(number) -> str:
+    """A number as a message may show it: its digits when short, else how many bits it has (a
+    number of more than 4,300 digits cannot even be turned into text)."""
+    return str(number) if number.bit_length() < 64 else f"a {number.bit_length()}-bit number"
+
+
+def _ints(*values) -> bool:
+    return all(isinstance(v, int) for v in values)
+
+
+def _too_big(bits, what):
+    if bits > MAX_INT_BITS:
+        raise SandboxError(f"{what} would be a number of more than {MAX_INT_BITS} bits")
+
+
 def _checked_power(x, y):
     # At least y * log2(|x|) bits: bit_length() - 1 is log2's whole part.
-    ints = isinstance(x, int) and isinstance(y, int) and y > 0 and abs(x) > 1
-    if ints and y * (abs(x).bit_length() - 1) > MAX_INT_BITS:
-        raise SandboxError(f"{x} ** {y} would be a number of more than {MAX_INT_BITS} bits")
+    if _ints(x, y) and y > 0 and abs(x) > 1:
+        _too_big(y * (abs(x).bit_length() - 1), f"{_size(x)} ** {_size(y)}")
 
 
 def _checked_repeat(x, y):
     for sequence, times in ((x, y), (y, x)):
         repeated = isinstance(sequence, str | bytes | list | tuple) and isinstance(times, int)
         if repeated and len(sequence) * times > MAX_REPEAT:
-            raise SandboxError(f"repeating a {type(sequence).__name__} {times} times is too long")
+            raise SandboxError(f"repeating a {type(sequence).__name__} {_size(times)} times is too long")
 
 
 def _arith(op, x, y):
@@ -99,9 +122,11 @@ def _arith(op, x, y):
         _checked_power(x, y)
         return x**y
     if op == "<<":
-        if isinstance(x, int) and isinstance(y, int) and x and y + abs(x).bit_length() > MAX_INT_BITS:
-            raise SandboxError(f"{x} << {y} would be a number of more than {MAX_INT_BITS} bits")
+        if _ints(x, y) and x:
+            _too_big(y + abs(x).bit_length(), f"{_size(x)} << {_size(y)}")
         return x << y
+    if _ints(x, y):  # multiplying two huge numbers again and again
+        _too_big(abs(x).bit_length() + abs(y).bit_length(), f"{_size(x)} * {_size(y)}")
     _checked_repeat(x, y)
     return x * y
 
@@ -109,15 +134,33 @@ def _arith(op, x, y):
 def _pow(base, exp, mod=None):
     if mod is None:
         _checked_power(base, exp)
+    elif _ints(base, exp, mod) and max(exp.bit_length(), mod.bit_length()) > MAX_MODULAR_BITS:
+        raise SandboxError(f"pow() with an exponent or modulus of more than {MAX_MODULAR_BITS} bits")
     return pow(base, exp, mod)
 
 
-BUILTINS["pow"] = _pow
+def _round(number, ndigits=None):
+    # round(7, -10**8) computes 10**(10**8) inside C.
+    if isinstance(ndigits, int) and abs(ndigits) > MAX_ROUND_DIGITS:
+        raise SandboxError(f"round() to more than {MAX_ROUND_DIGITS} digits")
+    return round(number, ndigits)
+
+
+def _sum(iterable, start=0):
+    # sum(lists, []) copies the growing list at every item: quadratic inside one C call.
+    if not isinstance(start, int | float):
+        raise SandboxError("sum() adds numbers only; join lists with a comprehension")
+    return sum(iterable, start)
+
+
+BUILTINS.update(pow=_pow, round=_round, sum=_sum)
 _CHECKED_OPERATORS = {ast.Pow: "**", ast.LShift: "<<", ast.Mult: "*"}
 
 
 class _Policy(RestrictingNodeTransformer):
-    """RestrictedPython's rules, with `a ** b`, `a << b` and `a * b` run through `_arith_`."""
+    """RestrictedPython's rules, with `a ** b`, `a << b` and `a * b` run through `_arith_`, and
+    no `try`: a script that caught the step budget's error would run on with no budget (CPython
+    stops tracing a frame whose trace function raised). A failing step is an incident instead."""
 
     def visit_BinOp(self, node):
         node = self.node_contents_visit(node)
@@ -129,6 +172,11 @@ class _Policy(RestrictingNodeTransformer):
         for made in (name, operator, call):
             ast.copy_location(made, node)
         return call
+
+    def visit_Try(self, node):
+        self.error(node, "try statements are not allowed: a step that fails becomes an incident")
+
+    visit_TryStar = visit_Try
 
 
 def _getattr(obj, name, default=None):
@@ -245,6 +293,27 @@ def _require_storable(key, value, depth=0):
         )
 
 
+_BUDGETED = frozenset({"<script>", "<expression>"})  # the code the budget counts
+
+
+def _within_budget(run):
+    """`run()` with the step budget counting the diagram code it runs."""
+    previous = sys.gettrace()
+    sys.settrace(_StepBudget(MAX_SCRIPT_STEPS))
+    try:
+        return run()
+    finally:
+        sys.settrace(previous)
+
+
+@lru_cache(maxsize=4096)
+def _loops(expression: str) -> bool:
+    """Whether an expression can loop (a comprehension, a generator, a lambda handed to map or
+    sorted): only those run under the step budget, which makes every step slower."""
+    tree = ast.parse(to_python(expression), mode="eval")
+    return any(isinstance(node, ast.comprehension | ast.Lambda) for node in ast.walk(tree))
+
+
 class _StepBudget:
     """A trace function that stops a script after MAX_SCRIPT_STEPS bytecode steps.
 
@@ -256,7 +325,7 @@ class _StepBudget:
         self.left = limit
 
     def __call__(self, frame, event, arg):
-        if frame.f_code.co_filename != "<script>":
+        if frame.f_code.co_filename not in _BUDGETED:
             return None
         if event == "call":
             frame.f_trace_opcodes = True
@@ -264,7 +333,7 @@ class _StepBudget:
         elif event == "opcode":
             self.left -= 1
             if self.left < 0:
-                raise SandboxError(f"script ran more than {MAX_SCRIPT_STEPS} steps")
+                raise SandboxError(f"diagram code ran more than {MAX_SCRIPT_STEPS} steps")
         return self
 
 
@@ -294,18 +363,17 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         return scope
 
     def evaluate(self, expression, context, external_context=None):
-        return eval(compile_expression(expression), self._globals(context, external_context))
+        code = compile_expression(expression)
+        scope = self._globals(context, external_context)
+        if _loops(expression):
+            return _within_budget(lambda: eval(code, scope))
+        return eval(code, scope)
 
     def execute(self, script, context, external_context=None):
         code = compile_script(script)
         scope = self._globals(context, external_context)
         fixed = set(GUARDS) | set(self.helpers) | set(external_context or {})
-        previous = sys.gettrace()
-        sys.settrace(_StepBudget(MAX_SCRIPT_STEPS))
-        try:
-            exec(code, scope)
-        finally:
-            sys.settrace(previous)
+        _within_budget(lambda: exec(code, scope))
         kept = {
             key: value
             for key, value in scope.items()

@@ -89,9 +89,37 @@ def test_a_number_or_repetition_too_big_for_one_step_is_refused(env, code, probl
         env.execute("s = 'x'\ns *= 10 ** 9", {})
 
 
+@pytest.mark.parametrize(
+    ("code", "problem"),
+    [
+        ("x = round(7, -10 ** 8)", "round"),  # computes 10 ** (10 ** 8) inside C
+        ("x = (2 ** 99999 - 1) * (2 ** 99999 - 1)", "bits"),  # squared again and again, hours
+        ("x = pow(2 ** 99999 - 1, 2 ** 99999 - 1, 2 ** 99999 + 1)", "exponent or modulus"),
+        ("x = sum([[1]] * 10 ** 6, [])", "adds numbers only"),  # quadratic inside C
+        ("x = (2 ** 99999 - 1) << 99999", "99999-bit number"),  # too long to print: its size
+        ("x = sum(1 for a in range(10 ** 4) for b in range(10 ** 4))", "steps"),  # loops nest
+    ],
+)
+def test_work_inside_one_call_or_nested_loops_is_bounded(env, code, problem):
+    with pytest.raises(SandboxError, match=problem):
+        env.execute(code, {})
+    with pytest.raises(SandboxError, match=problem):
+        env.evaluate(code.split("= ", 1)[1], {})  # a gateway condition or a form rule too
+
+
+def test_a_script_cannot_catch_its_way_past_the_step_budget():
+    """CPython stops tracing a frame whose trace function raised: a script that caught the
+    budget's error ran on with no budget at all. Scripts have no `try`."""
+    with pytest.raises(SandboxError, match="try statements are not allowed"):
+        compile_script("try:\n    while True:\n        pass\nexcept Exception:\n    pass")
+
+
 def test_ordinary_arithmetic_is_unchanged(env):
     context = {"budget": 180000, "tags": ["a"]}
     env.execute("a = budget * 1.1\nb = 2 ** 10\nc = tags * 2\nd = pow(10, 10 ** 8, 7)\ne = 1 << 4", context)
+    assert (
+        env.evaluate("round(2.567, 2) + sum(x * x for x in range(4)) + sum([1.5], 1)", {}) == 2.57 + 14 + 2.5
+    )
     assert (context["a"], context["b"], context["c"], context["d"], context["e"]) == (
         180000 * 1.1,
         1024,

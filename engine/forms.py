@@ -74,10 +74,11 @@ class FormSchema(Schema):
 
 
 def _holds(expression, values) -> bool:
-    """Whether a rule holds; one it cannot read (a value left out) does not."""
+    """Whether a rule holds; one it cannot read (a value left out, a text where a number was
+    meant, a division by a zero given) does not."""
     try:
         return bool(SandboxEnvironment().evaluate(expression, values))
-    except (SandboxError, NameError, AttributeError, KeyError, TypeError):
+    except (SandboxError, NameError, AttributeError, LookupError, TypeError, ValueError, ArithmeticError):
         return False
 
 

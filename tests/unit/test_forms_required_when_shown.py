@@ -95,3 +95,29 @@ def test_the_initiation_application_asks_for_a_justification_when_unplanned():
     )
     review = json.loads((FORMS / "initiation_review.form").read_text())
     assert any("{{initiation_application.justification}}" in c.get("text", "") for c in review["components"])
+
+
+@pytest.mark.parametrize(
+    "rule", ["int(text) > 0", "100 / amount > 1", "[1][amount] == 1", "amount ** 10 ** 8 > 0"]
+)
+def test_a_rule_that_cannot_be_worked_out_does_not_hold_and_is_no_crash(rule):
+    """A text where a number was meant, a division by zero, an index out of range, a number too
+    big: the rule does not hold (the field is refused with its message), never a 500."""
+    form = Form(
+        {
+            "id": "h",
+            "components": [
+                {"type": "textfield", "key": "text"},
+                {"type": "number", "key": "amount"},
+                {
+                    "type": "textfield",
+                    "key": "note",
+                    "properties": {"validWhen": rule, "invalidMessage": "不符"},
+                },
+            ],
+        }
+    )
+    amount = {"100 / amount > 1": 0, "[1][amount] == 1": 5}.get(rule, 10)
+    with pytest.raises(FormValidationError) as refused:
+        form.validate({"text": "abc", "amount": amount, "note": "x"})
+    assert refused.value.errors == {"note": ["不符"]}

@@ -26,6 +26,7 @@ from copy import deepcopy
 from datetime import datetime
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -180,7 +181,9 @@ class Instance(MessagesMixin, RepairMixin):
             if isinstance(value, dict):
                 value = value.get("next") if value.get("cycles") else None
             if isinstance(value, str):
-                dues.append(datetime.fromisoformat(value))
+                # Read as SpiffWorkflow reads it when it fires (a time without a zone is the
+                # server's local time), in UTC: SQLite keeps no offset, so it must be UTC.
+                dues.append(TimerEventDefinition.get_datetime(value))
         return min(dues) if dues else None
 
     # -- acting -------------------------------------------------------------------------------

@@ -51,13 +51,14 @@ def _due(task, engine, ready_at):
         return None
     value = text.strip() if _ISO_LITERAL.match(text.strip()) else _evaluate(task, engine, text)
     if isinstance(value, datetime):
-        return value.isoformat()
+        value = value.isoformat()
     value = str(value)
     if value.upper().startswith("P"):
         start = datetime.fromisoformat(ready_at)
         duration = TimerEventDefinition.parse_iso_duration(value)
         return (start + TimerEventDefinition.get_timedelta_from_start(duration, start)).isoformat()
-    return datetime.fromisoformat(value).isoformat()
+    # As a timer reads a date (no zone: the server's local time), in UTC: SQLite keeps no offset.
+    return TimerEventDefinition.get_datetime(value).isoformat()
 
 
 def describe_task(task, engine) -> HumanTask:

@@ -2,13 +2,14 @@
 task, the outbox is shown in the web UI and e-mailed after commit when SMTP is configured."""
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from conftest_pages import Browser
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import select, update
 
 import engine
+from engine.clock import naive_utc
 from engine.models import EventRecord, InstanceRecord, NotificationRecord, TaskRecord
 from web.extensions import db
 from web.worker import run_once
@@ -234,3 +235,36 @@ def test_an_escalation_reaches_every_group_of_the_task(app, drive, people, clock
         assert run_once()["escalated"] == 1
     overdue = rows(app, select(NotificationRecord.recipient).where(NotificationRecord.kind == "overdue"))
     assert sorted(o.recipient for o in overdue) == ["group:it", "group:qa"]
+
+
+OFFSET_TIMER = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="d" targetNamespace="http://x">
+  <bpmn:process id="opening" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait"/>
+    <bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition>
+      <bpmn:timeDate xsi:type="bpmn:tFormalExpression">2026-01-06T09:00:00+08:00</bpmn:timeDate>
+    </bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="end"/>
+    <bpmn:endEvent id="end"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_a_timer_dated_in_another_zone_fires_at_that_instant(app, clock):
+    """09:00 in Hong Kong is 01:00 UTC. SQLite keeps no offset, and the due time was once stored
+    as 09:00, so the worker picked the instance eight hours late (PostgreSQL fired on time)."""
+    root = engine.Actor("root", frozenset(), is_admin=True)
+    clock.now = clock.now.replace(year=2026, month=1, day=6, hour=0, minute=30)
+    with app.app_context():
+        engine.deploy(db.session, {"opening.bpmn": OFFSET_TIMER}, deployed_by="tests")
+        instance_id = engine.start_instance(db.session, "opening", {}, root, clock=clock).id
+        db.session.commit()
+        due = db.session.get(InstanceRecord, instance_id).timer_due_at
+        assert naive_utc(due) == datetime(2026, 1, 6, 1, 0)
+        assert run_once()["timers"] == 0  # 00:30 UTC: not yet
+    clock.advance(hours=1)
+    with app.app_context():
+        assert run_once()["timers"] == 1  # 01:30 UTC: half an hour past due
+        assert db.session.get(InstanceRecord, instance_id).status == "completed"

@@ -18,10 +18,10 @@ most MAX_MAIL_ATTEMPTS times.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, literal, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .clock import system_clock
+from .clock import naive_utc, system_clock
 from .models import InstanceRecord, MembershipRecord, NotificationRecord, TaskRecord, UserRecord
 from .tasks import Actor
 
@@ -115,12 +115,18 @@ def escalate_due_tasks(session, clock=system_clock, soon=DUE_SOON, limit=500) ->
     now = clock()
     escalated = 0
     for kind, window in (("overdue", TaskRecord.due_at < now), ("due_soon", TaskRecord.due_at >= now)):
-        key = literal(f"{kind}:") + TaskRecord.id
+        # Once per task and kind since the task became ready: a task an administrator rewound
+        # (the same id, ready again, due again) is escalated again.
+        escalated_since_ready = exists().where(
+            NotificationRecord.task_id == TaskRecord.id,
+            NotificationRecord.kind == kind,
+            NotificationRecord.created_at >= TaskRecord.created_at,
+        )
         query = (
             select(TaskRecord, InstanceRecord.title)
             .join(InstanceRecord, TaskRecord.instance_id == InstanceRecord.id)
             .where(TaskRecord.due_at <= now + soon, window)
-            .where(~exists().where(NotificationRecord.key == key))
+            .where(~escalated_since_ready)
             .order_by(TaskRecord.due_at)
             .limit(limit)
         )
@@ -135,8 +141,9 @@ def escalate_due_tasks(session, clock=system_clock, soon=DUE_SOON, limit=500) ->
                     "task_id": task.id,
                     "text": text,
                     "created_at": now,
-                    # The key marks the task escalated; only the first recipient's row carries it.
-                    "key": f"{kind}:{task.id}" if i == 0 else None,
+                    # The key makes the escalation one row however many workers record it at
+                    # once; only the first recipient's row carries it.
+                    "key": f"{kind}:{task.id}:{naive_utc(task.created_at).isoformat()}" if i == 0 else None,
                 }
                 for i, recipient in enumerate(recipients or ["all"])
             ]

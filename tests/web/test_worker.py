@@ -4,6 +4,7 @@ task, the outbox is shown in the web UI and e-mailed after commit when SMTP is c
 import threading
 from datetime import datetime, timedelta
 
+from bundles import NOTE_FORM, bpmn
 from conftest_pages import Browser
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import select, update
@@ -268,3 +269,45 @@ def test_a_timer_dated_in_another_zone_fires_at_that_instant(app, clock):
     with app.app_context():
         assert run_once()["timers"] == 1  # 01:30 UTC: half an hour past due
         assert db.session.get(InstanceRecord, instance_id).status == "completed"
+
+
+TWO_DUE_STEPS = bpmn(
+    """
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="t"/>
+    <bpmn:userTask id="t" name="Check" camunda:candidateGroups="it" camunda:formRef="check"
+        camunda:dueDate="P1D"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="t2"/>
+    <bpmn:userTask id="t2" name="Then" camunda:candidateGroups="it" camunda:formRef="check"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="t2" targetRef="end"/>
+    <bpmn:endEvent id="end"/>""",
+    process_id="due_twice",
+)
+
+
+def test_a_rewound_task_is_escalated_again_when_it_is_overdue_again(app, people, clock):
+    """An administrator rewinds a step that was overdue once: it is ready again under its own id
+    and due a day later, and becomes overdue again. It was never escalated a second time (the
+    once-only mark was per task id)."""
+    it = people["it"].user
+    root = engine.Actor("root", frozenset(), is_admin=True)
+    with app.app_context():
+        engine.deploy(db.session, {"due_twice.bpmn": TWO_DUE_STEPS, "check.form": NOTE_FORM}, deployed_by="t")
+        instance_id = engine.start_instance(db.session, "due_twice", {}, it.actor, clock=clock).id
+        db.session.commit()
+    clock.advance(days=2)
+    with app.app_context():
+        assert run_once()["escalated"] == 1
+        [task] = engine.get_instance(db.session, instance_id).tasks
+        engine.complete_task(db.session, task.id, {}, it.actor, clock=clock)
+        db.session.commit()
+    clock.advance(days=10)
+    with app.app_context():
+        engine.rewind_instance(db.session, instance_id, task.id, root, "checked again", clock=clock)
+        db.session.commit()
+        assert run_once()["escalated"] == 1  # ready again, due tomorrow: due soon
+    clock.advance(days=2)
+    with app.app_context():
+        assert run_once()["escalated"] == 1  # overdue again
+        assert run_once()["escalated"] == 0  # once
+    overdue = rows(app, select(NotificationRecord.task_id).where(NotificationRecord.kind == "overdue"))
+    assert [o.task_id for o in overdue] == [task.id, task.id]

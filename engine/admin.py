@@ -116,7 +116,7 @@ def replay_instance(
         _snapshot(session, record, "replay", actor, now)
         record.process_version_id = target.id
         record.process_version = target
-        _save(session, record, result.instance, _Empty(), now)
+        _save(session, record, result.instance, _Empty(), now, replaced=True)
         logged = {"version": target.version, "matched": report.matches, "reason": reason}
         _log(session, record, "replayed", actor, logged, now)
         session.flush()
@@ -187,7 +187,7 @@ def undo(session, instance_id, actor: Actor, clock=system_clock, reason=""):
     flush_row(session, record)
     session.refresh(record, ["process_version"])
     instance = Instance.restore(definition_of(record.process_version), snapshot.state, clock)
-    _save(session, record, instance, _Empty(), now)
+    _save(session, record, instance, _Empty(), now, replaced=True)
     undone = {"snapshot": snapshot.id, "undoes": snapshot.reason, "reason": reason}
     _log(session, record, "undone", actor, undone, now)
     session.delete(snapshot)

@@ -253,7 +253,7 @@ def migrate_instance(
     _snapshot(session, record, "migration", actor, now)
     record.process_version_id = target.id
     record.process_version = target
-    _save(session, record, moved, step, now)
+    _save(session, record, moved, step, now, replaced=True)
     result.migrated = True
     result.instance = _info(record, moved, _tasks_of(session, record.id))
     return result

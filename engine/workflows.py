@@ -118,10 +118,12 @@ def _release(session, record: InstanceRecord, instance: Instance):
 
 
 def _save(
-    session, record: InstanceRecord, instance: Instance, result, now: datetime, data=None
+    session, record: InstanceRecord, instance: Instance, result, now: datetime, data=None, replaced=False
 ) -> list[TaskInfo]:
     """Write the step: state, row, ready-task projection, events, notifications, documents.
-    `data`: the instance's data if the caller has it already. Returns the ready tasks as the
+    `data`: the instance's data if the caller has it already. `replaced`: an administrator put
+    another state in place (replay, undo, migration), whose ready tasks may carry new ids: a
+    step that was ready before is not announced again. Returns the ready tasks as the
     projection now holds them, oldest first."""
     record.state = instance.dump()
     record.state_format = FORMAT_VERSION
@@ -178,7 +180,11 @@ def _save(
                 created_at=_dt(note["at"]),
             )
         )
-    session.add_all(step_notifications(record, before, ready, result.events, now))
+    announced = before
+    if replaced:
+        waiting_before = {rows[task_id].element_id for task_id in before}
+        announced = before | {task.id for task in ready if task.element_id in waiting_before}
+    session.add_all(step_notifications(record, announced, ready, result.events, now))
     session.flush()
     # The regulation's documents made from this step's data (R4): a new version only on change.
     if any(event.kind in DOCUMENT_EVENTS for event in result.events):

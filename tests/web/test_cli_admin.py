@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 import engine
-from engine.models import InstanceRecord
+from engine.models import InstanceRecord, NotificationRecord
 from tests.integration.versions_v2 import version_two
 from web.extensions import db
 
@@ -208,3 +208,24 @@ def test_text_no_page_could_show_again_is_refused_and_nothing_is_stored(
     assert result.exit_code == 2, result.output
     assert problem in result.output and "Traceback" not in result.output
     assert (stored(app, instance_id), events(app, instance_id)) == before
+
+
+def test_a_replay_or_undo_that_puts_a_state_back_does_not_announce_its_steps_again(
+    app, runner, people, drive
+):
+    """The replayed state's ready tasks carry new ids; each was announced to its group again."""
+    instance_id = drive.start(people["business"].user)
+    drive.complete(instance_id, "preliminary_review")
+
+    def announced():
+        with app.app_context():
+            return db.session.scalars(
+                select(NotificationRecord.task_id).where(NotificationRecord.kind == "task_assigned")
+            ).all()
+
+    before = announced()
+    replayed = runner.invoke(args=["replay", str(instance_id)])
+    assert replayed.exit_code == 0 and "replaced" in replayed.output, replayed.output
+    assert runner.invoke(args=["instances", "undo", str(instance_id)]).exit_code == 0
+    assert announced() == before
+    assert [t.name for t in drive.ready(instance_id)] == ["requirement_analysis"]

@@ -65,6 +65,7 @@ from .errors import (
     NotAllowed,
     Problem,
     StateFormatError,
+    StateNotStorable,
     TaskClaimed,
     TaskNotFound,
 )
@@ -246,6 +247,7 @@ __all__ = [
     "ReviewOutcome",
     "RiskRegister",
     "StateFormatError",
+    "StateNotStorable",
     "StepResult",
     "TaskClaimed",
     "TaskInfo",

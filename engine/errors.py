@@ -62,3 +62,8 @@ class InstanceStateError(EngineError):
 
 class StateFormatError(EngineError):
     """Serialized state has a format version this engine cannot read."""
+
+
+class StateNotStorable(EngineError):
+    """A step left a value in the instance's data that its state cannot keep (a diagram fault, not
+    the request's: a script changed a list in place to hold a set, say). Nothing was saved."""

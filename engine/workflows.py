@@ -11,6 +11,7 @@ instance at once, the later flush raises `InstanceConflict` instead of overwriti
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -19,7 +20,7 @@ from .clock import naive_utc, system_clock
 from .deployments import definition_of
 from .document_catalog import readable
 from .documents import DOCUMENT_EVENTS, record_documents
-from .errors import EngineError, NotAllowed, TaskNotFound
+from .errors import EngineError, NotAllowed, StateNotStorable, TaskNotFound
 from .formdata import provided_form_data
 from .instances import Instance
 from .models import EventRecord, InstanceRecord, NotificationRecord, TaskRecord
@@ -201,6 +202,15 @@ def flush_row(session, record: InstanceRecord):
     except StaleDataError:
         raise InstanceChanged(
             f"instance {instance_id} was changed by someone else; reload and try again"
+        ) from None
+    except (StatementError, TypeError, ValueError) as error:
+        # The state's JSON could not be written (psycopg raises the TypeError itself).
+        cause = error.orig if isinstance(error, StatementError) else error
+        if isinstance(error, DBAPIError) or not isinstance(cause, TypeError | ValueError):
+            raise
+        raise StateNotStorable(
+            f"instance {instance_id}: the step left data its state cannot keep ({cause}); "
+            "nothing was saved: the diagram's scripts need fixing"
         ) from None
 
 

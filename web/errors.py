@@ -28,6 +28,7 @@ STATUS = {
     engine.PlanReadOnly: (409, "plan_published"),
     engine.PlanConflict: (409, "plan_conflict"),
     engine.PlanError: (400, "invalid_plan"),
+    engine.StateNotStorable: (500, "state_not_storable"),  # the diagram's fault: say so
 }
 
 

@@ -89,6 +89,8 @@ def send(outgoing) -> Outcome:
                     continue
                 try:
                     smtp.send_message(_message(sender, to, note.text))
+                except smtplib.SMTPSenderRefused:
+                    raise  # SMTP_FROM is refused: the configuration's fault, not this note's
                 except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as error:
                     for_good, why = _answer(error)
                     (outcome.refused if for_good else outcome.failed)[note.id] = why

@@ -1,6 +1,7 @@
 """Just enough SMTP for the outbox tests: accepts messages into `server.received`; answers RCPT
-for the addresses in `server.refuse` ({address: b"550 ..."}) with that reply; advertises SMTPUTF8
-only when `server.utf8`; answers QUIT with `server.quit_reply`."""
+for the addresses in `server.refuse` ({address: b"550 ..."}) with that reply, and MAIL with
+`server.refuse_sender` when set; advertises SMTPUTF8 only when `server.utf8`; answers QUIT with
+`server.quit_reply`."""
 
 import socketserver
 import threading
@@ -28,6 +29,8 @@ class FakeSMTP(socketserver.StreamRequestHandler):
                 return
             elif verb == b"EHLO":
                 self.wfile.write(b"250-fake\r\n250 SMTPUTF8\r\n" if self.server.utf8 else b"250 fake\r\n")
+            elif verb == b"MAIL" and self.server.refuse_sender:
+                self.wfile.write(self.server.refuse_sender + b"\r\n")
             elif verb == b"RCPT":
                 to = line.split(b"<", 1)[1].split(b">", 1)[0].decode()
                 self.wfile.write(self.server.refuse.get(to, b"250 ok") + b"\r\n")
@@ -39,6 +42,7 @@ def start():
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), FakeSMTP)
     server.daemon_threads = True
     server.received, server.refuse, server.utf8, server.quit_reply = [], {}, False, b"221 bye"
+    server.refuse_sender = None  # e.g. b"553 sender not allowed": MAIL FROM is refused
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 

@@ -147,3 +147,18 @@ def test_a_server_that_cannot_be_reached_costs_no_attempt(app, make_user, clock,
     with app.app_context():
         assert run_once()["mailed"] == 1
     assert states(app)[waiting][0] is True
+
+
+def test_a_refused_sender_is_the_configurations_fault_and_gives_up_no_note(app, make_user, clock, smtp):
+    """553 to MAIL FROM would refuse every note: none is marked undeliverable for it, and they
+    go out once SMTP_FROM is fixed."""
+    make_user("alice", "business")
+    waiting = note(app, clock, "alice")
+    smtp.refuse_sender = b"553 sender not allowed"
+    with app.app_context():
+        assert run_once()["mailed"] == 0
+    assert states(app)[waiting] == (False, 0, None)
+    smtp.refuse_sender = None
+    with app.app_context():
+        assert run_once()["mailed"] == 1
+    assert states(app)[waiting][0] is True

@@ -8,8 +8,8 @@ A script, and an expression that can loop (a comprehension, a lambda), has a bud
 executed steps, so `while True: pass` fails instead of hanging a request; scripts have no `try`,
 which could catch the budget's error and run on unbudgeted. `range()` is at most as long as
 that budget (a C-level loop over it counts no steps). Work done inside one C call counts no
-steps either, so `**`, `pow()`, `<<`, `*`, `round()` and `sum()` are checked before they run:
-an integer of more than MAX_INT_BITS bits (`10**10**8` would compute for hours), a repeated
+steps either, so `**`, `pow()`, `<<`, `*`, `round()` and `sum()` are checked before they run
+(`engine.limits`): an integer of more than MAX_INT_BITS bits (`10**10**8` would compute for hours), a repeated
 string or list longer than MAX_REPEAT (`"x" * 10**10`), a modular power or rounding beyond
 their limits, a sum of lists (quadratic) are refused.
 
@@ -40,12 +40,18 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 
 from .clock import system_clock
 from .expressions import to_python
+from .limits import (
+    MAX_SCRIPT_STEPS,
+    SandboxError,
+    arith,
+    bounded_pow,
+    bounded_range,
+    bounded_round,
+    bounded_sum,
+    require_storable,
+)
 
-MAX_SCRIPT_STEPS = 1_000_000
-MAX_INT_BITS = 100_000  # about 30,000 decimal digits
-MAX_REPEAT = 10_000_000  # items (or characters) one `*` may make
-MAX_MODULAR_BITS = 4096  # pow(base, exp, mod): exponent and modulus
-MAX_ROUND_DIGITS = 4300  # round(x, n): |n|, as many digits as an int may print
+__all__ = ["SandboxEnvironment", "SandboxError", "ScriptEngine", "compile_expression", "compile_script"]
 
 _UNSAFE = {"__build_class__", "setattr", "delattr", "id", "_getattr_"}
 BUILTINS = {name: value for name, value in safe_builtins.items() if name not in _UNSAFE}
@@ -68,92 +74,7 @@ BUILTINS.update(
 )
 
 
-class SandboxError(Exception):
-    """Diagram code that does not compile under the sandbox, or that broke one of its rules."""
-
-
-def _range(*args):
-    """`range`, at most MAX_SCRIPT_STEPS long: the step budget counts the script's own bytecode,
-    and `sum(range(10**15))` loops inside C without one step of it."""
-    numbers = range(*args)
-    try:
-        size = len(numbers)
-    except OverflowError:  # longer than any list could be
-        size = MAX_SCRIPT_STEPS + 1
-    if size > MAX_SCRIPT_STEPS:
-        raise SandboxError(f"range() of more than {MAX_SCRIPT_STEPS} numbers")
-    return numbers
-
-
-BUILTINS["range"] = _range
-
-
-def _size(number) -> str:
-    """A number as a message may show it: its digits when short, else how many bits it has (a
-    number of more than 4,300 digits cannot even be turned into text)."""
-    return str(number) if number.bit_length() < 64 else f"a {number.bit_length()}-bit number"
-
-
-def _ints(*values) -> bool:
-    return all(isinstance(v, int) for v in values)
-
-
-def _too_big(bits, what):
-    if bits > MAX_INT_BITS:
-        raise SandboxError(f"{what} would be a number of more than {MAX_INT_BITS} bits")
-
-
-def _checked_power(x, y):
-    # At least y * log2(|x|) bits: bit_length() - 1 is log2's whole part.
-    if _ints(x, y) and y > 0 and abs(x) > 1:
-        _too_big(y * (abs(x).bit_length() - 1), f"{_size(x)} ** {_size(y)}")
-
-
-def _checked_repeat(x, y):
-    for sequence, times in ((x, y), (y, x)):
-        repeated = isinstance(sequence, str | bytes | list | tuple) and isinstance(times, int)
-        if repeated and len(sequence) * times > MAX_REPEAT:
-            raise SandboxError(f"repeating a {type(sequence).__name__} {_size(times)} times is too long")
-
-
-def _arith(op, x, y):
-    """`x op y` for the operators that can make an unbounded result in one C call."""
-    if op == "**":
-        _checked_power(x, y)
-        return x**y
-    if op == "<<":
-        if _ints(x, y) and x:
-            _too_big(y + abs(x).bit_length(), f"{_size(x)} << {_size(y)}")
-        return x << y
-    if _ints(x, y):  # multiplying two huge numbers again and again
-        _too_big(abs(x).bit_length() + abs(y).bit_length(), f"{_size(x)} * {_size(y)}")
-    _checked_repeat(x, y)
-    return x * y
-
-
-def _pow(base, exp, mod=None):
-    if mod is None:
-        _checked_power(base, exp)
-    elif _ints(base, exp, mod) and max(exp.bit_length(), mod.bit_length()) > MAX_MODULAR_BITS:
-        raise SandboxError(f"pow() with an exponent or modulus of more than {MAX_MODULAR_BITS} bits")
-    return pow(base, exp, mod)
-
-
-def _round(number, ndigits=None):
-    # round(7, -10**8) computes 10**(10**8) inside C.
-    if isinstance(ndigits, int) and abs(ndigits) > MAX_ROUND_DIGITS:
-        raise SandboxError(f"round() to more than {MAX_ROUND_DIGITS} digits")
-    return round(number, ndigits)
-
-
-def _sum(iterable, start=0):
-    # sum(lists, []) copies the growing list at every item: quadratic inside one C call.
-    if not isinstance(start, int | float):
-        raise SandboxError("sum() adds numbers only; join lists with a comprehension")
-    return sum(iterable, start)
-
-
-BUILTINS.update(pow=_pow, round=_round, sum=_sum)
+BUILTINS.update(range=bounded_range, pow=bounded_pow, round=bounded_round, sum=bounded_sum)
 _CHECKED_OPERATORS = {ast.Pow: "**", ast.LShift: "<<", ast.Mult: "*"}
 
 
@@ -193,7 +114,7 @@ def _inplacevar(op, x, y):
     operators = {
         "+=": lambda: x + y,
         "-=": lambda: x - y,
-        "*=": lambda: _arith("*", x, y),
+        "*=": lambda: arith("*", x, y),
         "/=": lambda: x / y,
         "//=": lambda: x // y,
         "%=": lambda: x % y,
@@ -218,7 +139,7 @@ GUARDS = {
     "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
     "_unpack_sequence_": guarded_unpack_sequence,
     "_inplacevar_": _inplacevar,
-    "_arith_": _arith,
+    "_arith_": arith,
     "_write_": _write,
     "_print_": PrintCollector,
 }
@@ -264,33 +185,6 @@ def _add_months(iso_date: str, months: int) -> str:
 
 def _add_days(iso_date: str, days: int) -> str:
     return (date.fromisoformat(str(iso_date)[:10]) + timedelta(days=int(days))).isoformat()
-
-
-STORABLE = (str, int, float, bool, type(None))
-MAX_DEPTH = 100
-
-
-def _require_storable(key, value, depth=0):
-    """A script's variable goes into the instance's state, which holds JSON: text, numbers,
-    true/false, null, lists and objects (keys become text). Anything else (a set, bytes, a complex
-    number) is refused here, naming the variable, instead of failing the save later."""
-    if isinstance(value, STORABLE):
-        return
-    if depth > MAX_DEPTH:
-        raise SandboxError(f"`{key}` is nested more than {MAX_DEPTH} levels deep")
-    if isinstance(value, list | tuple):
-        for item in value:
-            _require_storable(key, item, depth + 1)
-    elif isinstance(value, dict):
-        for name, item in value.items():
-            if not isinstance(name, STORABLE):  # a number's key is kept as its text, as JSON does
-                raise SandboxError(f"`{key}` has a key that cannot be kept: {name!r}")
-            _require_storable(key, item, depth + 1)
-    else:
-        raise SandboxError(
-            f"`{key}` holds a {type(value).__name__}, which the instance's data cannot keep: "
-            "use text, numbers, true/false, lists or objects"
-        )
 
 
 _BUDGETED = frozenset({"<script>", "<expression>"})  # the code the budget counts
@@ -381,7 +275,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         }
         for key, value in kept.items():
             if context.get(key) is not value:  # new or assigned again: it goes into the state
-                _require_storable(key, value)
+                require_storable(key, value)
         for key in list(context):
             if key not in scope:
                 del context[key]

@@ -46,8 +46,7 @@ from .sandbox import ScriptEngine
 from .serialization import copy_data, dump_state, load_state
 from .tasks import Actor, HumanTask, describe_task, may_take
 from .timers import end_cycles_before
-
-OPEN = TaskState.READY | TaskState.STARTED | TaskState.WAITING
+from .variables import OPEN, camunda_variables, share_with_open_branches
 
 
 class Instance(MessagesMixin, RepairMixin):
@@ -76,7 +75,7 @@ class Instance(MessagesMixin, RepairMixin):
         initial = workflow.task_tree.data
         initiator_variable = (start_spec.extensions or {}).get("initiator", "initiator")
         initial[initiator_variable] = actor.username
-        initial.update(_camunda_variables(start_spec, cleaned, protected={initiator_variable}))
+        initial.update(camunda_variables(start_spec, cleaned, protected={initiator_variable}))
         initial[start_spec.name] = deepcopy(cleaned)
         instance = cls(definition, workflow, engine, max_depth=max_depth)
         result = StepResult()
@@ -310,7 +309,7 @@ class Instance(MessagesMixin, RepairMixin):
         with the open branches and run the task. Raises InstanceStateError (nothing changes)
         when an output mapping fails."""
         element_id = task.task_spec.name
-        outputs = {**_camunda_variables(task.task_spec, submitted), element_id: deepcopy(submitted)}
+        outputs = {**camunda_variables(task.task_spec, submitted), element_id: deepcopy(submitted)}
         before = {name: task.data[name] for name in outputs if name in task.data}
         try:
             task.data.update(deepcopy(outputs))
@@ -321,7 +320,7 @@ class Instance(MessagesMixin, RepairMixin):
                 task.data.pop(name, None)
             task.data.update(before)
             raise InstanceStateError(f"{element_id}: output mapping failed: {error}") from None
-        _share_with_open_branches(task, outputs)
+        share_with_open_branches(task, outputs)
         end_cycles_before(task)
         task.run()
         self._count(element_id)
@@ -376,30 +375,6 @@ class Instance(MessagesMixin, RepairMixin):
             actor=actor.username if actor is not None else None,
             data=copy_data(data),
         )
-
-
-def _camunda_variables(task_spec, submitted, protected=frozenset()) -> dict:
-    """A Camunda Form linked with `camunda:formKey="camunda-forms:…"` writes its fields as
-    process variables (Camunda 7 semantics), so the next form opens with them (the quickstart's
-    task form shows the invoice its start form took). Diagrams that link forms with formRef keep
-    each submission under its element id only."""
-    key = (task_spec.extensions or {}).get("formKey") or ""
-    if not key.startswith("camunda-forms:") or not isinstance(submitted, dict):
-        return {}
-    return {name: deepcopy(value) for name, value in submitted.items() if name not in protected}
-
-
-def _share_with_open_branches(task, values):
-    # Only the task's own (sub)workflow: a called process gets its caller's data when it starts
-    # and hands its data back when it ends, and each change request keeps its own data.
-    for other in task.workflow.tasks.values():
-        if other is task or not other.has_state(OPEN):
-            continue
-        other.data.update(deepcopy(values))
-        if other.has_state(TaskState.WAITING) and other.parent is not None:
-            # A waiting task (a timer, a join) copies its parent's data again each time it is
-            # checked, so the parent must carry the new values too.
-            other.parent.data.update(deepcopy(values))
 
 
 def _timer_fired(before, task):

@@ -9,7 +9,7 @@ things SpiffWorkflow leaves to its host are done here:
   instance of a version (`deployments.definition_of`), and migrate_workflow only rebinds tasks,
   so nothing of either definition changes;
 - `reset_branch` gives a reset task its parent's data and empties its internal data, which would
-  lose what open parallel branches were told (`instances._share_with_open_branches`), claims,
+  lose what open parallel branches were told (`variables.share_with_open_branches`), claims,
   `ready_at` and the due time of waiting timers; those are put back afterwards;
 - finished tasks of an element the target removed stay in SpiffWorkflow's tree with a spec the
   target does not have, and could not be restored; they are history (the event log keeps every

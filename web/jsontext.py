@@ -31,9 +31,45 @@ def loads(text):
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
-        value = json.loads(text)
+        try:
+            value = json.loads(text)
+        except RecursionError:  # deeper than orjson's 1024 levels: a 400, not a crash
+            raise ValueError("nested too deeply") from None
         _refuse_lone_surrogates(value)
         return value
+
+
+MAX_NESTING = 64  # levels of lists and objects in what a request may store
+INT_LIMIT = 2**63  # what a number column or orjson holds
+
+
+def problem(value, path="", depth=0) -> str | None:
+    """What in a request's JSON value cannot be stored as it came, with where (a dotted path),
+    or None: text holding NUL (PostgreSQL's text cannot), NaN or Infinity (no JSON), an integer
+    beyond 64 bits, nesting deeper than MAX_NESTING levels."""
+    where = path or "the body"
+    if isinstance(value, str):
+        return f"{where}: text may not contain the NUL character (\\u0000)" if "\x00" in value else None
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return f"{where}: a whole number beyond 64 bits" if not -INT_LIMIT <= value < INT_LIMIT else None
+    if isinstance(value, float):
+        return f"{where}: NaN and Infinity are no numbers" if value != value or value in (INF, -INF) else None
+    if depth >= MAX_NESTING:
+        return f"{where}: nested more than {MAX_NESTING} levels deep"
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        inner = f"{path}.{key}" if path else str(key)
+        if isinstance(key, str) and "\x00" in key:
+            return f"{inner}: text may not contain the NUL character (\\u0000)"
+        found = problem(item, inner, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+INF = float("inf")
 
 
 def _refuse_lone_surrogates(value):

@@ -210,3 +210,37 @@ def test_a_step_whose_data_the_state_cannot_keep_says_so_and_saves_nothing(app, 
     assert "nothing was saved" in response.get_json()["message"]
     assert snapshot(app) == before
     assert [t["name"] for t in it.get(f"/instances/{instance['id']}").get_json()["tasks"]] == ["t"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "problem"),
+    [
+        (
+            "/auth/token",
+            '{"username": "a", "password": ' + "[" * 1100 + "]" * 1100 + "}",
+            "nested too deeply",
+        ),
+        (
+            "/processes/software_upgrade/instances",
+            '{"data": {"x": ' + "[" * 70 + "]" * 70 + "}}",
+            "nested more",
+        ),
+        ("/processes/software_upgrade/instances", '{"data": {"x": NaN}}', "data.x: NaN and Infinity"),
+        (
+            "/processes/software_upgrade/instances",
+            '{"data": {"x": 1e400}}',
+            "data.x: NaN and Infinity",
+        ),
+    ],
+)
+def test_a_body_that_cannot_be_stored_as_it_came_is_400_naming_where(app, people, path, body, problem):
+    """Deeper than the parser's own limit was a 500 on every JSON endpoint, the login's too; a
+    NaN or a number beyond 64 bits, once stored, made the instance's answers invalid JSON."""
+    business = people["business"]
+    before = snapshot(app)
+    response = business.client.post(
+        f"/api/v1{path}", headers={**business.headers, "Content-Type": "application/json"}, data=body
+    )
+    assert_error(response, 400, "bad_request")
+    assert problem in response.get_json()["message"]
+    assert snapshot(app) == before

@@ -243,3 +243,23 @@ def test_an_admin_action_that_loses_a_race_says_409_and_changes_nothing(
     after = instance(app, started)
     assert after.status == "running"  # not suspended
     assert [(t.id, t.claimed_by) for t in after.tasks] == [(task.id, "ivan")]  # the claim stands
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ('{"x": "\\ud800"}', "lone surrogate"),  # made the instance and the admin list unreadable
+        ('{"x": NaN}', "NaN and Infinity"),
+        ('{"big": 12345678901234567890}', "64 bits"),
+        ('{"x": "a\\u0000b"}', "NUL"),
+    ],
+)
+def test_the_data_editor_refuses_what_the_instance_could_not_be_read_with_again(
+    app, admin, started, data, problem
+):
+    before = snapshot(app)
+    refused = admin.post_form(
+        f"/instances/{started}/admin/data", {"original": "{}", "data": data, "reason": "試"}
+    )
+    assert refused.status_code == 400 and problem in refused.text
+    assert snapshot(app) == before

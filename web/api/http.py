@@ -4,6 +4,8 @@ from flask import jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest
 
+from .. import jsontext
+
 
 def _problem(messages, prefix="") -> list[str]:
     # Flatten marshmallow's nested messages into "data.risks.0: message" lines.
@@ -37,27 +39,10 @@ def parse_body(schema) -> dict:
         raise BadRequest(f"invalid request: {detail.description}") from None
     if not isinstance(payload, dict):
         raise BadRequest("invalid request: the body must be a JSON object, not " + type(payload).__name__)
-    where = _nul_at(payload)
-    if where is not None:  # PostgreSQL's text cannot hold it; SQLite's could: refused on both
-        raise BadRequest(
-            f"invalid request: {where or 'the body'}: text may not contain the NUL character (\\u0000)"
-        )
+    found = jsontext.problem(payload)
+    if found is not None:
+        raise BadRequest(f"invalid request: {found}")
     return parse(schema, payload)
-
-
-def _nul_at(value, path=""):
-    """Where in a JSON value a text (or an object's key) holds NUL, as a dotted path; else None."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, item in items:
-        inner = f"{path}.{key}" if path else str(key)
-        if isinstance(key, str) and "\x00" in key:
-            return inner
-        found = _nul_at(item, inner)
-        if found is not None:
-            return found
-    return None
 
 
 def parse_query(schema) -> dict:

@@ -12,6 +12,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 import engine
 
+from .. import jsontext
 from ..api.admin import run_migrations  # one implementation for the API and the pages
 from ..auth import admin_required
 from ..extensions import db
@@ -236,12 +237,17 @@ def admin_skip(instance_id):
 
 
 def _json_object(text):
+    """The editor's JSON object, read and checked as an API body is (no lone surrogates, NUL,
+    NaN, numbers beyond 64 bits, or deep nesting: each made the instance unreadable)."""
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
+        value = jsontext.loads(text)
+    except ValueError as error:
         abort(400, description=f"the data is not valid JSON: {error}")
     if not isinstance(value, dict):
         abort(400, description="the data must be a JSON object")
+    found = jsontext.problem(value)
+    if found is not None:
+        abort(400, description=f"the data cannot be stored: {found.replace('the body', 'the data')}")
     return value
 
 

@@ -11,6 +11,7 @@ from functools import cache
 from marshmallow import RAISE, Schema, fields, validate
 
 STATUSES = ("running", "completed", "error", "suspended", "terminated")
+ROW_ID = validate.Range(min=1, max=2**31 - 1)  # what an id column holds
 ASSIGNED = ("me", "group", "any")
 
 
@@ -341,8 +342,9 @@ class MigrateRequestSchema(RequestSchema):
 
 
 class MigrationsRequestSchema(MigrateRequestSchema):
+    # Every id checked before any instance is touched: each migrates in its own transaction.
     instance_ids = fields.List(
-        fields.Integer(strict=True, validate=validate.Range(min=1)),
+        fields.Integer(strict=True, validate=ROW_ID),
         required=True,
         validate=validate.Length(min=1, max=1000),
     )

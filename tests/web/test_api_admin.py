@@ -240,6 +240,9 @@ def test_a_bulk_migration_with_one_failure_migrates_the_others(app, people, driv
     ]
     assert dry["diffs"][0]["diff"]["processes"][0]["added"] == ["kickoff_meeting"]
     kept = admin.get(f"/instances/{ids[1]}").get_json()
+    beyond = admin.post("/migrations", {"instance_ids": [ids[0], 9223372036854775808], "version": version})
+    assert beyond.status_code == 400 and "instance_ids" in beyond.get_json()["message"]
+    assert admin.get(f"/instances/{ids[0]}").get_json()["version"] == 1  # checked before any moved
 
     response = admin.post("/migrations", {"instance_ids": ids, "version": version})
     assert response.status_code == 200

@@ -88,6 +88,15 @@ def test_bulk_suspend_and_resume(app, admin, people, drive):
     assert [instance(app, i).status for i in ids] == ["running", "suspended"]
     missing = admin.post_form("/admin/instances/bulk", {"action": "resume", "ids": [999]})
     assert "result--failed" in missing.text
+    # An id no row can have, between two real ones: refused before either is touched (the first
+    # was once suspended while the answer said nothing was saved).
+    before = snapshot(app)
+    beyond = admin.post_form(
+        "/admin/instances/bulk",
+        {"action": "suspend", "ids": [ids[0], 99999999999999999999, ids[1]], "reason": "x"},
+    )
+    assert beyond.status_code == 400
+    assert snapshot(app) == before
 
 
 def test_the_incidents_show_the_element_the_message_and_the_data(app, admin, drive, started):

@@ -17,7 +17,7 @@ from ..api.admin import run_migrations  # one implementation for the API and the
 from ..auth import admin_required
 from ..extensions import db
 from ..extensions import engine_clock as clock
-from ..schemas import STATUSES
+from ..schemas import ROW_ID, STATUSES
 from . import bp
 
 PER_PAGE = 50
@@ -43,7 +43,8 @@ class BulkSchema(Schema):
         unknown = EXCLUDE
 
     action = fields.String(required=True, validate=validate.OneOf(BULK_ACTIONS))
-    ids = fields.List(fields.Integer(validate=validate.Range(min=1)), validate=validate.Length(min=1))
+    # Every id checked before any instance is touched: each is acted on in its own transaction.
+    ids = fields.List(fields.Integer(validate=ROW_ID), validate=validate.Length(min=1))
     version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
     reason = fields.String(load_default="", validate=validate.Length(max=1000))
     dry_run = fields.Boolean(load_default=False)

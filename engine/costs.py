@@ -65,6 +65,7 @@ MORE_BUDGET = "approve_additional_budget"  # the review's decision that raises t
 COST_STEPS = ("requirement_analysis", "initiation_application", "budget_audit", "sign_contract", REVIEW_TASK)
 RECORDERS = frozenset({"finance"})  # R2.3.2: finance accounts for project costs
 DEFAULT_THRESHOLD = Decimal("0.10")
+MAX_OVERRUN_LEVEL = 1000  # spent a hundred times the budget and more: one level, not a number
 
 # CostRecorded.overrun_review: what recording a cost did about an overrun (None: not over budget).
 RAISED = "raised"  # a review task was raised in the instance
@@ -106,7 +107,10 @@ def overrun_level(actual: Decimal, budget: Decimal | None, threshold: Decimal) -
         return 0
     if budget <= 0 or threshold <= 0:
         return 1
-    return int((actual - budget) // (budget * threshold))
+    try:  # a budget of 1E-30 makes a quotient longer than Decimal's 28 digits
+        return min(int((actual - budget) // (budget * threshold)), MAX_OVERRUN_LEVEL)
+    except InvalidOperation:
+        return MAX_OVERRUN_LEVEL
 
 
 @dataclass

@@ -16,7 +16,7 @@ from sqlalchemy.orm import sessionmaker
 
 import engine
 from engine import Actor, FormValidationError, MessageRefused, NotAllowed
-from engine.costs import overrun_level
+from engine.costs import MAX_OVERRUN_LEVEL, overrun_level
 from engine.models import CostRecord, EventRecord, TaskRecord
 
 FINANCE = Actor("finance_user", frozenset({"finance"}))
@@ -112,6 +112,12 @@ def test_an_ended_instance_takes_no_overrun(start):
 )
 def test_the_overrun_level_starts_at_the_threshold(actual, level):
     assert overrun_level(Decimal(actual), Decimal(180000), Decimal("0.10")) == level
+
+
+def test_a_budget_too_small_for_the_arithmetic_has_the_highest_level_not_an_error():
+    # An approved budget of 1e-30 once made every dashboard and cost page a 500.
+    assert overrun_level(Decimal(100), Decimal("1E-30"), Decimal("0.10")) == MAX_OVERRUN_LEVEL
+    assert overrun_level(Decimal(100), Decimal("0.01"), Decimal("0.10")) == MAX_OVERRUN_LEVEL
 
 
 def test_without_a_budget_there_is_no_overrun_and_a_zero_budget_has_one_level():

@@ -115,6 +115,9 @@ def _office_parts_match(suffix, content) -> bool:
     return "[Content_Types].xml" in names and main in names
 
 
+MAX_NAME = 200  # characters of a stored file name (its column)
+
+
 def _check(kind_id, element_id, filename, content, max_bytes) -> str:
     errors = {}
     kind = KIND.get(kind_id)
@@ -123,7 +126,11 @@ def _check(kind_id, element_id, filename, content, max_bytes) -> str:
         errors["kind"] = [f"this step asks for: {allowed}"]
     suffix = Path(filename or "").suffix.lower()
     media_type, magic = SIGNATURES.get(suffix, (None, ()))
-    if media_type is None:
+    name = Path(filename or "").name
+    if any(ord(c) < 32 or ord(c) == 127 for c in name) or len(name) > MAX_NAME:
+        # A line break in the name once made every download of the file a 500 (a header).
+        errors["file"] = [f"the file name may not hold control characters or exceed {MAX_NAME} characters"]
+    elif media_type is None:
         errors["file"] = [f"type not allowed; allowed: {', '.join(sorted(SIGNATURES))}"]
     elif not content:
         errors["file"] = ["the file is empty"]
@@ -176,7 +183,7 @@ def store_upload(
         element_id=row.element_id,
         kind=kind,
         category=KIND[kind].category,
-        filename=Path(filename).name[:200],
+        filename=Path(filename).name,
         media_type=media_type,
         size=len(content),
         sha256=sha,

@@ -24,6 +24,11 @@ def uploaded_bundle(files) -> dict[str, bytes]:
             continue  # an empty file input of an HTML form
         if not name:
             raise BadRequest("a file part has no file name")
+        if any(ord(c) < 32 or ord(c) == 127 for c in name) or len(name) > 200:
+            # A line break in the name made every download of the deployed file a 500 (a header).
+            raise BadRequest(
+                f"{name!r}: a file name may not hold control characters or exceed 200 characters"
+            )
         if name in bundle:
             raise BadRequest(f"{name}: given more than once")
         bundle[name] = storage.read()

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from apiclient import API, Caller
+from apiclient import API, Caller, snapshot
 from bundles import FORM, bpmn, multipart, user_task
 
 import engine
@@ -250,6 +250,30 @@ def test_an_upload_without_files_is_a_400(owner):
         f"{API}/deployments", headers=owner.headers, data={}, content_type="multipart/form-data"
     )
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("name", ["f%0A.form", "f" * 200 + ".form"])
+def test_a_file_name_no_download_could_carry_is_refused(owner, app, baseline, name):
+    """A line break in a deployed file's name (sent RFC 5987-encoded, as a client may) made
+    every download of it a 500 (a header)."""
+    parts = [("p.bpmn", bpmn(user_task(form="f"), process_id="p")), (name, FORM)]
+    body = b"".join(
+        b"--XX\r\nContent-Disposition: form-data; name=\"files\"; filename*=UTF-8''"
+        + part.encode()
+        + b"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        + content
+        + b"\r\n"
+        for part, content in parts
+    )
+    before = snapshot(app)
+    response = owner.client.post(
+        f"{API}/deployments",
+        headers=owner.headers,
+        data=body + b"--XX--\r\n",
+        content_type="multipart/form-data; boundary=XX",
+    )
+    assert response.status_code == 400 and "file name may not hold" in response.get_json()["message"]
+    assert snapshot(app) == before
 
 
 @pytest.mark.parametrize("who", ["business", "it", "nobody"])

@@ -71,6 +71,8 @@ def files(folder):
         ("contract_scan", "c.docx", zipped("a.txt"), "file"),  # a zip, but no Word document
         ("contract_scan", "c.docx", zipped("[Content_Types].xml", "xl/workbook.xml"), "file"),  # a workbook
         ("contract_scan", "c.docx", b"PK\x03\x04" + b"x" * 100, "file"),  # zip's first bytes only
+        ("contract_scan", "c\r\nx.pdf", PDF, "file"),  # a line break: no download header could hold it
+        ("contract_scan", "c" * 200 + ".pdf", PDF, "file"),  # was cut to 200, losing its .pdf
     ],
 )
 def test_a_refused_file_stores_nothing(app, people, at_sign_contract, uploads, kind, name, content, field):

@@ -238,6 +238,12 @@ class Form:
             schema = json.loads(text)
         except json.JSONDecodeError as error:
             raise ValueError(f"invalid JSON at line {error.lineno}: {error.msg}") from None
+        except RecursionError:
+            raise ValueError("invalid JSON: nested too deeply") from None
+        try:  # "\ud800" is valid JSON but no character: nothing could store or show it
+            json.dumps(schema, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise ValueError(f"text that is no character ({error.object[error.start]!r})") from None
         return cls(schema, filename)
 
     def check(self):

@@ -137,6 +137,8 @@ def test_a_form_file_must_be_json_with_components():
         Form.from_json("{", "x.form")
     with pytest.raises(ValueError, match="components"):
         Form.from_json('{"id": "x"}', "x.form")
+    with pytest.raises(ValueError, match="no character"):  # was a 500 at deploy
+        Form.from_json('{"components": [{"type": "text", "text": "\\ud800"}]}', "x.form")
 
 
 def test_a_form_without_id_takes_its_file_name():

@@ -48,6 +48,10 @@ def test_a_bad_submission_returns_422_with_field_errors_and_stores_nothing(app, 
     assert response.status_code == 422
     assert {"title", "system", "content"} <= set(response.get_json()["errors"])
     assert stored(app) == 0
+    # Text the API refuses is refused here too (a NUL cannot be stored on PostgreSQL).
+    response = alice.post_json("/requests/new", {"data": {**REQUEST, "content": "a\x00b"}})
+    assert response.status_code == 400 and "data.content" in response.get_json()["message"]
+    assert stored(app) == 0
 
 
 def test_a_malformed_submission_is_a_bad_request(app, browser):

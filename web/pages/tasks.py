@@ -12,6 +12,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
 import engine
 
+from .. import jsontext
 from ..errors import error_response
 from ..extensions import db
 from ..extensions import engine_clock as clock
@@ -32,8 +33,13 @@ class SubmissionSchema(Schema):
 
 
 def parse_submission() -> dict:
+    """The page's JSON submission, checked as an API body is (`jsontext.problem`)."""
+    payload = request.get_json(silent=True) or {}
+    found = jsontext.problem(payload)
+    if found is not None:
+        abort(400, description=f"invalid submission: {found}")
     try:
-        return SubmissionSchema().load(request.get_json(silent=True) or {})
+        return SubmissionSchema().load(payload)
     except ValidationError as error:
         abort(400, description=f"invalid submission: {error.messages}")
 

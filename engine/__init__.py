@@ -144,6 +144,7 @@ from .uploads import (
     open_upload,
     ready_task_uploads,
     store_upload,
+    unsendable_name,
 )
 from .users import (
     DEMO_PASSWORD,
@@ -361,6 +362,7 @@ __all__ = [
     "unclaim_task",
     "undo",
     "unread_count",
+    "unsendable_name",
     "user_for_token",
     "verify_instances",
     "waiting_counts",

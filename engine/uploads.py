@@ -118,6 +118,12 @@ def _office_parts_match(suffix, content) -> bool:
 MAX_NAME = 200  # characters of a stored file name (its column)
 
 
+def unsendable_name(name: str) -> bool:
+    """Whether a file name could not be stored or sent back in a download's header: control
+    characters (a line break made every download a 500) or longer than its column."""
+    return any(ord(c) < 32 or ord(c) == 127 for c in name) or len(name) > MAX_NAME
+
+
 def _check(kind_id, element_id, filename, content, max_bytes) -> str:
     errors = {}
     kind = KIND.get(kind_id)
@@ -127,8 +133,7 @@ def _check(kind_id, element_id, filename, content, max_bytes) -> str:
     suffix = Path(filename or "").suffix.lower()
     media_type, magic = SIGNATURES.get(suffix, (None, ()))
     name = Path(filename or "").name
-    if any(ord(c) < 32 or ord(c) == 127 for c in name) or len(name) > MAX_NAME:
-        # A line break in the name once made every download of the file a 500 (a header).
+    if unsendable_name(name):
         errors["file"] = [f"the file name may not hold control characters or exceed {MAX_NAME} characters"]
     elif media_type is None:
         errors["file"] = [f"type not allowed; allowed: {', '.join(sorted(SIGNATURES))}"]

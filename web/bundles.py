@@ -8,6 +8,8 @@ least one file, named, no name twice. Sources go back out with the bytes they we
 from flask import Response
 from werkzeug.exceptions import BadRequest
 
+import engine
+
 CONTENT_TYPES = {".bpmn": "application/xml", ".dmn": "application/xml", ".form": "application/json"}
 
 
@@ -24,8 +26,7 @@ def uploaded_bundle(files) -> dict[str, bytes]:
             continue  # an empty file input of an HTML form
         if not name:
             raise BadRequest("a file part has no file name")
-        if any(ord(c) < 32 or ord(c) == 127 for c in name) or len(name) > 200:
-            # A line break in the name made every download of the deployed file a 500 (a header).
+        if engine.unsendable_name(name):
             raise BadRequest(
                 f"{name!r}: a file name may not hold control characters or exceed 200 characters"
             )

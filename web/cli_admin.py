@@ -153,7 +153,6 @@ class _Text(click.ParamType):
 TEXT = _Text()
 REASON = click.option("--reason", type=TEXT, required=True, help="Why (kept in the event log).")
 OPTIONAL_REASON = click.option("--reason", type=TEXT, default="", help="Why (kept in the event log).")
-MAX_NESTING = 50  # levels of lists and objects in --set / --data
 
 
 @instances_group.command("suspend")
@@ -235,26 +234,20 @@ def undo_command(instance_id, reason):
 
 
 def _json_object(option, text):
-    """The option's JSON object, read as the API reads a body (text that is no character, such as
-    a lone "\\ud800", is refused), at most MAX_NESTING levels deep."""
+    """The option's JSON object, read and checked as an API body is (`jsontext.problem`: no lone
+    "\\ud800", NUL, NaN, numbers beyond 64 bits, or deep nesting)."""
     if text is None:
         return None
     try:
         value = jsontext.loads(text)
-    except (ValueError, RecursionError) as error:
+    except ValueError as error:
         raise click.BadParameter(f"not JSON: {error}", param_hint=option) from None
     if not isinstance(value, dict):
         raise click.BadParameter("must be a JSON object", param_hint=option)
-    if _nesting(value) > MAX_NESTING:
-        raise click.BadParameter(f"nested more than {MAX_NESTING} levels deep", param_hint=option)
+    found = jsontext.problem(value)
+    if found is not None:
+        raise click.BadParameter(found.replace("the body", "the value"), param_hint=option)
     return value
-
-
-def _nesting(value, depth=0) -> int:
-    if depth > MAX_NESTING:
-        return depth
-    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
-    return max((_nesting(item, depth + 1) for item in items), default=depth)
 
 
 def register(app):

@@ -24,6 +24,15 @@ DMN_NS = ("https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.org/sp
 
 # What the columns hold (engine/models.py): element and process ids, process names, task titles.
 MAX_ID, MAX_PROCESS_NAME, MAX_NAME = 200, 200, 300
+# SpiffWorkflow names the inner task of a multi-instance or loop activity `<id> [child]`: that
+# name is what the task and event rows hold, so such an id must leave room for the suffix.
+CHILD_SUFFIX = " [child]"
+LOOPS = (f"{BPMN}multiInstanceLoopCharacteristics", f"{BPMN}standardLoopCharacteristics")
+
+
+def _id_limit(element) -> int:
+    looped = any(child.tag in LOOPS for child in element)
+    return MAX_ID - len(CHILD_SUFFIX) if looped else MAX_ID
 
 
 def _check_lengths(name, tree) -> list:
@@ -33,11 +42,13 @@ def _check_lengths(name, tree) -> list:
             continue
         element_id, label = element.get("id") or "", element.get("name") or ""
         limit = MAX_PROCESS_NAME if element.tag == f"{BPMN}process" else MAX_NAME
-        if len(element_id) > MAX_ID:
+        id_limit = _id_limit(element)
+        if len(element_id) > id_limit:
+            looped = " for a multi-instance or loop activity" if id_limit < MAX_ID else ""
             problems.append(
                 Problem(
                     name,
-                    f"id is {len(element_id)} characters long; at most {MAX_ID}",
+                    f"id is {len(element_id)} characters long; at most {id_limit}{looped}",
                     element.sourceline,
                     element_id[:40],
                 )

@@ -173,6 +173,19 @@ CALL = """
     <bpmn:endEvent id="end"/>"""
 
 
+def multi_instance(task_id):
+    """start -> a user task done twice (multi-instance) -> end."""
+    return f"""
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="{task_id}"/>
+    <bpmn:userTask id="{task_id}" camunda:candidateGroups="it" camunda:formRef="f">
+      <bpmn:multiInstanceLoopCharacteristics isSequential="true">
+        <bpmn:loopCardinality>2</bpmn:loopCardinality>
+      </bpmn:multiInstanceLoopCharacteristics>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="{task_id}" targetRef="end"/>
+    <bpmn:endEvent id="end"/>"""
+
+
 def _form(component):
     form = json.dumps({"id": "f", "type": "default", "components": [component]}).encode()
     return {"p.bpmn": bpmn(user_task(group="it", form="f")), "f.form": form}
@@ -199,6 +212,14 @@ BAD_BUNDLES = {
         "p.bpmn",
         None,
         "at most 200",
+    ),
+    # SpiffWorkflow's inner task is `<id> [child]`: a longer id deployed, then failed every
+    # start on PostgreSQL (the task row's element id).
+    "long multi-instance id": (
+        {"p.bpmn": bpmn(multi_instance("m" * 193)), "f.form": FORM},
+        "p.bpmn",
+        None,
+        "at most 192 for a multi-instance or loop activity",
     ),
     "long task name": (
         {"p.bpmn": bpmn(user_task(name="任務" * 151)), "f.form": FORM},
@@ -243,6 +264,20 @@ def test_a_bad_bundle_is_refused_with_its_problems_and_nothing_is_stored(owner, 
         assert named[0]["element"] == element
     assert set(body["problems"][0]) == {"file", "line", "element", "message"}
     assert stored_versions(app) == baseline
+
+
+def test_a_multi_instance_task_with_the_longest_id_allowed_runs(owner, people):
+    long_id = "m" * 192
+    assert deploy(owner, {"p.bpmn": bpmn(multi_instance(long_id)), "f.form": FORM}).status_code == 201
+    it = people["it"]
+    started = it.post("/processes/p/instances", {"data": {}})
+    assert started.status_code == 201, started.get_json()
+    for _ in range(2):
+        (task,) = started.get_json()["tasks"]
+        assert task["name"] == f"{long_id} [child]"
+        started = it.submit(task["id"], {"decision": "a"})
+        assert started.status_code == 200, started.get_json()
+    assert started.get_json()["status"] == "completed"
 
 
 def test_an_upload_without_files_is_a_400(owner):

@@ -18,6 +18,8 @@ MSG_RANGE = "數值須在 {min} 至 {max} 之間 / Must be between {min} and {ma
 MSG_LENGTH = "長度須在 {min} 至 {max} 之間 / Length must be between {min} and {max}."
 MSG_PATTERN = "格式不正確 / Does not match the required format."
 MSG_DATE = "日期格式不正確（YYYY-MM-DD） / Not a valid date (YYYY-MM-DD)."
+MSG_TIME = "時間格式不正確（HH:MM） / Not a valid time (HH:MM)."
+MSG_DATETIME = "日期時間格式不正確（YYYY-MM-DDTHH:MM） / Not a valid date and time (YYYY-MM-DDTHH:MM)."
 MSG_TYPE = "類型不正確 / Invalid type."
 MSG_ROWS = "不能增加或刪除行 / Rows cannot be added or removed here."
 
@@ -82,23 +84,33 @@ class FormText(fields.String):
     default_error_messages: ClassVar = {"invalid": MSG_TYPE}
 
 
+# What form-js's date and time pickers write (its `subtype`s), nothing else: Python's
+# `fromisoformat` also reads week dates (2026-W01-1) and basic forms (20260101), which no
+# picker writes and which other rules (an end after a start) would compare as text.
+_CLOCK = r"[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?(?:Z|[+-][0-9]{2}:[0-9]{2})?"
+DATE_FORMATS = {
+    "date": (re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"), date.fromisoformat, MSG_DATE),
+    "time": (re.compile(_CLOCK), time.fromisoformat, MSG_TIME),
+    "datetime": (re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T" + _CLOCK), datetime.fromisoformat, MSG_DATETIME),
+}
+
+
 class FormDate(fields.Field):
     """A form-js datetime value kept as its ISO text: date, time or date-time by subtype."""
 
     def __init__(self, *, subtype="date", **kwargs):
         super().__init__(**kwargs)
-        self.subtype = subtype
+        if not isinstance(subtype, str) or subtype not in DATE_FORMATS:
+            raise ValueError(f"subtype must be one of {', '.join(DATE_FORMATS)}, not {subtype!r}")
+        self.form, self.parse, self.message = DATE_FORMATS[subtype]
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str):
-            raise ValidationError(MSG_DATE)
-        parse = {"date": date.fromisoformat, "time": time.fromisoformat}.get(
-            self.subtype, datetime.fromisoformat
-        )
+        if not isinstance(value, str) or not self.form.fullmatch(value):
+            raise ValidationError(self.message)
         try:
-            parse(value)
-        except ValueError:
-            raise ValidationError(MSG_DATE) from None
+            self.parse(value)
+        except ValueError:  # 2026-02-30, 25:00
+            raise ValidationError(self.message) from None
         return value
 
 
@@ -109,14 +121,20 @@ def _options(component):
     return None  # options from data (valuesKey / valuesExpression) cannot be checked here
 
 
+# The largest whole number a browser's form keeps exactly (JavaScript's Number.MAX_SAFE_INTEGER).
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
 def _rule(rules, name, kinds=(int, float)):
     """A `validate` entry of a component, checked when the form is deployed: a number where a
-    number belongs, so that no submission meets a rule it cannot apply."""
+    number belongs (one a browser can hold), so that no submission meets a rule it cannot apply."""
     value = rules.get(name)
     if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):
         raise ValueError(
             f"validate.{name} must be a {'number' if kinds != (str,) else 'text'}, not {value!r}"
         )
+    if isinstance(value, int | float) and not (_finite(value) and abs(value) <= MAX_SAFE_INTEGER):
+        raise ValueError(f"validate.{name} must be at most {MAX_SAFE_INTEGER} in size, not {value!r}")
     return value
 
 

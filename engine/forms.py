@@ -18,6 +18,7 @@ satisfy, read the same way: acceptance may only be `accept` when its four checks
 """
 
 import json
+import math
 import re
 from contextvars import ContextVar
 from copy import deepcopy
@@ -33,6 +34,7 @@ from .form_fields import (
     MSG_REQUIRED,
     MSG_ROWS,
     MSG_UNKNOWN,
+    MAX_SAFE_INTEGER,
     _field,
 )
 from .sandbox import SandboxEnvironment, SandboxError, compile_expression
@@ -217,6 +219,24 @@ def _prefixed(prefix, problems):
     return {f"{prefix}.{path}": messages for path, messages in problems.items()}
 
 
+def _unsafe_number(value, path="form") -> str | None:
+    """The path of the first number in a form's JSON that JavaScript (and the JSON the API
+    answers with) cannot keep: NaN, Infinity, or a whole number beyond 2^53 - 1."""
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        unsafe = isinstance(value, float) and not math.isfinite(value)
+        unsafe |= isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SAFE_INTEGER
+        return path if unsafe else None
+    for key, item in items:
+        found = _unsafe_number(item, f"{path}.{key}")
+        if found is not None:
+            return found
+    return None
+
+
 class Form:
     """One Camunda Form: its id, the file it came from and its form-js schema."""
 
@@ -250,6 +270,14 @@ class Form:
         """Build the form's validation now (on deploy). Raises ValueError naming a rule it cannot
         apply (a pattern that is no regular expression, a bound that is no number, a key that
         is no text), which would otherwise fail every submission."""
+        try:
+            where = _unsafe_number(self.schema)
+        except RecursionError:
+            raise ValueError("the form is nested too deeply") from None
+        if where is not None:
+            raise ValueError(
+                f"{where}: a number no browser can hold (at most {MAX_SAFE_INTEGER} in size, finite)"
+            )
         try:
             self._marshmallow  # noqa: B018 - built and kept for the submissions
         except (TypeError, AttributeError) as error:

@@ -109,6 +109,12 @@ def test_keys_are_the_top_level_inputs(form):
         ({**VALID, "urgent": "yes"}, "urgent"),
         ({**VALID, "methods": ["fax"]}, "methods.0"),
         ({**VALID, "on": "1 Dec"}, "on"),
+        # What `date.fromisoformat` reads but no date picker writes: they compared as text
+        # with the dates around them (an end "2026-W01-1" came after a start "2026-12-01").
+        ({**VALID, "on": "2026-W01-1"}, "on"),
+        ({**VALID, "on": "20261201"}, "on"),
+        ({**VALID, "on": "２０２６-12-01"}, "on"),
+        ({**VALID, "on": "2026-02-30"}, "on"),
         ({**VALID, "contact": {"phone": "1"}}, "contact.phone"),
         ({**VALID, "risks": [{"priority": "high"}]}, "risks.0.measures"),
         ({**VALID, "risks": [{"priority": "low", "extra": 1}]}, "risks.0.extra"),
@@ -151,3 +157,38 @@ def test_a_whole_number_beyond_any_float_is_no_number():
     field = FormNumber()
     with pytest.raises(ValidationError):
         field.deserialize(10**400)
+
+
+def test_times_and_date_times_are_what_the_pickers_write():
+    form = Form(
+        {
+            "components": [
+                {"key": "at", "type": "datetime", "subtype": "time"},
+                {"key": "when", "type": "datetime", "subtype": "datetime"},
+            ]
+        },
+        "times.form",
+    )
+    good = {"at": "09:30", "when": "2026-12-01T09:30+08:00"}
+    assert form.validate(good) == good
+    assert form.validate({"at": "09:30:15Z", "when": "2026-12-01T09:30:00.5Z"})
+    for bad in ({"at": "0930"}, {"at": "25:00"}, {"when": "2026-12-01 09:30"}, {"when": "2026-12-01"}):
+        (field,) = bad
+        assert "時間" in errors_of(form, bad)[field][0]
+
+
+@pytest.mark.parametrize(
+    ("component", "words"),
+    [
+        ({"key": "on", "type": "datetime", "subtype": ["date"]}, "subtype must be one of date, time"),
+        ({"key": "on", "type": "datetime", "subtype": "week"}, "subtype must be one of"),
+        # Deployed, these made every opening of the task a 500 (no JSON answer holds them).
+        ({"key": "t", "type": "textfield", "validate": {"maxLength": 2**64}}, "validate.maxLength"),
+        ({"key": "n", "type": "number", "validate": {"max": float("inf")}}, "validate.max"),
+        ({"key": "n", "type": "number", "decimalDigits": -(2**60)}, "components.0.decimalDigits"),
+    ],
+)
+def test_a_rule_no_submission_or_browser_could_meet_is_refused_when_checked(component, words):
+    form = Form({"components": [component]}, "bad.form")
+    with pytest.raises(ValueError, match=words.replace(".", r"\.")):
+        form.check()

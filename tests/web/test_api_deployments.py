@@ -247,6 +247,14 @@ BAD_BUNDLES = {
         "maxLength",
     ),
     "form key": (_form({"type": "textfield", "key": 5}), "f.form", None, "key must be text"),
+    # Deployed, these failed every submission or every opening of the task (a 500).
+    "form subtype": (_form({"type": "datetime", "key": "d", "subtype": ["date"]}), "f.form", None, "subtype"),
+    "form huge length": (
+        _form({"type": "textarea", "key": "n", "validate": {"maxLength": 2**64}}),
+        "f.form",
+        None,
+        "maxLength: a number no browser can hold",
+    ),
     "form component": (_form("textfield"), "f.form", None, "must be an object"),
 }
 

@@ -31,10 +31,10 @@ from .errors import FormValidationError
 from .form_fields import (
     DISPLAY_ONLY,
     INPUT_TYPES,
+    MAX_SAFE_INTEGER,
     MSG_REQUIRED,
     MSG_ROWS,
     MSG_UNKNOWN,
-    MAX_SAFE_INTEGER,
     _field,
 )
 from .sandbox import SandboxEnvironment, SandboxError, compile_expression

@@ -5,6 +5,7 @@ deployed (`forms.Form.check`) and applied to every submission. Messages are Chin
 import math
 import re
 from datetime import date, datetime, time
+from decimal import Decimal
 from typing import ClassVar
 
 from marshmallow import ValidationError, fields, validate
@@ -14,6 +15,7 @@ MSG_UNKNOWN = "表單中沒有此欄位 / Unknown field."
 MSG_CHOICE = "不是可選的值：{input} / Not one of the allowed values: {choices}."
 MSG_NUMBER = "請輸入數字 / Not a valid number."
 MSG_WHOLE = "請輸入整數 / Not a whole number."
+MSG_DECIMALS = "小數位數不能超過 {digits} 位 / At most {digits} decimal places."
 MSG_RANGE = "數值須在 {min} 至 {max} 之間 / Must be between {min} and {max}."
 MSG_LENGTH = "長度須在 {min} 至 {max} 之間 / Length must be between {min} and {max}."
 MSG_PATTERN = "格式不正確 / Does not match the required format."
@@ -53,9 +55,9 @@ CONTAINERS = {"group", "dynamiclist"}
 class FormNumber(fields.Field):
     """A form-js number: int or float (never bool); a numeric string only if the form says so."""
 
-    def __init__(self, *, whole=False, accept_string=False, **kwargs):
+    def __init__(self, *, decimals=None, accept_string=False, **kwargs):
         super().__init__(**kwargs)
-        self.whole = whole
+        self.decimals = decimals  # form-js's decimalDigits: at most so many places (None: any)
         self.accept_string = accept_string
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -66,9 +68,17 @@ class FormNumber(fields.Field):
                 raise ValidationError(MSG_NUMBER) from None
         if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
             raise ValidationError(MSG_NUMBER)  # NaN, Infinity, 10**400: no numbers a form can show
-        if self.whole and value != int(value):
+        if self.decimals == 0 and value != int(value):
             raise ValidationError(MSG_WHOLE)
+        if self.decimals and isinstance(value, float) and _places(value) > self.decimals:
+            raise ValidationError(MSG_DECIMALS.format(digits=self.decimals))
         return value
+
+
+def _places(value: float) -> int:
+    """Decimal places of the shortest text that reads back as `value` (12.5 -> 1, 0.1 + 0.2 -> 17)."""
+    exponent = Decimal(repr(value)).as_tuple().exponent
+    return max(0, -exponent)
 
 
 def _finite(value) -> bool:
@@ -179,8 +189,13 @@ def _field(component, required):
             low, high = _rule(rules, "min"), _rule(rules, "max")
             message = MSG_RANGE.format(min=_bound(low, "-∞"), max=_bound(high, "∞"))
             checks.append(validate.Range(min=low, max=high, error=message))
+        decimals = component.get("decimalDigits")
+        if decimals is not None and (
+            isinstance(decimals, bool) or not isinstance(decimals, int) or decimals < 0
+        ):
+            raise ValueError(f"decimalDigits must be a whole number, 0 or more, not {decimals!r}")
         return FormNumber(
-            whole=component.get("decimalDigits") == 0,
+            decimals=decimals,
             accept_string=bool(component.get("serializeToString")),
             validate=checks,
             **common,

@@ -192,3 +192,13 @@ def test_a_rule_no_submission_or_browser_could_meet_is_refused_when_checked(comp
     form = Form({"components": [component]}, "bad.form")
     with pytest.raises(ValueError, match=words.replace(".", r"\.")):
         form.check()
+
+
+def test_a_number_takes_at_most_its_decimal_digits():
+    form = Form({"components": [{"key": "price", "type": "number", "decimalDigits": 2}]}, "p.form")
+    for good in (12, 12.5, 12.25, 1e22):
+        assert form.validate({"price": good}) == {"price": good}
+    for bad in (12.255, 0.1 + 0.2, 1e-7):
+        assert "2" in errors_of(form, {"price": bad})["price"][0]
+    with pytest.raises(ValueError, match="decimalDigits"):
+        Form({"components": [{"key": "n", "type": "number", "decimalDigits": "2"}]}, "p.form").check()

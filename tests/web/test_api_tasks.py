@@ -94,6 +94,23 @@ def test_a_rejected_submission_is_422_with_field_errors_and_leaves_everything_as
     assert it.submit(task["id"], PRELIMINARY).status_code == 200
 
 
+def test_money_takes_at_most_the_cents_its_field_shows(app, people):
+    """A money field (`decimalDigits: 2`) took any number of places: 0.1 + 0.2 was stored as
+    0.30000000000000004 and added into the project's costs."""
+    iid = people["business"].start()["id"]
+    it = people["it"]
+    assert it.complete(iid, "preliminary_review").status_code == 200
+    before = snapshot(app)
+    for amount in (1000.255, 0.1 + 0.2):
+        response = it.complete(iid, "requirement_analysis", cost_licences=amount)
+        assert response.status_code == 422
+        assert "2" in response.get_json()["errors"]["cost_licences"][0]
+    assert snapshot(app) == before
+    done = it.complete(iid, "requirement_analysis", cost_licences=1000.25)
+    assert done.status_code == 200
+    assert done.get_json()["data"]["requirement_analysis"]["cost_licences"] == 1000.25
+
+
 def test_a_rejected_start_is_422_and_stores_nothing(app, people):
     before = snapshot(app)
     response = people["business"].post(

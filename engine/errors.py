@@ -60,6 +60,15 @@ class InstanceStateError(EngineError):
     """The instance is not in a state that allows the operation (completed, in error)."""
 
 
+class TaskSetupError(EngineError):
+    """A ready user task's assignee or due date cannot be worked out from the data (its
+    expression fails, or names no possible user). `task` is the SpiffWorkflow task."""
+
+    def __init__(self, task, message):
+        super().__init__(message)
+        self.task = task
+
+
 class StateFormatError(EngineError):
     """Serialized state has a format version this engine cannot read."""
 

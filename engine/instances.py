@@ -38,6 +38,7 @@ from .errors import (
     NotAllowed,
     TaskClaimed,
     TaskNotFound,
+    TaskSetupError,
 )
 from .events import Event, StepResult
 from .messages import MessagesMixin, no_form_data
@@ -333,7 +334,7 @@ class Instance(MessagesMixin, RepairMixin):
         except Exception as error:  # any failing step is an incident, not a crash of the request
             self._incident(error, result)
         compact_all(self._workflow, self._max_depth)
-        self._stamp_ready_tasks()
+        self._stamp_ready_tasks(result)
         result.notifications.extend(deepcopy(outbox))
         outbox.clear()
         if self._workflow.is_completed() and not self._extra.get("error"):
@@ -352,11 +353,20 @@ class Instance(MessagesMixin, RepairMixin):
         }
         result.events.append(self._event("error", self._extra["error"]["element"], failed, None, None))
 
-    def _stamp_ready_tasks(self):
+    def _stamp_ready_tasks(self, result: StepResult):
+        """Date the newly ready tasks; one whose assignee or due date the data cannot give fails
+        there, as Camunda's incident at task creation: the instance is in error at that task
+        until an administrator fixes the data and retries."""
         now = self._engine.clock().isoformat()
         for task in self._ready_human_tasks():
             if "ready_at" not in task.internal_data:
                 task.internal_data["ready_at"] = now
+            try:
+                describe_task(task, self._engine)
+            except TaskSetupError as error:
+                task._set_state(TaskState.ERROR)
+                if self._extra.get("error") is None:
+                    self._incident(error, result)
 
     def _count_task(self, task):
         if task.task_spec.bpmn_id is not None:  # skip SpiffWorkflow's own Start/EndJoin specs

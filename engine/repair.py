@@ -11,7 +11,7 @@ from copy import deepcopy
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from .errors import InstanceStateError, NotAllowed, TaskNotFound
+from .errors import InstanceStateError, NotAllowed, TaskNotFound, TaskSetupError
 from .events import StepResult
 
 EDITABLE = TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR
@@ -135,9 +135,19 @@ class RepairMixin:
         }
         # Open steps and a failed one: a fix for an incident must reach the step that retries.
         targets = self._workflow.get_tasks(state=EDITABLE) or [self._workflow.last_task]
+        kept = [dict(task.data) for task in targets]  # the values as they were, for a refusal
         for task in targets:
             for key, value in changes.items():
                 task.data[key] = deepcopy(value)
+        try:  # a ready task's assignee or due date read from the changed data
+            self.ready_tasks()
+        except TaskSetupError as error:
+            for task, before in zip(targets, kept, strict=True):
+                task.data.clear()
+                task.data.update(before)
+            raise InstanceStateError(
+                f"the change would make a ready step's assignee or due date fail: {error}"
+            ) from None
         return self._admin_result("data_edited", actor, {"reason": reason, "changes": logged})
 
     def rewind(self, task_id, actor, reason):

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from .errors import TaskSetupError
 from .groups import LANE_GROUPS
 from .specs import form_reference
 from .timers import _ISO_LITERAL
@@ -45,10 +46,41 @@ def _evaluate(task, engine, text):
     return text
 
 
+# A user name's length as the users table holds it (engine/models.py): a longer assignee can be
+# no one, and no task row could hold it.
+MAX_USERNAME = 80
+
+
+def _assignee(task, engine, text) -> str | None:
+    """The user an `assignee` expression names; None (the candidates decide) when it gives
+    nothing. Raises TaskSetupError."""
+    try:
+        value = _evaluate(task, engine, text)
+    except Exception as error:  # a missing variable, a sandbox refusal: the data does not fit
+        raise TaskSetupError(task, f"{task.task_spec.name}: assignee {text.strip()!r}: {error}") from None
+    if value is None or value == "":
+        return None
+    value = str(value)
+    if len(value) > MAX_USERNAME or not value.strip():
+        raise TaskSetupError(
+            task,
+            f"{task.task_spec.name}: assignee {text.strip()!r} gives {value[:40]!r}, which can be no "
+            f"user name (1 to {MAX_USERNAME} characters)",
+        )
+    return value
+
+
 def _due(task, engine, ready_at):
     text = (task.task_spec.extensions or {}).get("dueDate")
     if not text or not ready_at:
         return None
+    try:
+        return _due_date(task, engine, text, ready_at)
+    except Exception as error:  # a missing variable, a value that is no date or duration
+        raise TaskSetupError(task, f"{task.task_spec.name}: due date {text.strip()!r}: {error}") from None
+
+
+def _due_date(task, engine, text, ready_at):
     value = text.strip() if _ISO_LITERAL.match(text.strip()) else _evaluate(task, engine, text)
     if isinstance(value, datetime):
         value = value.isoformat()
@@ -62,7 +94,8 @@ def _due(task, engine, ready_at):
 
 
 def describe_task(task, engine) -> HumanTask:
-    """The HumanTask for a SpiffWorkflow user task (group from candidateGroups or the lane)."""
+    """The HumanTask for a SpiffWorkflow user task (group from candidateGroups or the lane).
+    Raises TaskSetupError when its assignee or due date cannot be worked out."""
     spec = task.task_spec
     ext = spec.extensions or {}
     groups = tuple(ext.get("candidateGroups") or ())
@@ -70,7 +103,7 @@ def describe_task(task, engine) -> HumanTask:
         groups = (LANE_GROUPS[spec.lane],)
     assignee = ext.get("assignee")
     if assignee:
-        assignee = str(_evaluate(task, engine, assignee))
+        assignee = _assignee(task, engine, assignee)
     claimed_by = task.internal_data.get("claimed_by")
     ready_at = task.internal_data.get("ready_at")
     return HumanTask(

@@ -52,6 +52,36 @@ def test_an_incident_then_a_retry_after_the_fix(people, drive, started):
     assert logged[1]["data"]["changes"]["sign_contract"] == {"old": {}, "new": {"support_months": 1}}
 
 
+def test_an_assignee_no_user_could_be_is_an_incident_at_its_task_then_a_fix_and_a_retry(
+    app, people, drive, started
+):
+    """`revise_request` goes to `${initiator}`. An initiator edited to 100 characters made the
+    step before it a 500 on PostgreSQL (no task row holds such a name), and every later try."""
+    admin, business = people["admin"], people["business"]
+    edit = {"changes": {"initiator": "x" * 100}, "reason": "誤改"}
+    assert admin.patch(f"/instances/{started}/data", edit).status_code == 200  # no step reads it yet
+    done = people["it"].complete(started, "preliminary_review", decision="return")
+    assert done.status_code == 200
+    failed = done.get_json()
+    assert (failed["status"], failed["tasks"]) == ("error", [])
+    assert failed["error"]["element"] == "revise_request"
+    assert "can be no user name" in failed["error"]["message"]
+
+    fix = {"changes": {"initiator": business.user.username}, "reason": "改回發起人"}
+    assert admin.patch(f"/instances/{started}/data", fix).status_code == 200
+    retried = admin.post(f"/instances/{started}/retry", {"reason": "已改回"}).get_json()
+    assert retried["status"] == "running"
+    [task] = retried["tasks"]
+    assert (task["name"], task["assignee"]) == ("revise_request", business.user.username)
+
+    # With the step waiting, the same edit is refused: nothing stored, the step still opens.
+    before = snapshot(app)
+    refused = admin.patch(f"/instances/{started}/data", edit)
+    assert refused.status_code == 409 and "revise_request: assignee" in refused.get_json()["message"]
+    assert snapshot(app) == before
+    assert business.get(f"/tasks/{task['id']}").status_code == 200
+
+
 def test_rewind_to_a_step_from_the_history_then_complete_it_again(people, drive, started):
     admin = people["admin"]
     drive.reach(started, "risk_response")

@@ -134,3 +134,25 @@ def test_a_feel_condition_the_engine_cannot_run_is_refused_at_deploy_naming_it(o
     assert (response.status_code, problem["element"]) == (400, "chosen_a")
     assert "some x in" in problem["message"]
     assert owner.get("/processes/z/versions").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("attributes", "words"),
+    [
+        ('camunda:assignee="${nobody_set_this}"', "assignee '${nobody_set_this}'"),
+        ('camunda:dueDate="${nobody_set_this}"', "due date '${nobody_set_this}'"),
+        ('camunda:dueDate="${initiator}"', "due date '${initiator}'"),  # a name, no date
+    ],
+)
+def test_an_assignee_or_due_date_the_data_cannot_give_is_an_incident_at_the_task(
+    owner, people, attributes, words
+):
+    """They made the start (and every later read of the instance) a 500."""
+    deploy(owner, {"d.bpmn": bpmn(user_task(attributes=attributes), "d"), "f.form": FORM})
+    started = people["it"].post("/processes/d/instances", {"data": {}})
+    assert started.status_code == 201
+    body = started.get_json()
+    assert (body["status"], body["tasks"], body["error"]["element"]) == ("error", [], "t")
+    assert words in body["error"]["message"]
+    again = people["admin"].get(f"/instances/{body['id']}").get_json()
+    assert (again["status"], again["error"]) == ("error", body["error"])

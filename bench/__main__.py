@@ -11,14 +11,14 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import api, engine_only, growth, listing, startup
+from . import api, documents, engine_only, growth, listing, startup
 from .setup import database, pg_available, prepared_app
 
 SIZES = {
     "full": {"clients": 8, "procedures": 6, "single": 100, "engine": 10, "instances": 100_000, "events": 10,
-             "rounds": 300, "versions": 20, "starts": 5},
+             "rounds": 300, "versions": 20, "starts": 5, "pdf": (300, 3000, 20000)},
     "tiny": {"clients": 2, "procedures": 1, "single": 3, "engine": 1, "instances": 200, "events": 2,
-             "rounds": 1, "versions": 2, "starts": 1},
+             "rounds": 1, "versions": 2, "starts": 1, "pdf": (300,)},
 }  # fmt: skip
 TARGETS = {
     "api": "≥ 150 completions/s, p99 < 50 ms",
@@ -72,6 +72,9 @@ def report(results, size_name) -> str:
         "",
         f"2. In memory, SpiffWorkflow alone (engine.Instance.complete_task): {fmt(results['engine'])}",
         "",
+        "6. A document's PDF through the API (SQLite; WeasyPrint), by the length of its Chinese text: "
+        + "; ".join(f"{p['chars']} characters ({p['kib']} KiB) {fmt(p)}" for p in results["pdf"]),
+        "",
     ]
     for kind, r in results["databases"].items():
         a, single = r["api"], r["single"]
@@ -123,6 +126,9 @@ def main(argv=None):
     say = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
     kinds = args.db or ["sqlite", "postgresql"]
     results = {"engine": engine_only.completions(size["engine"]), "databases": {}}
+    say("6. document PDFs")
+    with database("sqlite") as url:
+        results["pdf"] = documents.pdf_times(url, size["pdf"])
     for kind in kinds:
         if kind == "postgresql" and not pg_available():
             say("no PostgreSQL server answers: PostgreSQL skipped")

@@ -28,3 +28,6 @@ def test_the_benchmarks_run_and_report_every_figure(request, tmp_path):
     text = out.read_text()
     assert f"## {kind}" in text and "machine:" in text and "date:" in text
     assert "| 5. start-up + first requests, 2 versions |" in text
+    [pdf] = results["pdf"]
+    assert (pdf["chars"], pdf["n"]) == (300, 3) and pdf["kib"] > 0
+    assert "6. A document's PDF through the API" in text and "300 characters" in text

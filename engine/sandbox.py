@@ -39,6 +39,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from .clock import system_clock
+from .serialization import copy_data
 from .expressions import to_python
 from .limits import (
     MAX_SCRIPT_STEPS,
@@ -265,7 +266,9 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
 
     def execute(self, script, context, external_context=None):
         code = compile_script(script)
-        scope = self._globals(context, external_context)
+        # The script works on a copy of the data: one that fails, or that leaves something the
+        # data cannot keep, changes nothing, not even a list it appended to before that.
+        scope = self._globals(copy_data(context), external_context)
         fixed = set(GUARDS) | set(self.helpers) | set(external_context or {})
         _within_budget(lambda: exec(code, scope))
         kept = {
@@ -274,7 +277,9 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
             if key not in fixed and not callable(value) and not key.startswith("_")
         }
         for key, value in kept.items():
-            if context.get(key) is not value:  # new or assigned again: it goes into the state
+            # New or assigned again, or a list or object the script may have changed in place
+            # (`items.append({1, 2})`, copies all): it goes into the state.
+            if context.get(key) is not value or isinstance(value, list | dict | tuple):
                 require_storable(key, value)
         for key in list(context):
             if key not in scope:

@@ -148,6 +148,13 @@ def test_a_value_the_instance_data_cannot_keep_is_refused_naming_the_variable(en
     assert context == {"kept": [1], "dropped": 2}  # nothing of the script is kept
 
 
+@pytest.mark.parametrize("script", ["items.append({1, 2})", "risk['tags'] = {'a'}", "pair[0].append(b'x')"])
+def test_a_value_changed_in_place_to_hold_what_the_data_cannot_keep_is_refused(env, script):
+    context = {"items": [], "risk": {}, "pair": ([], 1)}
+    with pytest.raises(SandboxError, match="holds a"):
+        env.execute(script, context)
+
+
 def test_lists_tuples_objects_and_number_keys_are_kept(env):
     context = {}
     env.execute("a = [1, (2, 3), {'b': None, 4: 'four'}]\nc = 1.5", context)

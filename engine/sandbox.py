@@ -13,6 +13,9 @@ steps either, so `**`, `pow()`, `<<`, `*`, `round()` and `sum()` are checked bef
 string or list longer than MAX_REPEAT (`"x" * 10**10`), a modular power or rounding beyond
 their limits, a sum of lists (quadratic) are refused.
 
+A script works on a copy of the instance's data: only what it leaves behind, all checked to be
+storable (`engine.limits.require_storable`), goes back, so a script that fails changes nothing.
+
 Not bounded here: a string method or format asked for a huge result (`"x".ljust(10**10)`),
 bounded by the process's memory; and built-ins nested inside one another over long inputs
 (`sum(map(sum, [range(10**6)] * 10**6))`), which run in C without a step to count or a signal
@@ -39,7 +42,6 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from .clock import system_clock
-from .serialization import copy_data
 from .expressions import to_python
 from .limits import (
     MAX_SCRIPT_STEPS,
@@ -51,6 +53,7 @@ from .limits import (
     bounded_sum,
     require_storable,
 )
+from .serialization import copy_data
 
 __all__ = ["SandboxEnvironment", "SandboxError", "ScriptEngine", "compile_expression", "compile_script"]
 

@@ -41,7 +41,7 @@ from .errors import (
     TaskSetupError,
 )
 from .events import Event, StepResult
-from .messages import MessagesMixin, no_form_data
+from .messages import MessagesMixin, no_form_data, property_of
 from .repair import RepairMixin
 from .sandbox import ScriptEngine
 from .serialization import copy_data, dump_state, load_state
@@ -205,6 +205,7 @@ class Instance(MessagesMixin, RepairMixin):
             raise NotAllowed(f"{actor.username} may not complete {task.task_spec.name}")
         if human.claimed_by and human.claimed_by != actor.username:
             raise TaskClaimed(f"{task.task_spec.name} is claimed by {human.claimed_by}")
+        self._refuse_while_open(task)
         form = self.definition.form_for(task.task_spec)
         shown = {**self._shown(task, form), **(provided or {})}  # only read by the validation
         cleaned = form.validate(data, shown) if form is not None else no_form_data(data)
@@ -214,6 +215,23 @@ class Instance(MessagesMixin, RepairMixin):
         result.events.append(self._event("task_completed", element_id, task, actor, cleaned))
         self._advance(result)
         return result
+
+    def _refuse_while_open(self, task):
+        """A user task's `refusedWhile` property names steps that must not be open when it is
+        completed: `implement` is not done while a change request is undecided (R3.4.5).
+        Raises InstanceStateError naming them."""
+        guard = property_of(task.task_spec, "refusedWhile")
+        if not guard:
+            return
+        refused = {part.strip() for part in guard.split(",")}
+        open_now = {t.task_spec.name: t.task_spec for t in self._open_tasks() if t.task_spec.name in refused}
+        if open_now:
+            ids = sorted(open_now)
+            names = "、".join(open_now[i].bpmn_name or i for i in ids)
+            raise InstanceStateError(
+                f"須待「{names}」完成後才能提交 / {task.task_spec.name} cannot be completed while "
+                f"{', '.join(ids)} is open"
+            )
 
     def fire_timers(self) -> StepResult:
         """Fire every timer that is due by the instance's clock. Returns StepResult (maybe empty)."""

@@ -25,7 +25,8 @@ def no_form_data(data):
     return {}
 
 
-def _property(spec, name):
+def property_of(spec, name):
+    """A `camunda:property` of an element, or None."""
     return ((spec.extensions or {}).get("properties") or {}).get(name)
 
 
@@ -44,7 +45,7 @@ class MessagesMixin:
             raise MessageRefused(f"the instance has ended; message {name!r} is not accepted")
         self._require_running()
         catcher = self._message_catcher(name)
-        senders = _property(catcher, "senderGroups")
+        senders = property_of(catcher, "senderGroups")
         if senders and not (set(part.strip() for part in senders.split(",")) & set(actor.groups)):
             raise NotAllowed(f"{actor.username} may not send {name!r}; senders: {senders}")
         form = self.definition.form_for(catcher)
@@ -62,6 +63,25 @@ class MessagesMixin:
         self._advance(result)
         return result
 
+    def accepted_messages(self) -> list[str]:
+        """The names of the messages the instance would take now (its guards, not who sends)."""
+        if self.status != "running":
+            return []
+        names = {
+            spec.event_definition.name
+            for _, process in self.definition.all_specs()
+            for spec in process.task_specs.values()
+            if isinstance(getattr(spec, "event_definition", None), MessageEventDefinition)
+        }
+        accepted = []
+        for name in sorted(names):
+            try:
+                self._message_catcher(name)
+            except MessageRefused:
+                continue
+            accepted.append(name)
+        return accepted
+
     def _message_catcher(self, name):
         catchers = [
             spec
@@ -73,14 +93,14 @@ class MessagesMixin:
         if not catchers:
             raise MessageRefused(f"the process has no message {name!r}")
         catcher = catchers[0]
-        guard = _property(catcher, "acceptedWhile")
+        guard = property_of(catcher, "acceptedWhile")
         if guard:
             allowed = {part.strip() for part in guard.split(",")}
             if not any(t.task_spec.name in allowed for t in self._open_tasks()):
                 raise MessageRefused(
                     f"message {name!r} is accepted only while {', '.join(sorted(allowed))} is open"
                 )
-        guard = _property(catcher, "refusedWhile")
+        guard = property_of(catcher, "refusedWhile")
         if guard:
             refused = {part.strip() for part in guard.split(",")}
             open_now = sorted({t.task_spec.name for t in self._open_tasks()} & refused)

@@ -54,7 +54,17 @@ PHASES = (
     ),
     ("testing", {"self_test", "joint_test", "rectify", "acceptance", "business_acceptance"}),
     ("training", {"training", "training_assessment"}),
-    ("operation", {"golive_plan", "golive", "inspection", "project_closure"}),
+    (
+        "operation",
+        {
+            "golive_plan",
+            "golive",
+            "inspection",
+            "resolve_support_request",
+            "confirm_support_resolution",
+            "project_closure",
+        },
+    ),
 )
 PHASE_NAMES = tuple(name for name, _ in PHASES)
 SORTS = ("accepted_at", "requested_at", "priority", "estimated_cost", "title", "department", "system", "id")

@@ -144,6 +144,13 @@ def check_definitions(bundle) -> list:
             Problem(", ".join(sorted(bundle.trees)), 'no executable process (isExecutable="true")')
         )
     seen = set()
+    # Every step a guard may name: a called process's task may wait for a step of its caller.
+    steps = {
+        spec.name
+        for definition in bundle.definitions.values()
+        for _, process in definition.all_specs()
+        for spec in process.task_specs.values()
+    }
     for definition in bundle.definitions.values():
         if definition.start_event() is None:
             problems.append(
@@ -154,7 +161,31 @@ def check_definitions(bundle) -> list:
                 key = (spec.file, task_spec.name)
                 if key not in seen:
                     seen.add(key)
-                    problems.extend(_check_task(definition, task_spec, index))
+                    problems.extend(_check_task(definition, task_spec, index, steps))
+    return problems
+
+
+# Properties that name steps of the process: a message accepted or refused while they are open,
+# a user task that cannot be completed while they are (engine.messages, engine.instances).
+STEP_GUARDS = ("acceptedWhile", "refusedWhile")
+
+
+def _check_step_guards(task_spec, ext, steps, file, line):
+    """A guard naming a step no process of the bundle has would never (or always) hold."""
+    properties = ext.get("properties") or {}
+    guards = [name for name in STEP_GUARDS if properties.get(name)]
+    problems = []
+    for guard in guards:
+        unknown = sorted({part.strip() for part in str(properties[guard]).split(",")} - steps)
+        if unknown:
+            problems.append(
+                Problem(
+                    file,
+                    f"{guard} names no step of the processes: {', '.join(unknown)}",
+                    line,
+                    task_spec.name,
+                )
+            )
     return problems
 
 
@@ -167,7 +198,7 @@ def _element_index(trees):
     return index
 
 
-def _check_task(definition, task_spec, index):
+def _check_task(definition, task_spec, index, steps):
     ext = getattr(task_spec, "extensions", None) or {}
     file, line = index.get(task_spec.name, ("?", None))
     problems = []
@@ -199,6 +230,7 @@ def _check_task(definition, task_spec, index):
         problems.append(
             Problem(file, "user task has no form (camunda:formRef or formKey)", line, task_spec.name)
         )
+    problems.extend(_check_step_guards(task_spec, ext, steps, file, line))
     for attr in ("assignee", "dueDate"):
         if ext.get(attr):
             problems.extend(_compile(file, line, task_spec.name, ext[attr], LITERALS[attr]))

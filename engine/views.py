@@ -64,6 +64,8 @@ class InstanceInfo:
     data: dict | None = None
     error: dict | None = None
     completed_elements: dict = field(default_factory=dict)
+    # Messages the instance takes now, whoever may send them (read by `get_instance` only).
+    accepted_messages: list = field(default_factory=list)
 
 
 @dataclass

@@ -275,6 +275,7 @@ def get_instance(session, instance_id, clock=system_clock, actor: Actor | None =
     InstanceNotFound."""
     record, instance = _load(session, instance_id, clock)
     info = _info(record, instance, _tasks_of(session, record.id))
+    info.accepted_messages = instance.accepted_messages()
     _release(session, record, instance)
     if actor is not None:
         info.data = readable(actor, info.data)

@@ -161,6 +161,9 @@ DEFAULTS = {
     },
     "golive": {"decision": "success", "monitoring_notes": "運行平穩。"},
     "inspection": {"findings": "系統運行正常。"},
+    "support_request": {"problem": "移動端審批頁面偶爾無法載入附件。", "severity": "medium"},
+    "resolve_support_request": {"cause": "附件服務連接池過小。", "resolution": "已調整連接池並重啟服務。"},
+    "confirm_support_resolution": {"decision": "resolved"},
     "project_closure": {"summary": "項目按期完成，達到預期效果。", "closed_on": "2026-09-01"},
 }
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from engine import MessageRefused
+from engine import InstanceStateError, MessageRefused
 
 
 def change_reviews(flow):
@@ -40,6 +40,25 @@ def test_two_change_requests_during_implementation_one_approved_one_rejected(sta
     assert flow.ready() == ["self_test"]
     flow.finish()
     assert flow.status == "completed"
+
+
+def test_implementation_is_not_done_while_a_change_request_is_undecided(start):
+    """R3.4.5: a change goes through change control before the work it changes is reported done;
+    otherwise it would still be open, and decided, after testing or even the project's end."""
+    flow = start()
+    flow.reach("implement")
+    flow.send("change_request", reason="增加電子簽章功能。")
+    with pytest.raises(InstanceStateError, match=r"變更審核.*change_review is open"):
+        flow.complete("implement")
+    flow.complete("change_review", decision="approve")
+    with pytest.raises(InstanceStateError, match=r"變更審批.*change_approval is open"):
+        flow.complete("implement")
+    assert flow.ready() == ["change_approval", "implement"]  # nothing moved
+    flow.complete("change_approval", decision="approve", comment="同意按合同變更。")
+    flow.complete("implement")
+    assert flow.ready() == ["self_test"]
+    with pytest.raises(MessageRefused):
+        flow.send("change_request", reason="再改一次。")
 
 
 def test_management_may_refuse_an_approved_change(start):

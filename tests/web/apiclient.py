@@ -18,6 +18,7 @@ API = "/api/v1"
 MESSAGES = {
     "change_request": {"reason": "需增加電子簽章功能。", "scope_change": "增加電子簽章模塊。"},
     "cost_overrun": {},  # sent by the engine when a recorded cost crosses the threshold (finance)
+    "support_request": {"problem": "移動端審批頁面偶爾無法載入附件。", "severity": "medium"},
 }
 GROUPS = ("business", "it", "finance", "management", "vendor", "qa")
 
@@ -184,6 +185,15 @@ class Driver:
         "rectify": ("joint_test", [("complete", "joint_test", {"decision": "fail"})]),
         # The support period (3 months by default) is over 100 days after go-live.
         "inspection": ("golive", [("complete", "golive", {}), ("wait", 31, {})]),
+        "resolve_support_request": ("golive", [("complete", "golive", {}), ("send", "support_request", {})]),
+        "confirm_support_resolution": (
+            "golive",
+            [
+                ("complete", "golive", {}),
+                ("send", "support_request", {}),
+                ("complete", "resolve_support_request", {}),
+            ],
+        ),
         "project_closure": (
             "golive",
             [("complete", "golive", {}), ("wait", 100, {}), ("complete", "inspection", {})],

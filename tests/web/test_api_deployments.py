@@ -173,6 +173,17 @@ CALL = """
     <bpmn:endEvent id="end"/>"""
 
 
+GUARDED = """
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="t"/>
+    <bpmn:userTask id="t" camunda:candidateGroups="it" camunda:formRef="f">
+      <bpmn:extensionElements>
+        <camunda:properties><camunda:property name="refusedWhile" value="t, nowhere"/></camunda:properties>
+      </bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="end"/>
+    <bpmn:endEvent id="end"/>"""
+
+
 def multi_instance(task_id):
     """start -> a user task done twice (multi-instance) -> end."""
     return f"""
@@ -220,6 +231,13 @@ BAD_BUNDLES = {
         "p.bpmn",
         None,
         "at most 192 for a multi-instance or loop activity",
+    ),
+    # A guard naming a step no process has would never hold (a typo in the properties panel).
+    "unknown guarded step": (
+        {"p.bpmn": bpmn(GUARDED), "f.form": FORM},
+        "p.bpmn",
+        "t",
+        "refusedWhile names no step of the processes: nowhere",
     ),
     "long task name": (
         {"p.bpmn": bpmn(user_task(name="任務" * 151)), "f.form": FORM},

@@ -146,6 +146,19 @@ def test_a_change_request_outside_implementation_is_409(app, people, drive, wait
     assert snapshot(app) == before
 
 
+def test_implementation_reported_done_with_a_change_request_undecided_is_409(app, people, drive):
+    iid = people["business"].start()["id"]
+    drive.reach(iid, "implement")
+    vendor = people["vendor"]
+    sent = vendor.post(f"/instances/{iid}/messages/change_request", {"data": {"reason": "加功能"}})
+    assert sent.status_code == 202
+    before = snapshot(app)
+    response = vendor.complete(iid, "implement")
+    assert_error(response, 409, "instance_state")
+    assert "須待「變更審核」完成後才能提交" in response.get_json()["message"]
+    assert snapshot(app) == before
+
+
 def test_an_unknown_message_is_409(people):
     iid = people["business"].start()["id"]
     response = people["it"].post(f"/instances/{iid}/messages/cancel_everything", {"data": {}})

@@ -48,6 +48,8 @@ WHO = {
     "golive_plan": "it",
     "golive": "it",
     "inspection": "it",
+    "resolve_support_request": "vendor",
+    "confirm_support_resolution": "it",
     "project_closure": "it",
 }
 # `business` (business1) starts every instance; `business2` is another member of the group.

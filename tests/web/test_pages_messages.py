@@ -1,5 +1,6 @@
-"""A change request from the instance page (R3.4.5): offered only while the vendor implements
-and only to the groups the diagram lets send it; posted like a task's form."""
+"""Messages from the instance page: a change request (R3.4.5) offered only while the vendor
+implements, a problem report (R3.6.4) only in the support period, each only to the groups the
+diagram lets send it; posted like a task's form."""
 
 import json
 import re
@@ -79,3 +80,31 @@ def test_no_change_request_is_offered_before_implementation_or_to_other_groups(a
     assert invalid.status_code == 422
     assert "reason" in invalid.get_json()["errors"]
     assert events(app, instance_id, "message_received") == []
+
+
+def test_a_problem_is_reported_in_the_support_period_while_the_inspection_timer_waits(app, browser):
+    """Most of the support period no step is open (the next inspection's timer waits): the page
+    asks the engine what the instance takes, not which steps are open."""
+    alice = browser("alice", "business")
+    vera = browser("vera", "vendor")
+    instance_id = start_request(app, "alice")
+    walk_to(app, instance_id, "golive")
+    assert message_form(alice.get(f"/instances/{instance_id}").text) is None  # not live yet
+    with app.app_context():
+        [golive] = [t for t in engine.list_tasks(db.session, EVERYONE) if t.instance_id == instance_id]
+        engine.complete_task(
+            db.session, golive.id, DEFAULTS["golive"], engine.Actor("it1", frozenset({"it"}))
+        )
+        db.session.commit()
+        assert engine.get_instance(db.session, instance_id).waiting_at == []
+
+    page = alice.get(f"/instances/{instance_id}")
+    config = message_form(page.text)
+    assert config["schema"]["id"] == "support_request"
+    assert "報告問題" in page.text
+    assert message_form(vera.get(f"/instances/{instance_id}").text) is None  # the vendor resolves them
+    report = {"problem": "移動端無法登入。", "severity": "high"}
+    sent = alice.post_json(config["submitUrl"], {"data": report, "instance_id": instance_id})
+    assert sent.status_code == 200, sent.get_json()
+    with app.app_context():
+        assert engine.get_instance(db.session, instance_id).waiting_at == ["resolve_support_request"]

@@ -1,8 +1,8 @@
 """Messages people send to a running instance from its page: a change request (R3.4.5) while the
-vendor implements. The form is the message start event's own Camunda Form (forms/change_request
+vendor implements, a problem report (R3.6.4) in the support period. The form is the message start event's own Camunda Form (forms/change_request
 .form); the submission goes through engine.send_message, which decides whether the instance
-accepts it now and whether the sender's group may send it. The page only offers what the diagram
-would accept, so nobody fills in a form that is bound to be refused.
+accepts it now and whether the sender's group may send it. The page only offers what the engine
+says the instance takes now (`accepted_messages`) and the diagram lets the user send, so nobody fills in a form that is bound to be refused.
 """
 
 from dataclasses import dataclass
@@ -60,10 +60,9 @@ def message_offers(instance, sources: Sources) -> list[MessageOffer]:
         return []
     offers = []
     for name, event, properties in _catchers(sources):
-        accepted_while = _split(properties.get("acceptedWhile"))
         senders = _split(properties.get("senderGroups"))
         schema = sources.forms.get(event.get(f"{{{CAMUNDA}}}formRef") or "")
-        if schema is None or (accepted_while and not accepted_while & set(instance.waiting_at)):
+        if schema is None or name not in instance.accepted_messages:
             continue
         if senders and not senders & set(current_user.groups):
             continue

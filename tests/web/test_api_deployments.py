@@ -173,6 +173,11 @@ CALL = """
     <bpmn:endEvent id="end"/>"""
 
 
+def calling(process):
+    """start -> a call activity `c` of `process` -> end."""
+    return CALL.replace('calledElement="nowhere"', f'calledElement="{process}"')
+
+
 GUARDED = """
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="t"/>
     <bpmn:userTask id="t" camunda:candidateGroups="it" camunda:formRef="f">
@@ -233,6 +238,15 @@ BAD_BUNDLES = {
         "at most 192 for a multi-instance or loop activity",
     ),
     # A guard naming a step no process has would never hold (a typo in the properties panel).
+    # Each start of these called SpiffWorkflow's subprocess depth count without end: a worker
+    # hung on every start.
+    "process calling itself": ({"p.bpmn": bpmn(calling("p"))}, "p.bpmn", "c", "p → p"),
+    "processes calling each other": (
+        {"p.bpmn": bpmn(calling("q")), "q.bpmn": bpmn(calling("r"), "q"), "r.bpmn": bpmn(calling("p"), "r")},
+        "q.bpmn",
+        "c",
+        "q → r → p → q",
+    ),
     "unknown guarded step": (
         {"p.bpmn": bpmn(GUARDED), "f.form": FORM},
         "p.bpmn",

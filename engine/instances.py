@@ -211,7 +211,14 @@ class Instance(MessagesMixin, RepairMixin):
         cleaned = form.validate(data, shown) if form is not None else no_form_data(data)
         element_id = task.task_spec.name
         result = StepResult()
-        self._finish_task(task, cleaned)
+        try:
+            self._finish_task(task, cleaned)
+        except InstanceStateError:
+            raise  # an output mapping failed: nothing changed
+        except Exception as error:  # done, but what it leads to failed as it was reached (a timer)
+            result.events.append(self._event("task_completed", element_id, task, actor, cleaned))
+            self._incident(error, result)
+            return result
         result.events.append(self._event("task_completed", element_id, task, actor, cleaned))
         self._advance(result)
         return result
@@ -363,6 +370,9 @@ class Instance(MessagesMixin, RepairMixin):
         failed = getattr(error, "task", None) or next(
             iter(self._workflow.get_tasks(state=TaskState.ERROR)), None
         )
+        if failed is not None and not failed.has_state(TaskState.ERROR | TaskState.FINISHED_MASK):
+            # It failed as it was reached (a timer that cannot be evaluated): a retry reaches it again.
+            self._extra["stalled"] = str(failed.id)
         self._extra["error"] = {
             "element": failed.task_spec.name if failed is not None else None,
             "message": str(error) or type(error).__name__,

@@ -73,16 +73,32 @@ class RepairMixin:
         if self._extra.get("error") is None:
             raise InstanceStateError("the instance is not in error")
         failed = self._workflow.get_tasks(state=TaskState.ERROR)
-        if not failed:
+        stalled = self._stalled_task()
+        if not failed and stalled is None:
             raise InstanceStateError("no failed step to run again")
         self._extra["error"] = None
+        self._extra.pop("stalled", None)
         for task in failed:
             task._set_state(TaskState.READY)
-        result = self._admin_result(
-            "retried", actor, {"elements": sorted({t.task_spec.name for t in failed}), "reason": reason}
-        )
+        elements = {t.task_spec.name for t in [*failed, *([stalled] if stalled else [])]}
+        result = self._admin_result("retried", actor, {"elements": sorted(elements), "reason": reason})
+        if stalled is not None:
+            try:  # reach it again: a timer is evaluated anew, with the data as fixed
+                stalled.task_spec._update(stalled)
+            except Exception as error:
+                self._incident(error, result)
+                return result
         self._advance(result)
         return result
+
+    def _stalled_task(self):
+        """The task that failed as it was reached (the incident names it), if it is still there
+        and has not run."""
+        task_id = self._extra.get("stalled")
+        task = next((t for t in self._all_tasks() if str(t.id) == task_id), None) if task_id else None
+        if task is None or task.has_state(TaskState.ERROR | TaskState.FINISHED_MASK):
+            return None
+        return task
 
     def skip(self, task_id, actor, reason, data=None):
         """Complete a ready task without its form, storing `data` (a dict) as its result.
@@ -134,7 +150,11 @@ class RepairMixin:
             key: {"old": deepcopy(current.get(key)), "new": deepcopy(value)} for key, value in changes.items()
         }
         # Open steps and a failed one: a fix for an incident must reach the step that retries.
-        targets = self._workflow.get_tasks(state=EDITABLE) or [self._workflow.last_task]
+        targets = self._workflow.get_tasks(state=EDITABLE)
+        stalled = self._stalled_task()
+        if stalled is not None:  # and what it takes its data from when it is reached again
+            targets += [stalled, *([stalled.parent] if stalled.parent is not None else [])]
+        targets = targets or [self._workflow.last_task]
         kept = [dict(task.data) for task in targets]  # the values as they were, for a refusal
         for task in targets:
             for key, value in changes.items():
@@ -168,6 +188,7 @@ class RepairMixin:
         except SpiffWorkflowException as error:
             raise InstanceStateError(f"cannot rewind to {element_id}: {error}") from None
         self._extra["error"] = None
+        self._extra.pop("stalled", None)
         result = self._admin_result("rewound", actor, {"reason": reason}, element_id, task)
         self._advance(result)
         return result

@@ -41,8 +41,9 @@ def literal_problem(kind: str, text: str) -> str | None:
             _, _, interval = parse_cycle(text, probe)
             if interval <= timedelta(0):
                 return f"{text!r}: a repeating interval must be positive"
+            probe + interval  # a date beyond the year 9999 raises OverflowError
         elif kind == "timeDuration":
-            TimerEventDefinition.get_timedelta_from_start(
+            probe + TimerEventDefinition.get_timedelta_from_start(  # as above
                 TimerEventDefinition.parse_iso_duration(text), probe
             )
         else:

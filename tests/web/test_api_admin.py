@@ -3,6 +3,7 @@ nothing changes."""
 
 import pytest
 from apiclient import snapshot
+from bundles import NOTE_FORM, bpmn
 
 import engine
 from tests.integration.versions_v2 import version_two
@@ -80,6 +81,43 @@ def test_an_assignee_no_user_could_be_is_an_incident_at_its_task_then_a_fix_and_
     assert refused.status_code == 409 and "revise_request: assignee" in refused.get_json()["message"]
     assert snapshot(app) == before
     assert business.get(f"/tasks/{task['id']}").status_code == 200
+
+
+TIMED = """
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="t0"/>
+    <bpmn:userTask id="t0" camunda:candidateGroups="it" camunda:formRef="check"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="t0" targetRef="w"/>
+    <bpmn:intermediateCatchEvent id="w"><bpmn:timerEventDefinition>
+      <bpmn:timeDuration xsi:type="bpmn:tFormalExpression">${wait_for}</bpmn:timeDuration>
+    </bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f3" sourceRef="w" targetRef="t1"/>
+    <bpmn:userTask id="t1" camunda:candidateGroups="it" camunda:formRef="check"/>
+    <bpmn:sequenceFlow id="f4" sourceRef="t1" targetRef="end"/>
+    <bpmn:endEvent id="end"/>"""
+
+
+def test_a_timer_that_cannot_be_evaluated_when_reached_is_an_incident_then_a_fix_and_a_retry(
+    app, people, drive
+):
+    """The timer after a task read a variable nobody set: each completion of the task was a 500,
+    so it could never be done; and an incident at a timer could not be retried (no failed step)."""
+    with app.app_context():
+        engine.deploy(db.session, {"timed.bpmn": bpmn(TIMED, "timed"), "check.form": NOTE_FORM}, "po")
+        db.session.commit()
+    it, admin = people["it"], people["admin"]
+    started = it.post("/processes/timed/instances", {"data": {}}).get_json()
+    done = it.submit(started["tasks"][0]["id"], {"note": "好"})
+    assert done.status_code == 200
+    assert (done.get_json()["status"], done.get_json()["error"]["element"]) == ("error", "w")
+    assert "wait_for" in done.get_json()["error"]["message"]
+
+    fix = {"changes": {"wait_for": "P2D"}, "reason": "補上等待時間"}
+    assert admin.patch(f"/instances/{started['id']}/data", fix).status_code == 200
+    retried = admin.post(f"/instances/{started['id']}/retry", {"reason": "已補"})
+    assert retried.status_code == 200, retried.get_json()
+    assert (retried.get_json()["status"], retried.get_json()["tasks"]) == ("running", [])
+    assert drive.wait(3) == 1
+    assert [t["name"] for t in it.get(f"/instances/{started['id']}").get_json()["tasks"]] == ["t1"]
 
 
 def test_rewind_to_a_step_from_the_history_then_complete_it_again(people, drive, started):

@@ -216,6 +216,13 @@ BAD_BUNDLES = {
     "bad script": ({"p.bpmn": bpmn(SCRIPT)}, "p.bpmn", "s", "sandbox"),
     "bad timer": ({"p.bpmn": bpmn(TIMER)}, "p.bpmn", "w", "compile"),
     "unknown call activity": ({"p.bpmn": bpmn(CALL)}, "p.bpmn", "c", "'nowhere'"),
+    # Deployed, it failed every start: a date beyond the year 9999.
+    "timer beyond any date": (
+        {"p.bpmn": bpmn(TIMER.replace("in two weeks", "P99999999D"))},
+        "p.bpmn",
+        "w",
+        "out of range",
+    ),
     "untranslatable feel": (
         {"p.bpmn": bpmn(GATEWAY.format(condition="=every x in xs satisfies x > 1"))},
         "p.bpmn",

@@ -100,6 +100,9 @@ def require_storable(key, value, depth=0):
     """A script's variable goes into the instance's state, which holds JSON: text, numbers,
     true/false, null, lists and objects (keys become text). Anything else (a set, bytes, a complex
     number) is refused here, naming the variable, instead of failing the save later."""
+    if isinstance(value, str):
+        _require_text(key, value)
+        return
     if isinstance(value, STORABLE):
         return
     if depth > MAX_DEPTH:
@@ -111,9 +114,22 @@ def require_storable(key, value, depth=0):
         for name, item in value.items():
             if not isinstance(name, STORABLE):  # a number's key is kept as its text, as JSON does
                 raise SandboxError(f"`{key}` has a key that cannot be kept: {name!r}")
+            if isinstance(name, str):
+                _require_text(key, name)
             require_storable(key, item, depth + 1)
     else:
         raise SandboxError(
             f"`{key}` holds a {type(value).__name__}, which the instance's data cannot keep: "
             "use text, numbers, true/false, lists or objects"
         )
+
+
+def _require_text(key, text: str):
+    # A lone surrogate (`chr(0xD800)`) is no character: no page or answer could show it.
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise SandboxError(
+                f"`{key}` holds text that is no character ({error.object[error.start]!r})"
+            ) from None

@@ -139,6 +139,10 @@ def test_ordinary_arithmetic_is_unchanged(env):
         ("risk = {'score': complex(1, 2)}", "`risk` holds a complex"),
         ("rows = [[1], [2, {'at': today}]]", "`rows` holds a function"),
         ("keys = {(1, 2): 'a'}", "`keys` has a key that cannot be kept"),
+        # Stored, it made the instance's page and event log a 500 for good.
+        ("z = 'a' + chr(0xD800)", "`z` holds text that is no character"),
+        ("z = {chr(0xDFFF): 1}", "`z` holds text that is no character"),
+        ("z = [['ok', '\\ud800']]", "`z` holds text that is no character"),
     ],
 )
 def test_a_value_the_instance_data_cannot_keep_is_refused_naming_the_variable(env, script, named):

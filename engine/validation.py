@@ -249,10 +249,17 @@ def _check_task(definition, task_spec, index, steps):
     is_user_task = task_spec.__class__.__name__ == "UserTask"
     if is_user_task:
         groups = ext.get("candidateGroups") or []
-        unknown = [g for g in groups if g not in GROUP_IDS and not g.startswith("${")]
+        unknown = [g for g in groups if g not in GROUP_IDS]
         if unknown:
+            # An expression is not evaluated: its task would wait for a group nobody is in.
             problems.append(
-                Problem(file, f"unknown candidate group(s) {', '.join(unknown)}", line, task_spec.name)
+                Problem(
+                    file,
+                    f"unknown candidate group(s) {', '.join(unknown)}: name departments "
+                    f"({', '.join(sorted(GROUP_IDS))}); expressions are not evaluated here",
+                    line,
+                    task_spec.name,
+                )
             )
         has_lane_group = task_spec.lane in LANE_GROUPS
         if not (groups or ext.get("candidateUsers") or ext.get("assignee") or has_lane_group):

@@ -212,6 +212,14 @@ BAD_BUNDLES = {
     "billion laughs": ({"lol.bpmn": BILLION_LAUGHS}, "lol.bpmn", None, "DOCTYPE"),
     "missing form": ({"p.bpmn": bpmn(user_task(form="nowhere"))}, "p.bpmn", "t", "'nowhere'"),
     "missing group": ({"p.bpmn": bpmn(user_task(group="sales")), "f.form": FORM}, "p.bpmn", "t", "sales"),
+    # Deployed, its task waited for a group named "${'it'}" that nobody is in (a 500 on
+    # PostgreSQL beyond 40 characters).
+    "group expression": (
+        {"p.bpmn": bpmn(user_task(group="${'it'}")), "f.form": FORM},
+        "p.bpmn",
+        "t",
+        "expressions are not evaluated",
+    ),
     "bad condition": ({"p.bpmn": bpmn(GATEWAY.format(condition="${x ==}"))}, "p.bpmn", "a", "compile"),
     "bad script": ({"p.bpmn": bpmn(SCRIPT)}, "p.bpmn", "s", "sandbox"),
     "bad timer": ({"p.bpmn": bpmn(TIMER)}, "p.bpmn", "w", "compile"),

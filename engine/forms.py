@@ -219,6 +219,9 @@ def _prefixed(prefix, problems):
     return {f"{prefix}.{path}": messages for path, messages in problems.items()}
 
 
+MAX_FORM_ID = 200  # engine/models.py: tasks.form_id
+
+
 def _unsafe_number(value, path="form") -> str | None:
     """The path of the first number in a form's JSON that JavaScript (and the JSON the API
     answers with) cannot keep: NaN, Infinity, or a whole number beyond 2^53 - 1."""
@@ -250,6 +253,8 @@ class Form:
         )
         if not self.id:
             raise ValueError("the form has no id")
+        if not isinstance(self.id, str):
+            raise ValueError(f"the form's id must be text, not {self.id!r}")
 
     @classmethod
     def from_json(cls, text: bytes | str, filename: str | None = None) -> "Form":
@@ -270,6 +275,8 @@ class Form:
         """Build the form's validation now (on deploy). Raises ValueError naming a rule it cannot
         apply (a pattern that is no regular expression, a bound that is no number, a key that
         is no text), which would otherwise fail every submission."""
+        if len(self.id) > MAX_FORM_ID:  # a task row holds its form's id
+            raise ValueError(f"the form's id is {len(self.id)} characters long; at most {MAX_FORM_ID}")
         try:
             where = _unsafe_number(self.schema)
         except RecursionError:

@@ -101,7 +101,7 @@ def require_storable(key, value, depth=0):
     true/false, null, lists and objects (keys become text). Anything else (a set, bytes, a complex
     number) is refused here, naming the variable, instead of failing the save later."""
     if isinstance(value, str):
-        _require_text(key, value)
+        require_text(key, value)
         return
     if isinstance(value, STORABLE):
         return
@@ -115,7 +115,7 @@ def require_storable(key, value, depth=0):
             if not isinstance(name, STORABLE):  # a number's key is kept as its text, as JSON does
                 raise SandboxError(f"`{key}` has a key that cannot be kept: {name!r}")
             if isinstance(name, str):
-                _require_text(key, name)
+                require_text(key, name)
             require_storable(key, item, depth + 1)
     else:
         raise SandboxError(
@@ -124,7 +124,7 @@ def require_storable(key, value, depth=0):
         )
 
 
-def _require_text(key, text: str):
+def require_text(key, text: str):
     # A lone surrogate (`chr(0xD800)`) is no character: no page or answer could show it.
     if not text.isascii():
         try:

@@ -52,8 +52,11 @@ from .limits import (
     bounded_round,
     bounded_sum,
     require_storable,
+    require_text,
 )
 from .serialization import copy_data
+
+MAX_RECIPIENT = 80  # engine/models.py: notifications.recipient
 
 __all__ = ["SandboxEnvironment", "SandboxError", "ScriptEngine", "compile_expression", "compile_script"]
 
@@ -251,7 +254,15 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         }
 
     def _notify(self, to, text):
-        self.outbox.append({"to": str(to), "text": str(text), "at": self.clock().isoformat()})
+        to, text = str(to), str(text)
+        # A recipient is a user name or a group (a notifications row holds 80 characters).
+        if not to.strip() or len(to) > MAX_RECIPIENT:
+            raise SandboxError(f"notify(): {to[:40]!r} can be no recipient (1 to {MAX_RECIPIENT} characters)")
+        for value in (to, text):
+            if "\x00" in value:
+                raise SandboxError("notify(): the text holds NUL, which no message can carry")
+            require_text("notify()", value)
+        self.outbox.append({"to": to, "text": text, "at": self.clock().isoformat()})
 
     def _globals(self, context, external_context):
         scope = dict(GUARDS)

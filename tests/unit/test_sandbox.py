@@ -28,6 +28,22 @@ def test_script_writes_data_and_sends_notifications(env):
     assert env.outbox == [{"to": "alice", "text": "hello", "at": "2026-03-31T08:00:00+00:00"}]
 
 
+@pytest.mark.parametrize(
+    ("call", "words"),
+    [
+        # Each made the step's save fail on PostgreSQL, or every start a 400 that blamed the user.
+        ("notify('x' * 81, 'hi')", "can be no recipient"),
+        ("notify('  ', 'hi')", "can be no recipient"),
+        ("notify('it', 'a' + chr(0) + 'b')", "NUL"),
+        ("notify('it', chr(0xD800))", "no character"),
+    ],
+)
+def test_a_message_no_one_could_receive_fails_the_script(env, call, words):
+    with pytest.raises(SandboxError, match=words):
+        env.execute(call, {})
+    assert env.outbox == []
+
+
 def test_date_helpers_use_the_clock(env):
     context = {}
     env.execute("d = today()\ne = add_months(d, 1)\nf = add_days(d, 1)", context)

@@ -294,6 +294,16 @@ BAD_BUNDLES = {
         "maxLength",
     ),
     "form key": (_form({"type": "textfield", "key": 5}), "f.form", None, "key must be text"),
+    # Deployed, a task showing it failed on PostgreSQL (tasks.form_id).
+    "long form id": (
+        {
+            "p.bpmn": bpmn(user_task(form="f" * 201)),
+            "f.form": json.dumps({"id": "f" * 201, "components": []}).encode(),
+        },
+        "f.form",
+        None,
+        "at most 200",
+    ),
     # Deployed, these failed every submission or every opening of the task (a 500).
     "form subtype": (_form({"type": "datetime", "key": "d", "subtype": ["date"]}), "f.form", None, "subtype"),
     "form huge length": (

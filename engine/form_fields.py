@@ -4,6 +4,8 @@ deployed (`forms.Form.check`) and applied to every submission. Messages are Chin
 
 import math
 import re
+import re._constants as re_constants
+import re._parser as re_parser
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import ClassVar
@@ -127,7 +129,11 @@ class FormDate(fields.Field):
 def _options(component):
     values = component.get("values")
     if isinstance(values, list):
-        return [v.get("value") for v in values if isinstance(v, dict)]
+        options = [v.get("value") for v in values if isinstance(v, dict)]
+        odd = [option for option in options if not isinstance(option, str)]
+        if odd:  # a submission is text: 1 is no text, and "1" is not the option 1
+            raise ValueError(f"option values must be text, not {odd[0]!r}")
+        return options
     return None  # options from data (valuesKey / valuesExpression) cannot be checked here
 
 
@@ -152,6 +158,7 @@ def _text_validators(component, required):
     rules = component.get("validate") or {}
     checks = []
     low, high = _rule(rules, "minLength", (int,)), _rule(rules, "maxLength", (int,))
+    _ordered("minLength", low, "maxLength", high, lowest=0)
     if required and not low:
         low = 1
     if low or high:
@@ -163,10 +170,55 @@ def _text_validators(component, required):
             compiled = re.compile(pattern)
         except re.error as error:
             raise ValueError(f"validate.pattern {pattern!r} is not a regular expression: {error}") from None
+        if _nested_repeat(re_parser.parse(pattern)):
+            # `^(a+)+$` takes twice as long with each character of "aaaa…!": 26 took 4 s.
+            raise ValueError(
+                f"validate.pattern {pattern!r} repeats a repetition, which can take exponential "
+                "time on a short text: write it without a repeat inside a repeat"
+            )
         checks.append(lambda v, c=compiled: bool(c.search(v)) or _fail(MSG_PATTERN))
     if rules.get("validationType") == "email":
         checks.append(validate.Email(error=MSG_PATTERN))
     return checks
+
+
+def _ordered(low_name, low, high_name, high, lowest=None):
+    """Bounds no value could meet are refused when the form is deployed."""
+    for name, value in ((low_name, low), (high_name, high)):
+        if lowest is not None and value is not None and value < lowest:
+            raise ValueError(f"validate.{name} must be {lowest} or more, not {value!r}")
+    if low is not None and high is not None and low > high:
+        raise ValueError(
+            f"validate.{low_name} {low!r} is above validate.{high_name} {high!r}: no value could meet both"
+        )
+
+
+_REPEATS = (re_constants.MAX_REPEAT, re_constants.MIN_REPEAT, re_constants.POSSESSIVE_REPEAT)
+
+
+def _parts(op, value) -> list:
+    """The sub-patterns of a parsed pattern's node: a group's, each branch's, a lookaround's."""
+    if op is re_constants.SUBPATTERN:
+        return [value[3]]
+    if op is re_constants.BRANCH:
+        return list(value[1])
+    if op in (re_constants.ASSERT, re_constants.ASSERT_NOT):
+        return [value[1]]
+    return []
+
+
+def _nested_repeat(pattern, inside=False) -> bool:
+    """Whether a parsed pattern has an open-ended repeat inside another repeat (`(a+)+`,
+    `(\\w+\\s?)*`): the shape whose matching can backtrack exponentially."""
+    for op, value in pattern:
+        if op in _REPEATS:
+            _, high, body = value
+            open_ended = high == re_constants.MAXREPEAT or high > 100
+            if (inside and open_ended) or _nested_repeat(body, inside or open_ended):
+                return True
+        elif any(_nested_repeat(part, inside) for part in _parts(op, value)):
+            return True
+    return False
 
 
 def _bound(value, default):
@@ -187,6 +239,7 @@ def _field(component, required):
         checks = []
         if rules.get("min") is not None or rules.get("max") is not None:
             low, high = _rule(rules, "min"), _rule(rules, "max")
+            _ordered("min", low, "max", high)
             message = MSG_RANGE.format(min=_bound(low, "-∞"), max=_bound(high, "∞"))
             checks.append(validate.Range(min=low, max=high, error=message))
         decimals = component.get("decimalDigits")

@@ -180,6 +180,8 @@ def _money(value, what) -> Decimal:
         raise PlanError(f"{what} 須為數字 / {what} must be a number") from None
     if not amount.is_finite() or amount < 0:
         raise PlanError(f"{what} 不能為負數 / {what} must be zero or more")
+    if amount != amount.quantize(Decimal("0.01")):  # as costs refuse it: never rounded silently
+        raise PlanError(f"{what} 最多兩位小數 / {what} takes at most two decimal places")
     amount = amount.quantize(Decimal("0.01"))
     if amount >= MONEY_LIMIT:  # what the columns hold: Numeric(14, 2)
         raise PlanError(f"{what} 須小於 {MONEY_LIMIT:,} / {what} must be less than {MONEY_LIMIT:,}")

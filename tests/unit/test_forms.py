@@ -186,6 +186,17 @@ def test_times_and_date_times_are_what_the_pickers_write():
         ({"key": "t", "type": "textfield", "validate": {"maxLength": 2**64}}, "validate.maxLength"),
         ({"key": "n", "type": "number", "validate": {"max": float("inf")}}, "validate.max"),
         ({"key": "n", "type": "number", "decimalDigits": -(2**60)}, "components.0.decimalDigits"),
+        # Deployed, no submission could ever pass these: the task could never be completed.
+        ({"key": "t", "type": "textfield", "validate": {"minLength": 5, "maxLength": 2}}, "above"),
+        ({"key": "t", "type": "textfield", "validate": {"maxLength": -1}}, "0 or more"),
+        ({"key": "n", "type": "number", "validate": {"min": 10, "max": 1}}, "above"),
+        (
+            {"key": "s", "type": "select", "values": [{"label": "一", "value": 1}]},
+            "option values must be text",
+        ),
+        # `^(a+)+$` took 4 s on 26 characters, twice as long with each more: a worker tied up.
+        ({"key": "t", "type": "textfield", "validate": {"pattern": "^(a+)+$"}}, "repeats a repetition"),
+        ({"key": "t", "type": "textfield", "validate": {"pattern": "^(\\w+\\s?)*$"}}, "repeats a repetition"),
     ],
 )
 def test_a_rule_no_submission_or_browser_could_meet_is_refused_when_checked(component, words):

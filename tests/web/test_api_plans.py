@@ -127,6 +127,12 @@ def test_only_pool_requirements_go_in_and_the_ceiling_holds(app, people, drive, 
             huge.get_json()
         )
     assert it.post("/plans", {**PLAN, "year": 2030, "budget_ceiling": 1e12}).status_code in (400, 422)
+    # Rounded silently to 1.00 before; costs refused the same amount.
+    cents = it.post(
+        f"/plans/{plan['id']}/items", {"instance_id": first, "quarter": "Q1", "planned_budget": 1.005}
+    )
+    assert cents.status_code == 400 and "at most two decimal places" in cents.get_json()["message"]
+    assert it.post("/plans", {**PLAN, "year": 2031, "budget_ceiling": 0.001}).status_code == 400
     assert it.get(f"/plans/{plan['id']}").get_json()["items"] == []
     assert [p["year"] for p in it.get("/plans").get_json()] == [PLAN["year"]]
 

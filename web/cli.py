@@ -36,16 +36,21 @@ def users_group():
 
 
 @users_group.command("add")
-@click.argument("name")
-@click.option("--group", "groups", multiple=True, help="A group id (repeatable).")
+@click.argument("name", type=cli_admin.TEXT)
+@click.option("--group", "groups", type=cli_admin.TEXT, multiple=True, help="A group id (repeatable).")
 @click.option("--admin", is_flag=True, help="Make the user an administrator.")
 @with_appcontext
 def users_add(name, groups, admin):
     """Add user NAME. The password is read from a prompt or stdin, never from argv."""
-    if sys.stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\n")
+    try:
+        if sys.stdin.isatty():
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        else:
+            password = sys.stdin.readline().rstrip("\n")
+    except UnicodeDecodeError:
+        raise click.ClickException(
+            "the password is not UTF-8 text (is the terminal's encoding UTF-8?)"
+        ) from None
     try:
         engine.create_user(db.session, name, password, groups, is_admin=admin)
     except engine.UserError as error:

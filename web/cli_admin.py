@@ -17,6 +17,23 @@ CLI_ADMIN = engine.Actor("cli", frozenset(), is_admin=True)
 ROW_ID = click.IntRange(1, 2**31 - 1)  # ids and versions: what the id columns hold
 
 
+class _Text(click.ParamType):
+    """Text that can be stored: an argument whose bytes were not UTF-8 (a terminal in Big5, say)
+    arrives with lone surrogates, which no page or API answer could show again."""
+
+    name = "text"
+
+    def convert(self, value, param, ctx):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            self.fail(f"{value!r} is not UTF-8 text (is the terminal's encoding UTF-8?)", param, ctx)
+        return value
+
+
+TEXT = _Text()
+
+
 def _divergence(report) -> str:
     found = report.divergence or {}
     where = f"event {found['seq']} ({found['event']}): " if found.get("seq") else ""
@@ -66,7 +83,9 @@ def verify_command(statuses):
 
 
 @click.command("migrate")
-@click.option("--process", "process_id", required=True, help="The process id, e.g. software_upgrade.")
+@click.option(
+    "--process", "process_id", type=TEXT, required=True, help="The process id, e.g. software_upgrade."
+)
 @click.option("--to", "version", required=True, type=ROW_ID, help="The version to move to.")
 @click.option("--dry-run", is_flag=True, help="Only say what would happen.")
 @with_appcontext
@@ -104,14 +123,14 @@ def instances_group():
 
 
 @instances_group.command("list")
-@click.option("--process", "process_id", help="Only this process.")
+@click.option("--process", "process_id", type=TEXT, help="Only this process.")
 @click.option("--version", type=ROW_ID, help="Only this version of it.")
 @click.option("--status", type=click.Choice(["running", "completed", "error", "suspended", "terminated"]))
-@click.option("--waiting-at", help="Only those waiting at this step (element id).")
+@click.option("--waiting-at", type=TEXT, help="Only those waiting at this step (element id).")
 @click.option(
     "--older-than", "older_than_days", type=click.IntRange(1, 36500), help="Started over N days ago."
 )
-@click.option("--initiator", help="Only those this user started.")
+@click.option("--initiator", type=TEXT, help="Only those this user started.")
 @with_appcontext
 def list_command(**filters):
     """Every instance, oldest first, one line each (an incident with its failed step)."""
@@ -136,21 +155,6 @@ def _repair(call, *args, **kwargs):
     click.echo(f"instance {info.id}: {info.status}, waiting at {waiting}")
 
 
-class _Text(click.ParamType):
-    """Text that can be stored: an argument whose bytes were not UTF-8 (a terminal in Big5, say)
-    arrives with lone surrogates, which no page or API answer could show again."""
-
-    name = "text"
-
-    def convert(self, value, param, ctx):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            self.fail(f"{value!r} is not UTF-8 text (is the terminal's encoding UTF-8?)", param, ctx)
-        return value
-
-
-TEXT = _Text()
 REASON = click.option("--reason", type=TEXT, required=True, help="Why (kept in the event log).")
 OPTIONAL_REASON = click.option("--reason", type=TEXT, default="", help="Why (kept in the event log).")
 

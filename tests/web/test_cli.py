@@ -44,6 +44,19 @@ def test_users_add_refuses_bad_input_and_stores_nothing(app, runner):
         assert engine.get_user_by_name(db.session, "bob") is None
 
 
+def test_users_add_refuses_text_that_is_not_utf8_and_stores_nothing(app, runner):
+    """Bytes that were not UTF-8 (a terminal in Big5, say) ended in a traceback."""
+    password = runner.invoke(args=["users", "add", "bob"], input=b"\xff\xfepassword\n")
+    name = runner.invoke(args=["users", "add", "b\udcffob"], input="long-enough\n")
+    group = runner.invoke(args=["users", "add", "bob", "--group", "\udcff"], input="long-enough\n")
+    assert password.exit_code == 1 and "not UTF-8" in password.output
+    for refused in (name, group):
+        assert refused.exit_code == 2 and "is not UTF-8 text" in refused.output
+    assert "Traceback" not in password.output + name.output + group.output
+    with app.app_context():
+        assert engine.get_user_by_name(db.session, "bob") is None
+
+
 def test_users_add_refuses_a_duplicate(app, runner):
     runner.invoke(args=["users", "add", "carol", "--admin"], input="long-enough\n")
     again = runner.invoke(args=["users", "add", "carol"], input="other-password\n")

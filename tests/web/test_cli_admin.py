@@ -195,6 +195,10 @@ def test_admins_watch_and_repair_instances_from_the_command_line(app, runner, pe
         ),
         (["suspend", "{id}", "--reason", "bad \udcff byte"], "is not UTF-8 text"),
         (["skip", "{id}", "\udcff", "--reason", "r"], "is not UTF-8 text"),
+        # Filters: a traceback from the database driver.
+        (["list", "--process", "a\udcff"], "is not UTF-8 text"),
+        (["list", "--initiator", "a\udcff"], "is not UTF-8 text"),
+        (["list", "--waiting-at", "a\udcff"], "is not UTF-8 text"),
     ],
 )
 def test_text_no_page_could_show_again_is_refused_and_nothing_is_stored(
@@ -229,3 +233,8 @@ def test_a_replay_or_undo_that_puts_a_state_back_does_not_announce_its_steps_aga
     assert runner.invoke(args=["instances", "undo", str(instance_id)]).exit_code == 0
     assert announced() == before
     assert [t.name for t in drive.ready(instance_id)] == ["requirement_analysis"]
+
+
+def test_migrate_refuses_a_process_id_that_is_not_utf8(runner):
+    result = runner.invoke(args=["migrate", "--process", "a\udcff", "--to", "1"])
+    assert result.exit_code == 2 and "is not UTF-8 text" in result.output

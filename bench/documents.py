@@ -3,6 +3,8 @@ Chinese characters: the time of one download, which grows with the text."""
 
 import time
 
+from web.extensions import db
+
 from .client import REQUEST
 from .setup import prepared_app
 from .stats import summary
@@ -34,4 +36,6 @@ def pdf_times(url, sizes=(300, 3000, 20000), samples=3) -> list[dict]:
             assert response.status_code == 200 and response.data.startswith(b"%PDF")
             size = len(response.data)
         results.append({"chars": chars, "kib": round(size / 1024, 1), **summary(seconds)})
+    with app.app_context():
+        db.engine.dispose()  # its connections hold the database file open: close them now
     return results

@@ -182,11 +182,25 @@ class RepairMixin:
             raise InstanceStateError("a terminated instance cannot be rewound")
         task = self._completed_task(task_id)
         element_id = task.task_spec.name
+        joined = _joined_elsewhere(task)
+        if joined is not None:
+            raise InstanceStateError(
+                f"cannot rewind to {element_id}: the work after it went on from {joined} in another "
+                "branch, which a rewind here would leave running; rewind to a step before the branches split"
+            )
         self._workflow.completed = False  # SpiffWorkflow never reopens an ended workflow itself
         try:
             self._workflow.reset_from_task_id(task.id)
         except SpiffWorkflowException as error:
             raise InstanceStateError(f"cannot rewind to {element_id}: {error}") from None
+        live = {t.id for t in self._all_tasks()}
+        manager = self._workflow.event_manager
+        for waiting in list(manager.tasks.values()):
+            if waiting.id not in live:  # a timer or message catcher the reset removed
+                manager.remove_task(waiting)
+        for workflow in (self._workflow, *self._workflow.subprocesses.values()):
+            if any(not t.has_state(TaskState.FINISHED_MASK) for t in workflow.tasks.values()):
+                workflow.completed = False  # a called process the rewind reopened
         self._extra["error"] = None
         self._extra.pop("stalled", None)
         result = self._admin_result("rewound", actor, {"reason": reason}, element_id, task)
@@ -201,3 +215,18 @@ class RepairMixin:
 
     def _admin_result(self, kind, actor, data, element_id=None, task=None):
         return StepResult([self._event(kind, element_id, task, actor, data)])
+
+
+def _joined_elsewhere(task):
+    """The join at which work after `task` went on in a branch outside `task`'s subtree, or None.
+
+    SpiffWorkflow keeps one branch's join task and drops the others': a completed task with no
+    children whose spec leads on is such a branch. Resetting to it would leave the other branch's
+    continuation running beside the rewound step."""
+    names = {t.task_spec.name for t in task}
+    for descendant in task:
+        if descendant.has_state(TaskState.COMPLETED) and not descendant.children:
+            joins = [spec.name for spec in descendant.task_spec.outputs]
+            if joins and not any(name in names for name in joins):
+                return joins[0]
+    return None

@@ -64,6 +64,55 @@ def test_rewind_makes_an_earlier_step_ready_again_and_it_can_be_done_again(start
     assert flow.instance.completed_elements["risk_identification"] == 2
 
 
+def completed(flow, element_id):
+    """The task id of the latest completion of `element_id`."""
+    return [e for e in flow.events if e.kind == "task_completed" and e.element_id == element_id][-1].task_id
+
+
+def test_rewind_into_a_called_process_while_its_timer_waits_leaves_no_stale_timer(start):
+    """`implement`'s risk timer stayed registered after the rewind removed it: the next engine
+    step read a task with no parent, and the instance was in error for good."""
+    flow = start()
+    flow.reach("implement")
+    flow.repair(lambda i: i.rewind(completed(flow, "sign_contract"), ADMIN, "合同須重簽"))
+    assert (flow.status, flow.ready()) == ("running", ["sign_contract"])
+    flow.advance(days=30)  # no timer of the undone implementation fires
+    assert flow.ready() == ["sign_contract"]
+    flow.reach("implement")
+    flow.advance(days=14)
+    assert flow.ready() == ["implement", "risk_reassessment"]
+
+
+def test_rewind_of_an_ended_instance_into_a_called_process_reopens_it(start):
+    """The called process stayed `completed`: its next step sat in the inbox and every
+    completion of it answered that the instance had ended."""
+    flow = start()
+    flow.finish()
+    flow.repair(lambda i: i.rewind(completed(flow, "golive"), ADMIN, "上線後發現問題"))
+    assert (flow.status, flow.ready()) == ("running", ["golive"])
+    flow.complete("golive", decision="success")
+    flow.advance(days=200)
+    while "inspection" in flow.ready():
+        flow.complete("inspection")
+        flow.advance(days=30)
+    flow.complete("project_closure")
+    assert flow.status == "completed"
+
+
+def test_rewind_to_a_branch_whose_work_went_on_in_the_other_is_refused(start):
+    """`budget_audit` joined `initiation_review`'s branch: a rewind to it left the
+    implementation running beside it, and the instance failed later."""
+    flow = start()
+    flow.reach("implement")
+    before = flow.ready()
+    with pytest.raises(InstanceStateError, match="went on from initiation_join"):
+        flow.repair(lambda i: i.rewind(completed(flow, "budget_audit"), ADMIN, "預算重審"))
+    assert flow.ready() == before
+    # Before the split both branches are undone together.
+    flow.repair(lambda i: i.rewind(completed(flow, "initiation_application"), ADMIN, "重新申請"))
+    assert flow.ready() == ["initiation_application"]
+
+
 def test_skip_completes_a_task_without_its_form_with_a_reason(start):
     flow = start()
     flow.repair(

@@ -127,6 +127,7 @@ def escalate_due_tasks(session, clock=system_clock, soon=DUE_SOON, limit=500) ->
             .join(InstanceRecord, TaskRecord.instance_id == InstanceRecord.id)
             .where(TaskRecord.due_at <= now + soon, window)
             .where(~escalated_since_ready)
+            .where(InstanceRecord.status == "running")  # a suspended one's, once it is resumed
             .order_by(TaskRecord.due_at)
             .limit(limit)
         )

@@ -1,4 +1,5 @@
-"""Task lists: the ready tasks an actor may act on, listed and counted from the projection.
+"""Task lists: the ready tasks an actor may act on, listed and counted from the projection (of
+running instances: a suspended one's tasks wait until it is resumed).
 
 Read only the `tasks` table (and each instance's title), never a workflow: an inbox may hold
 thousands of tasks and its count is on every page.
@@ -12,6 +13,9 @@ from .instance_lists import list_instances
 from .models import InstanceRecord, TaskRecord
 from .tasks import Actor, may_complete
 from .views import Inbox, TaskInfo
+
+# Only a running instance's tasks can be done: a suspended one (or one in error) answers 409.
+RUNNING = InstanceRecord.status == "running"
 
 
 def _open_to(actor: Actor, assigned: str):
@@ -48,7 +52,7 @@ def list_tasks(
     ).join(InstanceRecord, TaskRecord.instance_id == InstanceRecord.id)
     if instance_id is not None:
         query = query.where(TaskRecord.instance_id == instance_id)
-    query = query.where(_open_to(actor, assigned)).order_by(
+    query = query.where(_open_to(actor, assigned), RUNNING).order_by(
         TaskRecord.due_at.is_(None),
         TaskRecord.due_at,
         TaskRecord.created_at,
@@ -78,10 +82,11 @@ def _task_rows(session, query, limit):
 def count_tasks(session, actor: Actor, *, assigned="any", due_before=None) -> int:
     """How many tasks `list_tasks` would list (only those due before `due_before` when given),
     counted by the database (the inbox badge on every page asks)."""
-    query = select(func.count()).where(_open_to(actor, assigned))
+    running = TaskRecord.instance_id.in_(select(InstanceRecord.id).where(RUNNING))
+    query = select(func.count()).where(_open_to(actor, assigned), running)
     # Unassigned and group-less: only its candidate users may act (`may_complete`), read below.
     userless = TaskRecord.assignee.is_(None) & TaskRecord.group_id.is_(None)
-    candidates = select(TaskRecord.users).where(_open_to(actor, assigned), userless)
+    candidates = select(TaskRecord.users).where(_open_to(actor, assigned), userless, running)
     if due_before is not None:
         query = query.where(TaskRecord.due_at < due_before)
         candidates = candidates.where(TaskRecord.due_at < due_before)

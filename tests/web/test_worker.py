@@ -311,3 +311,25 @@ def test_a_rewound_task_is_escalated_again_when_it_is_overdue_again(app, people,
         assert run_once()["escalated"] == 0  # once
     overdue = rows(app, select(NotificationRecord.task_id).where(NotificationRecord.kind == "overdue"))
     assert [o.task_id for o in overdue] == [task.id, task.id]
+
+
+def test_a_suspended_instances_tasks_leave_the_inbox_and_are_escalated_once_it_is_resumed(app, people, clock):
+    """They stayed in the inbox and its count, opened, could not be completed (409), and were
+    escalated as overdue while nobody could act on them."""
+    it = people["it"]
+    root = engine.Actor("root", frozenset(), is_admin=True)
+    with app.app_context():
+        engine.deploy(db.session, {"due_twice.bpmn": TWO_DUE_STEPS, "check.form": NOTE_FORM}, deployed_by="t")
+        instance_id = engine.start_instance(db.session, "due_twice", {}, it.user.actor, clock=clock).id
+        engine.suspend_instance(db.session, instance_id, root, "待確認預算", clock=clock)
+        db.session.commit()
+    clock.advance(days=2)  # the task's day has passed
+    assert it.get("/tasks").get_json() == []
+    with app.app_context():
+        assert engine.count_tasks(db.session, it.user.actor) == 0
+        assert run_once()["escalated"] == 0
+        engine.resume_instance(db.session, instance_id, root, "已確認", clock=clock)
+        db.session.commit()
+    assert [t["name"] for t in it.get("/tasks").get_json()] == ["t"]
+    with app.app_context():
+        assert run_once()["escalated"] == 1  # overdue, now that someone can act on it

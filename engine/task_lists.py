@@ -82,15 +82,16 @@ def _task_rows(session, query, limit):
 def count_tasks(session, actor: Actor, *, assigned="any", due_before=None) -> int:
     """How many tasks `list_tasks` would list (only those due before `due_before` when given),
     counted by the database (the inbox badge on every page asks)."""
-    running = TaskRecord.instance_id.in_(select(InstanceRecord.id).where(RUNNING))
-    query = select(func.count()).where(_open_to(actor, assigned), running)
+    # Each task's own instance row, by its key: a few lookups, not a scan of every instance.
+    of_running = (InstanceRecord, (TaskRecord.instance_id == InstanceRecord.id) & RUNNING)
+    query = select(func.count()).select_from(TaskRecord).join(*of_running).where(_open_to(actor, assigned))
     # Unassigned and group-less: only its candidate users may act (`may_complete`), read below.
     userless = TaskRecord.assignee.is_(None) & TaskRecord.group_id.is_(None)
-    candidates = select(TaskRecord.users).where(_open_to(actor, assigned), userless, running)
+    candidates = select(TaskRecord.users).join(*of_running).where(_open_to(actor, assigned), userless)
     if due_before is not None:
         query = query.where(TaskRecord.due_at < due_before)
         candidates = candidates.where(TaskRecord.due_at < due_before)
-    counted = session.scalar(query.select_from(TaskRecord).where(~userless))
+    counted = session.scalar(query.where(~userless))
     return counted + sum(actor.username in (users or []) for users in session.scalars(candidates))
 
 

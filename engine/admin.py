@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from .clock import system_clock
 from .deployments import definition_of, version_record
-from .errors import EngineError, NotAllowed
+from .errors import EngineError, InstanceStateError, NotAllowed
 from .event_log import instance_events
 from .instances import Instance
 from .models import EventRecord, InstanceRecord, SnapshotRecord
@@ -181,6 +181,12 @@ def undo(session, instance_id, actor: Actor, clock=system_clock, reason=""):
     )
     if snapshot is None:
         raise NothingToUndo(f"instance {instance_id} has no earlier state to go back to")
+    since = _work_since_replacement(session, record.id)
+    if since is not None:
+        raise InstanceStateError(
+            f"instance {instance_id}: {since} happened after the {snapshot.reason}; undo would put "
+            "back the state from before it and lose that: rewind, or migrate again, instead"
+        )
     now = clock()
     target = snapshot.process_version_id
     record.process_version_id = target
@@ -193,6 +199,42 @@ def undo(session, instance_id, actor: Actor, clock=system_clock, reason=""):
     session.delete(snapshot)
     session.flush()
     return _info(record, instance, _tasks_of(session, record.id))
+
+
+# Not work that an undo would lose: the replacements and undos themselves, and what the replacing
+# step logs after its `migrated` event (an automatic step that fails, or ends the instance).
+_NOT_WORK = ("migrated", "replayed", "undone", "error", "ended")
+
+
+def _work_since_replacement(session, instance_id) -> str | None:
+    """The kind of the first event logged after the replacement the latest snapshot was taken
+    for (a completion, a timer, a repair), or None when nothing happened since."""
+    replacements = session.execute(
+        select(EventRecord.seq, EventRecord.type)
+        .where(
+            EventRecord.instance_id == instance_id, EventRecord.type.in_(("migrated", "replayed", "undone"))
+        )
+        .order_by(EventRecord.seq)
+    ).all()
+    stack = []  # each undo took back the latest replacement not yet undone
+    for seq, kind in replacements:
+        if kind == "undone":
+            if stack:
+                stack.pop()
+        else:
+            stack.append(seq)
+    if not stack:
+        return None
+    return session.scalar(
+        select(EventRecord.type)
+        .where(
+            EventRecord.instance_id == instance_id,
+            EventRecord.seq > stack[-1],
+            EventRecord.type.not_in(_NOT_WORK),
+        )
+        .order_by(EventRecord.seq)
+        .limit(1)
+    )
 
 
 def _repair(session, instance_id, actor, clock, action):

@@ -163,8 +163,8 @@ def test_one_document_version_submitted_twice_at_once_gets_one_review(Session, m
 def test_an_undo_racing_a_step_is_a_conflict_never_a_crash(Session, monkeypatch):
     """An admin undoes a replay while someone completes a task. PostgreSQL: the undo holds the
     row; the step waits, then finds its task gone with the replayed state (a 409). SQLite: the
-    step commits first and the undo is refused as a lost race (InstanceChanged, a 409), never a
-    raw StaleDataError (a 500)."""
+    step commits first and the undo is refused, since work happened after the replay
+    (InstanceStateError, a 409), never a raw StaleDataError (a 500)."""
     import engine.admin as admin
 
     root = engine.Actor("root", frozenset(), is_admin=True)
@@ -186,4 +186,4 @@ def test_an_undo_racing_a_step_is_a_conflict_never_a_crash(Session, monkeypatch)
     if Session.kw["bind"].dialect.name == "postgresql":
         assert (first, second) == ("running", "InstanceConflict")
     else:
-        assert (first, second) == ("InstanceChanged", "completed")
+        assert (first, second) == ("InstanceStateError", "completed")

@@ -281,6 +281,24 @@ def test_migrate_one_instance_preview_apply_and_undo(app, people, drive, started
     assert (nothing.status_code, nothing.get_json()["error"]) == (409, "nothing_to_undo")
 
 
+def test_undo_after_work_on_the_migrated_instance_is_refused(app, people, drive, started):
+    """It put back the state from before the migration and kept the later completion in the log:
+    the instance no longer replayed, and an undo after a termination silently revived it."""
+    admin = people["admin"]
+    drive.reach(started, "requirement_analysis")
+    version = deploy_version_two(app)
+    moved = admin.post(f"/instances/{started}/migrate", {"version": version, "dry_run": False})
+    assert moved.status_code == 200
+    drive.complete(started, "requirement_evaluation")
+    before = snapshot(app)
+    refused = admin.post(f"/instances/{started}/undo", {"reason": "遷移過早"})
+    assert (refused.status_code, refused.get_json()["error"]) == (409, "instance_state")
+    assert "task_completed happened after the migration" in refused.get_json()["message"]
+    assert snapshot(app) == before
+    replay = admin.post(f"/instances/{started}/replay", {"dry_run": True}).get_json()
+    assert (replay["matches"], replay["divergence"]) == (True, None)
+
+
 def test_an_instance_waiting_in_a_removed_step_is_refused_409_naming_it(app, people, drive, started):
     admin = people["admin"]
     drive.reach(started, "analysis_report")

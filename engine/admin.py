@@ -265,8 +265,18 @@ def terminate_instance(session, instance_id, actor: Actor, reason, clock=system_
 
 def retry_instance(session, instance_id, actor: Actor, clock=system_clock, reason=""):
     """Run an instance's failed step again, logged with `reason`. Returns InstanceInfo. Raises
-    as suspend_instance."""
-    return _repair(session, instance_id, actor, clock, lambda i: i.retry(actor, reason))
+    as suspend_instance.
+
+    An incident the worker recorded (its timers' step failed as it was saved, so nothing of that
+    step is in the state) is on the row alone: a retry clears it, and the timers fire again."""
+    require_admin(actor)
+    record, instance = _load(session, instance_id, clock, lock=True)
+    if record.status == "error" and instance.status == "running":
+        result = instance.retry_timers(actor, reason)
+    else:
+        result = instance.retry(actor, reason)
+    _save(session, record, instance, result, clock())
+    return _info(record, instance, _tasks_of(session, record.id))
 
 
 def skip_task(session, instance_id, task_id, actor: Actor, reason, data=None, clock=system_clock):

@@ -91,6 +91,13 @@ class RepairMixin:
         self._advance(result)
         return result
 
+    def retry_timers(self, actor, reason=""):
+        """An incident the worker recorded on the row only (its timers' step could not be
+        saved): nothing to reset in the state; the save clears the row and the timers fire again.
+        Returns StepResult."""
+        _require_admin(actor)
+        return self._admin_result("retried", actor, {"elements": [], "reason": reason})
+
     def _stalled_task(self):
         """The task that failed as it was reached (the incident names it), if it is still there
         and has not run."""

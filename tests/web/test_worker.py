@@ -223,6 +223,16 @@ def test_an_instance_whose_step_fails_while_it_is_saved_is_an_incident_and_nothi
     assert sorted(fired) == [first, last]  # nothing of the failed step
     assert "risk_reassessment" not in [t.name for t in drive.ready(failing)]
 
+    # Once the cause is gone, an administrator's retry lets its timers fire: it answered that the
+    # instance was not in error (the incident is on the row alone).
+    monkeypatch.setattr(engine.due_timers, "_save", save)
+    retried = people["admin"].post(f"/instances/{failing}/retry", {"reason": "已修復"})
+    assert retried.status_code == 200, retried.get_json()
+    assert (retried.get_json()["status"], retried.get_json()["error"]) == ("running", None)
+    with app.app_context():
+        assert run_once()["timers"] == 1
+    assert "risk_reassessment" in [t.name for t in drive.ready(failing)]
+
 
 def test_an_escalation_reaches_every_group_of_the_task(app, drive, people, clock):
     """Only the first recipient's row carries the once-only key; the others are added when that

@@ -15,7 +15,9 @@ from .tasks import Actor, may_complete
 from .views import Inbox, TaskInfo
 
 # Only a running instance's tasks can be done: a suspended one (or one in error) answers 409.
-RUNNING = InstanceRecord.status == "running"
+# Those are few, found through the status index once, so no task needs its instance row read.
+HELD = ("suspended", "error")
+NOT_HELD = TaskRecord.instance_id.not_in(select(InstanceRecord.id).where(InstanceRecord.status.in_(HELD)))
 
 
 def _open_to(actor: Actor, assigned: str):
@@ -52,7 +54,7 @@ def list_tasks(
     ).join(InstanceRecord, TaskRecord.instance_id == InstanceRecord.id)
     if instance_id is not None:
         query = query.where(TaskRecord.instance_id == instance_id)
-    query = query.where(_open_to(actor, assigned), RUNNING).order_by(
+    query = query.where(_open_to(actor, assigned), NOT_HELD).order_by(
         TaskRecord.due_at.is_(None),
         TaskRecord.due_at,
         TaskRecord.created_at,
@@ -82,16 +84,14 @@ def _task_rows(session, query, limit):
 def count_tasks(session, actor: Actor, *, assigned="any", due_before=None) -> int:
     """How many tasks `list_tasks` would list (only those due before `due_before` when given),
     counted by the database (the inbox badge on every page asks)."""
-    # Each task's own instance row, by its key: a few lookups, not a scan of every instance.
-    of_running = (InstanceRecord, (TaskRecord.instance_id == InstanceRecord.id) & RUNNING)
-    query = select(func.count()).select_from(TaskRecord).join(*of_running).where(_open_to(actor, assigned))
+    query = select(func.count()).where(_open_to(actor, assigned), NOT_HELD)
     # Unassigned and group-less: only its candidate users may act (`may_complete`), read below.
     userless = TaskRecord.assignee.is_(None) & TaskRecord.group_id.is_(None)
-    candidates = select(TaskRecord.users).join(*of_running).where(_open_to(actor, assigned), userless)
+    candidates = select(TaskRecord.users).where(_open_to(actor, assigned), userless, NOT_HELD)
     if due_before is not None:
         query = query.where(TaskRecord.due_at < due_before)
         candidates = candidates.where(TaskRecord.due_at < due_before)
-    counted = session.scalar(query.where(~userless))
+    counted = session.scalar(query.select_from(TaskRecord).where(~userless))
     return counted + sum(actor.username in (users or []) for users in session.scalars(candidates))
 
 

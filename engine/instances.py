@@ -41,12 +41,13 @@ from .errors import (
     TaskSetupError,
 )
 from .events import Event, StepResult
-from .messages import MessagesMixin, no_form_data, property_of
+from .guards import refuse_while_open
+from .messages import MessagesMixin, no_form_data
 from .repair import RepairMixin
 from .sandbox import ScriptEngine
 from .serialization import copy_data, dump_state, load_state
 from .tasks import Actor, HumanTask, describe_task, may_take
-from .timers import end_cycles_before
+from .timers import end_cycles_before, timer_fired
 from .variables import OPEN, camunda_variables, share_with_open_branches
 
 
@@ -205,7 +206,7 @@ class Instance(MessagesMixin, RepairMixin):
             raise NotAllowed(f"{actor.username} may not complete {task.task_spec.name}")
         if human.claimed_by and human.claimed_by != actor.username:
             raise TaskClaimed(f"{task.task_spec.name} is claimed by {human.claimed_by}")
-        self._refuse_while_open(task)
+        refuse_while_open(task, self._open_tasks())
         form = self.definition.form_for(task.task_spec)
         shown = {**self._shown(task, form), **(provided or {})}  # only read by the validation
         cleaned = form.validate(data, shown) if form is not None else no_form_data(data)
@@ -223,23 +224,6 @@ class Instance(MessagesMixin, RepairMixin):
         self._advance(result)
         return result
 
-    def _refuse_while_open(self, task):
-        """A user task's `refusedWhile` property names steps that must not be open when it is
-        completed: `implement` is not done while a change request is undecided (R3.4.5).
-        Raises InstanceStateError naming them."""
-        guard = property_of(task.task_spec, "refusedWhile")
-        if not guard:
-            return
-        refused = {part.strip() for part in guard.split(",")}
-        open_now = {t.task_spec.name: t.task_spec for t in self._open_tasks() if t.task_spec.name in refused}
-        if open_now:
-            ids = sorted(open_now)
-            names = "、".join(open_now[i].bpmn_name or i for i in ids)
-            raise InstanceStateError(
-                f"須待「{names}」完成後才能提交 / {task.task_spec.name} cannot be completed while "
-                f"{', '.join(ids)} is open"
-            )
-
     def fire_timers(self) -> StepResult:
         """Fire every timer that is due by the instance's clock. Returns StepResult (maybe empty)."""
         result = StepResult()
@@ -253,7 +237,7 @@ class Instance(MessagesMixin, RepairMixin):
             self._incident(error, result)
             return result
         for task_id, task in waiting.items():
-            if task.internal_data != before[task_id] and _timer_fired(before[task_id], task):
+            if task.internal_data != before[task_id] and timer_fired(before[task_id], task):
                 self._count(task.task_spec.name)
                 result.events.append(self._event("timer_fired", task.task_spec.name, task, None, None))
         if result.events:
@@ -413,10 +397,3 @@ class Instance(MessagesMixin, RepairMixin):
             actor=actor.username if actor is not None else None,
             data=copy_data(data),
         )
-
-
-def _timer_fired(before, task):
-    if task.internal_data.get("event_fired") and not before.get("event_fired"):
-        return True
-    old, new = before.get("event_value"), task.internal_data.get("event_value")
-    return isinstance(old, dict) and isinstance(new, dict) and old.get("next") != new.get("next")

@@ -15,6 +15,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 
 from .errors import FormValidationError, MessageRefused, NotAllowed
 from .events import StepResult
+from .guards import guarded_steps, property_of
 from .tasks import Actor
 
 
@@ -23,11 +24,6 @@ def no_form_data(data):
     if data:
         raise FormValidationError({key: ["表單中沒有此欄位 / Unknown field."] for key in data})
     return {}
-
-
-def property_of(spec, name):
-    """A `camunda:property` of an element, or None."""
-    return ((spec.extensions or {}).get("properties") or {}).get(name)
 
 
 class MessagesMixin:
@@ -93,16 +89,13 @@ class MessagesMixin:
         if not catchers:
             raise MessageRefused(f"the process has no message {name!r}")
         catcher = catchers[0]
-        guard = property_of(catcher, "acceptedWhile")
-        if guard:
-            allowed = {part.strip() for part in guard.split(",")}
-            if not any(t.task_spec.name in allowed for t in self._open_tasks()):
-                raise MessageRefused(
-                    f"message {name!r} is accepted only while {', '.join(sorted(allowed))} is open"
-                )
-        guard = property_of(catcher, "refusedWhile")
-        if guard:
-            refused = {part.strip() for part in guard.split(",")}
+        allowed = guarded_steps(catcher, "acceptedWhile")
+        if allowed and not any(t.task_spec.name in allowed for t in self._open_tasks()):
+            raise MessageRefused(
+                f"message {name!r} is accepted only while {', '.join(sorted(allowed))} is open"
+            )
+        refused = guarded_steps(catcher, "refusedWhile")
+        if refused:
             open_now = sorted({t.task_spec.name for t in self._open_tasks()} & refused)
             if open_now:
                 raise MessageRefused(f"message {name!r} is refused while {', '.join(open_now)} is open")

@@ -16,13 +16,13 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 
+from .calls import check_calls
 from .errors import DeploymentError, Problem
 from .expressions import UntranslatableExpression
 from .forms import Form
 from .parser import ModelParser
 from .serialization import dump_specs, load_specs
 from .validation import (
-    check_calls,
     check_definitions,
     check_trees,
     dmn_cells,

@@ -191,3 +191,11 @@ def use_clock_timers(event_definition):
     if twin is not None:
         event_definition.__class__ = twin
     return event_definition
+
+
+def timer_fired(before: dict, task) -> bool:
+    """Whether a waiting timer task fired since its internal data was `before`."""
+    if task.internal_data.get("event_fired") and not before.get("event_fired"):
+        return True
+    old, new = before.get("event_value"), task.internal_data.get("event_value")
+    return isinstance(old, dict) and isinstance(new, dict) and old.get("next") != new.get("next")

@@ -3,7 +3,8 @@
 Each check returns `Problem`s naming the file, line and element. Checked: every user task
 resolves to a group and to a form of the bundle; every branch of a splitting exclusive or
 inclusive gateway has a condition or is the default; conditions, input/output mappings,
-assignee and due-date expressions, timers, scripts and DMN cells compile under the sandbox.
+assignee and due-date expressions, timers, scripts and DMN cells compile under the sandbox;
+ids and names fit their columns; step guards name steps. Call activities: `engine.calls`.
 """
 
 from copy import deepcopy
@@ -15,6 +16,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from .errors import Problem
 from .expressions import UntranslatableExpression, feel_to_python, feel_unary_to_python
 from .groups import GROUP_IDS, LANE_GROUPS
+from .guards import STEP_GUARDS
 from .sandbox import SandboxError, compile_expression, compile_script
 from .timers import _ISO_LITERAL, literal_problem
 
@@ -102,83 +104,6 @@ def _check_flows(name, tree):
     return problems
 
 
-def check_calls(trees) -> list:
-    """Problems of call activities whose called process is not in the bundle, or that call
-    their own process again, directly or through others (every start would never end)."""
-    process_ids = {p.get("id") for tree in trees.values() for p in tree.iter(f"{BPMN}process")}
-    problems = []
-    for name, tree in sorted(trees.items()):
-        if tree.tag.startswith(BPMN):
-            problems.extend(_check_calls(name, tree, process_ids))
-    problems.extend(_check_call_cycles(trees))
-    return problems
-
-
-def _check_call_cycles(trees):
-    calls = {}  # process id -> [(called process id, file, call element)]
-    for name, tree in sorted(trees.items()):
-        for process in tree.iter(f"{BPMN}process"):
-            calls[process.get("id")] = [
-                ((call.get("calledElement") or "").strip(), name, call)
-                for call in process.iter(f"{BPMN}callActivity")
-            ]
-
-    def path_back(start, target, seen):
-        """A chain of calls from `start` that reaches `target`, or None."""
-        for called, _, _ in calls.get(start, []):
-            if called == target:
-                return [called]
-            if called in calls and called not in seen:
-                seen.add(called)
-                rest = path_back(called, target, seen)
-                if rest is not None:
-                    return [called, *rest]
-        return None
-
-    problems = []
-    for process_id, outgoing in calls.items():
-        for called, name, call in outgoing:
-            chain = [called] if called == process_id else None
-            if chain is None and called in calls:
-                rest = path_back(called, process_id, {called})
-                chain = [called, *rest] if rest is not None else None
-            if chain is not None:
-                cycle = " → ".join([process_id, *chain])
-                problems.append(
-                    Problem(
-                        name,
-                        f"calls process {called!r}, which leads back to {process_id!r} ({cycle}): "
-                        "an instance would call itself without end",
-                        call.sourceline,
-                        call.get("id"),
-                    )
-                )
-    return problems
-
-
-def _check_calls(name, tree, process_ids):
-    # SpiffWorkflow reports a missing called process without file, line or element.
-    problems = []
-    for call in tree.iter(f"{BPMN}callActivity"):
-        called = (call.get("calledElement") or "").strip()
-        if not called:
-            problems.append(
-                Problem(
-                    name, "call activity names no process (calledElement)", call.sourceline, call.get("id")
-                )
-            )
-        elif called not in process_ids:
-            problems.append(
-                Problem(
-                    name,
-                    f"calls process {called!r}, which is not in the bundle (send its diagram with it)",
-                    call.sourceline,
-                    call.get("id"),
-                )
-            )
-    return problems
-
-
 def check_definitions(bundle) -> list:
     """Problems of the parsed processes: groups, forms, mappings, assignees, due dates."""
     problems = []
@@ -207,11 +132,6 @@ def check_definitions(bundle) -> list:
                     seen.add(key)
                     problems.extend(_check_task(definition, task_spec, index, steps))
     return problems
-
-
-# Properties that name steps of the process: a message accepted or refused while they are open,
-# a user task that cannot be completed while they are (engine.messages, engine.instances).
-STEP_GUARDS = ("acceptedWhile", "refusedWhile")
 
 
 def _check_step_guards(task_spec, ext, steps, file, line):

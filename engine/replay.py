@@ -200,7 +200,9 @@ class _Replayer:
         elif kind == "terminated":
             self.instance.terminate(admin, reason)
         elif kind == "retried":
-            self.instance.retry(admin, reason)
+            # A retry of the worker's incident, which was on the row alone, changed no state.
+            if self.instance.status == "error":
+                self.instance.retry(admin, reason)
         elif kind == "task_skipped":
             self.instance.skip(self.task_for(event), admin, reason, data.get("data"))
         elif kind == "data_edited":

@@ -232,6 +232,8 @@ def test_an_instance_whose_step_fails_while_it_is_saved_is_an_incident_and_nothi
     with app.app_context():
         assert run_once()["timers"] == 1
     assert "risk_reassessment" in [t.name for t in drive.ready(failing)]
+    replay = people["admin"].post(f"/instances/{failing}/replay", {"dry_run": True}).get_json()
+    assert (replay["matches"], replay["divergence"]) == (True, None)
 
 
 def test_an_escalation_reaches_every_group_of_the_task(app, drive, people, clock):

@@ -212,16 +212,18 @@ class Instance(MessagesMixin, RepairMixin):
         cleaned = form.validate(data, shown) if form is not None else no_form_data(data)
         element_id = task.task_spec.name
         result = StepResult()
+        failed = None
         try:
             self._finish_task(task, cleaned)
         except InstanceStateError:
             raise  # an output mapping failed: nothing changed
         except Exception as error:  # done, but what it leads to failed as it was reached (a timer)
-            result.events.append(self._event("task_completed", element_id, task, actor, cleaned))
-            self._incident(error, result)
-            return result
+            failed = error
         result.events.append(self._event("task_completed", element_id, task, actor, cleaned))
-        self._advance(result)
+        if failed is not None:
+            self._incident(failed, result)
+        else:
+            self._advance(result)
         return result
 
     def fire_timers(self) -> StepResult:

@@ -64,7 +64,7 @@ class InstanceInfo:
     data: dict | None = None
     error: dict | None = None
     completed_elements: dict = field(default_factory=dict)
-    # Messages the instance takes now, whoever may send them (read by `get_instance` only).
+    # Messages the instance takes now, whoever may send them (`get_instance(messages=True)`).
     accepted_messages: list = field(default_factory=list)
 
 

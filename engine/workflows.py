@@ -269,13 +269,16 @@ def _tasks_of(session, instance_id) -> list[TaskInfo]:
 # -- operations --------------------------------------------------------------------------------
 
 
-def get_instance(session, instance_id, clock=system_clock, actor: Actor | None = None) -> InstanceInfo:
+def get_instance(
+    session, instance_id, clock=system_clock, actor: Actor | None = None, messages=False
+) -> InstanceInfo:
     """An instance with its data, ready tasks and completed elements; given `actor`, its data
-    holds only what the actor's groups may read (`document_catalog.readable`). Raises
-    InstanceNotFound."""
+    holds only what the actor's groups may read (`document_catalog.readable`); with `messages`,
+    the messages it takes now (`accepted_messages`, for its page). Raises InstanceNotFound."""
     record, instance = _load(session, instance_id, clock)
     info = _info(record, instance, _tasks_of(session, record.id))
-    info.accepted_messages = instance.accepted_messages()
+    if messages:
+        info.accepted_messages = instance.accepted_messages()
     _release(session, record, instance)
     if actor is not None:
         info.data = readable(actor, info.data)

@@ -95,7 +95,8 @@ def _diagram(info, sources: Sources, process_id):
 @bp.get("/instances/<int:instance_id>")
 def instance(instance_id):
     actor = current_user.actor
-    info = engine.get_instance(db.session, instance_id, clock=clock(), actor=actor)  # what they may read
+    # What they may read, and the messages the page may offer them.
+    info = engine.get_instance(db.session, instance_id, clock=clock(), actor=actor, messages=True)
     events = engine.instance_events(db.session, instance_id, actor=actor)
     sources = _sources(info.process_id, info.version)
     sections, variables = present_data(info.data, sources)

@@ -1,13 +1,18 @@
 """What diagram code may compute in one call, where the sandbox's step budget cannot see it:
 `range()` at most MAX_SCRIPT_STEPS long, `**`, `pow()`, `<<`, `*`, `round()` and `sum()` checked
-before they run, and the values a script may leave in the instance's data (`require_storable`).
-Used by `engine.sandbox`, which puts them in diagram code's builtins and operators."""
+before they run; text and lists that one step makes (`+`, `%` templates, f-string formats,
+unpacking, padding, joining, replacing) at most MAX_LENGTH long; and the values a script may
+leave in the instance's data (`require_storable`). Used by `engine.sandbox`, which puts them in
+diagram code's builtins, operators and methods."""
+
+import re
 
 MAX_SCRIPT_STEPS = 1_000_000
 MAX_INT_BITS = 100_000  # about 30,000 decimal digits
 MAX_REPEAT = 10_000_000  # items (or characters) one `*` may make
 MAX_MODULAR_BITS = 4096  # pow(base, exp, mod): exponent and modulus
 MAX_ROUND_DIGITS = 4300  # round(x, n): |n|, as many digits as an int may print
+MAX_LENGTH = MAX_REPEAT  # characters or items one joined, padded or formatted result may hold
 
 
 class SandboxError(Exception):
@@ -55,8 +60,25 @@ def _checked_repeat(x, y):
             raise SandboxError(f"repeating a {type(sequence).__name__} {_size(times)} times is too long")
 
 
+def _too_long(size, what):
+    if size > MAX_LENGTH:
+        raise SandboxError(f"{what} would be longer than {MAX_LENGTH} characters or items")
+
+
+SEQUENCES = (str, bytes, list, tuple)
+
+
 def arith(op, x, y):
     """`x op y` for the operators that can make an unbounded result in one C call."""
+    if op == "+":
+        # `s = s + s` ten times over doubles inside C each time.
+        if isinstance(x, SEQUENCES) and isinstance(y, SEQUENCES):
+            _too_long(len(x) + len(y), f"adding a {type(x).__name__} to a {type(y).__name__}")
+        return x + y
+    if op == "%":
+        if isinstance(x, str | bytes):
+            check_template(x)
+        return x % y
     if op == "**":
         _checked_power(x, y)
         return x**y
@@ -68,6 +90,117 @@ def arith(op, x, y):
         _too_big(abs(x).bit_length() + abs(y).bit_length(), f"{_size(x)} * {_size(y)}")
     _checked_repeat(x, y)
     return x * y
+
+
+# A `%` conversion's width and precision: `%-10.2f`, `%(name)5s`, `%*d`.
+_PERCENT = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+_NUMBER = re.compile(r"\d+")
+
+
+def _width(digits: str, what: str):
+    if len(digits) > len(str(MAX_LENGTH)) or int(digits) > MAX_LENGTH:
+        raise SandboxError(f"{what} asks for a width or precision of more than {MAX_LENGTH}")
+
+
+def check_template(template):
+    """A `%` template's widths and precisions (`'%999999999s' % ''` pads inside C)."""
+    text = template.decode("latin-1") if isinstance(template, bytes) else template
+    if "%" not in text:
+        return
+    for found in _PERCENT.finditer(text.replace("%%", "")):
+        for number in found.groups():
+            if number == "*":
+                raise SandboxError("a `%` template takes no `*` width or precision: write it in the template")
+            if number:
+                _width(number, "a `%` template")
+
+
+def formatted(value, conversion, spec):
+    """An f-string's `{value!conversion:spec}`, its spec's numbers checked first: the spec may be
+    computed (`f'{x:>{n}}'`)."""
+    if conversion == ord("r"):
+        value = repr(value)
+    elif conversion == ord("s"):
+        value = str(value)
+    elif conversion == ord("a"):
+        value = ascii(value)
+    for number in _NUMBER.findall(spec):
+        _width(number, f"the format {spec[:40]!r}")
+    return format(value, spec)
+
+
+def unpacked(value):
+    """What `*value` spreads into a list, tuple, set or call (`[*a, *a]` doubles inside C)."""
+    if isinstance(value, SEQUENCES + (dict, set, frozenset)):
+        _too_long(len(value), f"unpacking a {type(value).__name__}")
+    return value
+
+
+def _length(value) -> int:
+    return len(value) if isinstance(value, SEQUENCES) else 0
+
+
+def _padded(method, width, *rest):
+    if isinstance(width, int):
+        _too_long(width, "padding text")
+    return method(width, *rest)
+
+
+def _tabs_expanded(text, tabsize=8):
+    if isinstance(tabsize, int):
+        _too_long(len(text) + text.count("\t" if isinstance(text, str) else b"\t") * tabsize, "expanding tabs")
+    return text.expandtabs(tabsize)
+
+
+def _replaced(text, old, new, count=-1):
+    if isinstance(old, str | bytes) and isinstance(new, str | bytes) and isinstance(count, int):
+        found = len(text) + 1 if not old else text.count(old)
+        times = found if count < 0 else min(found, count)
+        _too_long(len(text) + times * (len(new) - len(old)), "replacing text")
+    return text.replace(old, new, count)
+
+
+def _joined(separator, items):
+    items = list(items)
+    _too_long(len(separator) * max(len(items) - 1, 0) + sum(map(_length, items)), "joining text")
+    return separator.join(items)
+
+
+def _translated(text, table):
+    if isinstance(table, dict):
+        longest = max((_length(v) for v in table.values()), default=1)
+        _too_long(len(text) * max(longest, 1), "translating text")
+    return text.translate(table)
+
+
+def _extended(items, more):
+    more = unpacked(more)
+    if hasattr(more, "__len__"):
+        _too_long(len(items) + len(more), "extending a list")
+    items.extend(more)
+
+
+_BOUNDED = {
+    "ljust": lambda obj: lambda width, *rest: _padded(obj.ljust, width, *rest),
+    "rjust": lambda obj: lambda width, *rest: _padded(obj.rjust, width, *rest),
+    "center": lambda obj: lambda width, *rest: _padded(obj.center, width, *rest),
+    "zfill": lambda obj: lambda width: _padded(obj.zfill, width),
+    "expandtabs": lambda obj: lambda tabsize=8: _tabs_expanded(obj, tabsize),
+    "replace": lambda obj: lambda old, new, count=-1: _replaced(obj, old, new, count),
+    "join": lambda obj: lambda items: _joined(obj, items),
+    "translate": lambda obj: lambda table: _translated(obj, table),
+}
+
+
+def bounded_method(obj, name):
+    """The method `name` of text or a list, checked as `arith` checks operators, or None where it
+    needs no check. The result of a method that grows its text by a bounded factor (`encode`,
+    `hex`, `repr`) is not checked: only a loop repeats it, and the step budget counts loops."""
+    if isinstance(obj, str | bytes) and name in _BOUNDED:
+        return _BOUNDED[name](obj)
+    if isinstance(obj, list) and name == "extend":
+        return lambda more: _extended(obj, more)
+    return None
 
 
 def bounded_pow(base, exp, mod=None):

@@ -11,13 +11,17 @@ that budget (a C-level loop over it counts no steps). Work done inside one C cal
 steps either, so `**`, `pow()`, `<<`, `*`, `round()` and `sum()` are checked before they run
 (`engine.limits`): an integer of more than MAX_INT_BITS bits (`10**10**8` would compute for hours), a repeated
 string or list longer than MAX_REPEAT (`"x" * 10**10`), a modular power or rounding beyond
-their limits, a sum of lists (quadratic) are refused.
+their limits, a sum of lists (quadratic) are refused. So is text or a list longer than
+MAX_LENGTH made in one step by `+` (`s = s + s`, ten times over), a `%` template or an f-string
+format (`f"{'':>999999999}"`), unpacking (`[*a, *a]`), padding, joining, replacing, translating
+or `list.extend`.
 
 A script works on a copy of the instance's data: only what it leaves behind, all checked to be
 storable (`engine.limits.require_storable`), goes back, so a script that fails changes nothing.
 
-Not bounded here: a string method or format asked for a huge result (`"x".ljust(10**10)`),
-bounded by the process's memory; and built-ins nested inside one another over long inputs
+Not bounded here: a result that grows by a fixed factor in one call (`s.encode().hex()` doubles
+its text) repeated in a loop of a few dozen rounds, which the step budget lets through, bounded
+by the process's memory; and built-ins nested inside one another over long inputs
 (`sum(map(sum, [range(10**6)] * 10**6))`), which run in C without a step to count or a signal
 that could stop them. Only process owners deploy diagrams; running diagram code in a child
 process with a CPU limit would bound both, and is not done.
@@ -47,12 +51,15 @@ from .limits import (
     MAX_SCRIPT_STEPS,
     SandboxError,
     arith,
+    bounded_method,
     bounded_pow,
     bounded_range,
     bounded_round,
     bounded_sum,
+    formatted,
     require_storable,
     require_text,
+    unpacked,
 )
 from .serialization import copy_data
 
@@ -82,24 +89,44 @@ BUILTINS.update(
 
 
 BUILTINS.update(range=bounded_range, pow=bounded_pow, round=bounded_round, sum=bounded_sum)
-_CHECKED_OPERATORS = {ast.Pow: "**", ast.LShift: "<<", ast.Mult: "*"}
+_CHECKED_OPERATORS = {ast.Pow: "**", ast.LShift: "<<", ast.Mult: "*", ast.Add: "+", ast.Mod: "%"}
+
+
+def _call(helper, args, at):
+    """`helper(*args)` as an expression node placed at `at`."""
+    name = ast.Name(helper, ast.Load())
+    call = ast.Call(func=name, args=args, keywords=[])
+    for made in (name, call, *args):
+        ast.copy_location(made, at)
+    return call
 
 
 class _Policy(RestrictingNodeTransformer):
-    """RestrictedPython's rules, with `a ** b`, `a << b` and `a * b` run through `_arith_`, and
-    no `try`: a script that caught the step budget's error would run on with no budget (CPython
-    stops tracing a frame whose trace function raised). A failing step is an incident instead."""
+    """RestrictedPython's rules, with `a ** b`, `a << b`, `a * b`, `a + b` and `a % b` run through
+    `_arith_`, an f-string's `{x:spec}` through `_format_`, `*x` in a display or call through
+    `_unpack_`, and no `try`: a script that caught the step budget's error would run on with no
+    budget (CPython stops tracing a frame whose trace function raised). A failing step is an
+    incident instead."""
 
     def visit_BinOp(self, node):
         node = self.node_contents_visit(node)
         op = _CHECKED_OPERATORS.get(type(node.op))
         if op is None:
             return node
-        name, operator = ast.Name("_arith_", ast.Load()), ast.Constant(op)
-        call = ast.Call(func=name, args=[operator, node.left, node.right], keywords=[])
-        for made in (name, operator, call):
-            ast.copy_location(made, node)
-        return call
+        return _call("_arith_", [ast.Constant(op), node.left, node.right], node)
+
+    def visit_FormattedValue(self, node):
+        node = self.node_contents_visit(node)
+        if node.format_spec is None:
+            return node
+        args = [node.value, ast.Constant(node.conversion), node.format_spec]
+        return ast.copy_location(ast.FormattedValue(_call("_format_", args, node), -1, None), node)
+
+    def visit_Starred(self, node):
+        node = self.node_contents_visit(node)
+        if isinstance(node.ctx, ast.Load):
+            node.value = _call("_unpack_", [node.value], node)
+        return node
 
     def visit_Try(self, node):
         self.error(node, "try statements are not allowed: a step that fails becomes an incident")
@@ -114,21 +141,27 @@ def _getattr(obj, name, default=None):
             return obj[name]
         if not hasattr(dict, name):
             raise AttributeError(f"'{name}' is not set")
-    return safer_getattr(obj, name, default)
+    # Padding, joining, replacing text or extending a list: checked like `*` (engine.limits).
+    return bounded_method(obj, name) or safer_getattr(obj, name, default)
 
 
 def _inplacevar(op, x, y):
     operators = {
-        "+=": lambda: x + y,
+        "+=": lambda: arith("+", x, y),
         "-=": lambda: x - y,
         "*=": lambda: arith("*", x, y),
         "/=": lambda: x / y,
         "//=": lambda: x // y,
-        "%=": lambda: x % y,
+        "%=": lambda: arith("%", x, y),
     }
     if op not in operators:
         raise SandboxError(f"operator {op} is not allowed")
     return operators[op]()
+
+
+def _apply(function, *args, **kwargs):
+    # RestrictedPython turns `f(*args, **kwargs)` into `_apply_(f, *args, **kwargs)`.
+    return function(*args, **kwargs)
 
 
 def _write(obj):
@@ -146,7 +179,10 @@ GUARDS = {
     "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
     "_unpack_sequence_": guarded_unpack_sequence,
     "_inplacevar_": _inplacevar,
+    "_apply_": _apply,
     "_arith_": arith,
+    "_format_": formatted,
+    "_unpack_": unpacked,
     "_write_": _write,
     "_print_": PrintCollector,
 }

@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -121,6 +122,80 @@ def test_work_inside_one_call_or_nested_loops_is_bounded(env, code, problem):
         env.execute(code, {})
     with pytest.raises(SandboxError, match=problem):
         env.evaluate(code.split("= ", 1)[1], {})  # a gateway condition or a form rule too
+
+
+@pytest.mark.parametrize(
+    ("code", "problem"),
+    [
+        # Each would make gigabytes of text or list inside one C call.
+        ("x = f'{word:>999999999}'", "the format '>999999999' asks for a width"),
+        ("x = f'{1:.{n}f}'", "the format '.1000000000f' asks for a width"),  # a computed spec
+        ("x = '%999999999s' % word", "a `%` template asks for a width"),
+        ("x = '%*s' % (n, word)", "takes no `*` width"),
+        ("x = b'%(a)999999999s' % {b'a': b''}", "a `%` template asks for a width"),
+        ("x = word.ljust(10 ** 10)", "padding text"),
+        ("x = word.center(n, '*')", "padding text"),
+        ("x = word.zfill(n)", "padding text"),
+        ("x = '\t'.expandtabs(n)", "expanding tabs"),
+        ("x = big.replace('', big)", "replacing text"),
+        ("x = '-'.join([big] * 3)", "joining text"),
+        ("x = big.translate({120: 'yy'})", "translating text"),
+        ("x = big + big", "adding a str to a str"),
+        ("x = max(*range(10 ** 8))", "range()"),
+        ("x = [*biglist, *[0] * (10 ** 7 + 1)]", "too long"),  # the repetition itself
+        ("x = [0, *[*biglist, *biglist], 1]", "unpacking a list"),
+    ],
+)
+def test_text_or_a_list_too_long_for_one_step_is_refused(env, code, problem):
+    given = {"word": "ab", "n": 10**9, "big": "x" * 6_000_000, "biglist": [0] * 6_000_000}
+    values = {name: value for name, value in given.items() if name in code}
+    context = dict(values)
+    with pytest.raises(SandboxError, match=re.escape(problem)):
+        env.execute(code, context)
+    assert context.keys() == values.keys()  # no `x`, nothing else changed
+    with pytest.raises(SandboxError, match=re.escape(problem)):
+        env.evaluate(code.split("= ", 1)[1], dict(values))
+
+
+@pytest.mark.parametrize(
+    ("script", "problem"),
+    [
+        ("for i in range(30):\n    s = s + s", "adding a str to a str"),
+        ("for i in range(30):\n    s += s", "adding a str to a str"),
+        ("for i in range(30):\n    items.extend(items)", "extending a list"),
+        ("for i in range(30):\n    items = [*items, *items]", "unpacking a list"),
+    ],
+)
+def test_text_or_a_list_doubled_in_a_loop_is_stopped_before_it_fills_the_memory(env, script, problem):
+    context = {"s": "x" * 1000, "items": [0] * 1000}
+    with pytest.raises(SandboxError, match=re.escape(problem)):
+        env.execute(script, context)
+    assert (len(context["s"]), len(context["items"])) == (1000, 1000)  # the data kept as it was
+
+
+def test_formatting_joining_and_unpacking_work_as_in_python(env):
+    context = {"name": "ab", "width": 6, "parts": ["p", "q"], "cost": 1234.5}
+    env.execute(
+        "a = f'{name:>5}|{name!r:<{width}}|{cost:,.2f}'\n"
+        "b = '%5s|%-3d|%%|%(k)s' % ('ab', 7, ) if False else '%5s|%-3d|%%' % ('ab', 7)\n"
+        "c = [*parts, *parts]\n"
+        "d = max(*parts) + '-'.join(parts) + 'x'.ljust(3, '.') + 'a\\tb'.expandtabs(2)\n"
+        "e = '.'.join(parts).replace('.', '::')\n"
+        "parts.extend(['r'])\n"
+        "f = 'n' + name\n"
+        "f += '!'\n"
+        "g = '%s-%s'\n"
+        "g %= (1, 2)\n"
+        "h = dict(**{'k': 1}) | {'m': 7 % 4}",
+        context,
+    )
+    assert context["a"] == "   ab|'ab'  |1,234.50"
+    assert context["b"] == "   ab|7  |%"
+    assert context["c"] == ["p", "q", "p", "q"]
+    assert context["d"] == "qp-qx..a b"
+    assert context["e"] == "p::q"
+    assert context["parts"] == ["p", "q", "r"]
+    assert (context["f"], context["g"], context["h"]) == ("nab!", "1-2", {"k": 1, "m": 3})
 
 
 def test_a_script_cannot_catch_its_way_past_the_step_budget():

@@ -139,11 +139,12 @@ def may_read(actor: Actor, category: str) -> bool:
     return actor.is_admin or any(category in READERS.get(g, ()) for g in actor.groups)
 
 
-# Data key -> the categories of the documents made from it. A step's data is the content of
-# those documents, so it is shown to whoever may read one of them (R4.3.4), and to nobody else.
+# Data key -> the categories of the documents made from it or written at it. A step's data is
+# the content of those documents (a revised request is the request again), so it is shown to
+# whoever may read one of them (R4.3.4), and to nobody else.
 _KEY_CATEGORIES: dict = {}
 for _spec in SPECS:
-    for _key in _spec.sources:
+    for _key in (*_spec.sources, *_spec.authors):
         _KEY_CATEGORIES.setdefault(_key, set()).add(_spec.category)
 
 

@@ -282,6 +282,9 @@ def get_instance(
     _release(session, record, instance)
     if actor is not None:
         info.data = readable(actor, info.data)
+        if info.error and info.error.get("data") is not None:
+            # An incident keeps the failed step's data: it is the instance's data as well.
+            info.error = {**info.error, "data": readable(actor, info.error["data"])}
     return info
 
 

@@ -223,6 +223,42 @@ def test_an_instance_shows_each_group_only_the_steps_data_its_documents_allow(ap
     assert content in browser("ivan", "it").get(f"/instances/{instance_id}").text
 
 
+def test_a_revised_request_is_the_request_again_and_hidden_alike(drive, people):
+    """The revision's step (`revise_request`) holds the request's content under its own key: it
+    was shown to finance and QA, and in the event log, while the request itself was refused."""
+    instance_id = drive.start(people["business"].user)
+    drive.complete(instance_id, "preliminary_review", decision="return", comment="補充背景")
+    secret = "機密需求內容：財務系統對接方案。"
+    drive.complete(instance_id, "revise_request", content=secret)
+    for group in ("finance", "qa"):
+        reader = people[group]
+        assert reader.get(f"/instances/{instance_id}/documents/requirement_request").status_code == 403
+        seen = reader.get(f"/instances/{instance_id}").get_json()["data"]
+        assert "revise_request" not in seen and "requirement_request" not in seen
+        assert secret not in reader.get(f"/instances/{instance_id}/events").get_data(as_text=True)
+    it = people["it"]
+    assert it.get(f"/instances/{instance_id}").get_json()["data"]["revise_request"]["content"] == secret
+
+
+def test_an_incident_shows_each_group_only_the_data_it_may_read(drive, people):
+    """An instance in error keeps the failed step's data in `error.data`: the whole process data,
+    the requirement included, was shown to every group that may read the instance."""
+    instance_id = drive.start(people["business"].user)
+    drive.reach(instance_id, "golive")
+    admin = people["admin"]
+    assert admin.patch(
+        f"/instances/{instance_id}/data", {"changes": {"sign_contract": {}}, "reason": "模擬"}
+    ).status_code == 200
+    drive.complete(instance_id, "golive", decision="success")
+    failed = people["finance"].get(f"/instances/{instance_id}").get_json()
+    assert failed["status"] == "error" and failed["error"]["element"] == "start_support_period"
+    assert "requirement_request" not in failed["error"]["data"]
+    assert "requirement_request" not in failed["data"]
+    assert "sign_contract" in failed["error"]["data"]  # a project document: finance reads it
+    full = people["it"].get(f"/instances/{instance_id}").get_json()["error"]["data"]
+    assert full["requirement_request"]["content"]
+
+
 def test_a_task_shows_its_group_what_its_form_shows_and_nothing_else_it_may_not_read(
     app, drive, people, browser
 ):

@@ -50,6 +50,7 @@ from .deployments import (
     list_versions,
     load_definitions,
     may_own_processes,
+    current_sources,
     process_sources,
     waiting_counts,
 )
@@ -326,6 +327,7 @@ __all__ = [
     "place_item",
     "plan_status",
     "preview_migration",
+    "current_sources",
     "process_sources",
     "project_costs",
     "provided_form_data",

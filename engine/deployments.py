@@ -1,7 +1,8 @@
 """Deploying bundles as versioned processes, and finding the definition an instance runs on.
 
-A process gets a new version only when its content changed (its parsed spec and forms, hashed);
-redeploying the same files keeps the latest version. Sources are kept exactly as deployed so a
+A process gets a new version only when its content changed (its parsed spec, the forms its steps
+link and the text of its diagram's file, layout included, hashed); redeploying the same files keeps
+the latest version, whatever other files came with them. Sources are kept exactly as deployed so a
 process owner can download them back into Camunda Modeler. Parsed definitions are cached per
 version in this process: a version never changes once stored.
 """
@@ -9,6 +10,7 @@ version in this process: a version never changes once stored.
 import hashlib
 import json
 import logging
+import re
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
@@ -31,14 +33,45 @@ class ProcessNotFound(EngineError):
 EDITOR_MARKS = ("schemaVersion", "exporter")
 
 
-def _content_hash(dumped: dict) -> str:
-    """SHA-256 of a definition's `dump()` as canonical JSON, without the forms' editor marks."""
+def _content_hash(dumped: dict, linked_forms, diagrams: dict[str, str]) -> str:
+    """SHA-256 of what makes a version, as canonical JSON: a definition's `dump()` with only the
+    forms its steps link (`linked_forms`), without the forms' editor marks, and `diagrams`, the
+    text of the files its processes are drawn in: a shape moved is a change a process owner
+    deployed, and downloads back."""
     forms = {
         form_id: {key: value for key, value in schema.items() if key not in EDITOR_MARKS}
         for form_id, schema in dumped.get("forms", {}).items()
+        if form_id in linked_forms
     }
-    canonical = json.dumps({**dumped, "forms": forms}, sort_keys=True, ensure_ascii=False, default=str)
+    canonical = json.dumps(
+        {"process_id": dumped.get("process_id"), "specs": dumped.get("specs"), "forms": forms, "diagrams": diagrams},
+        sort_keys=True,
+        ensure_ascii=False,
+        default=str,
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _diagrams(definition: ProcessDefinition, sources: dict[str, str]) -> dict[str, str]:
+    """{file name: text} of the files that hold the process or a process it calls."""
+    ids = {process_id for process_id, _ in definition.all_specs()}
+    found = {}
+    for name, text in sources.items():
+        for match in _PROCESS_ID.finditer(text):
+            if match.group(1) in ids:
+                found[name] = text
+                break
+    return found
+
+
+_PROCESS_ID = re.compile(r"<(?:[\w.-]+:)?process\b[^>]*?\sid=[\"']([^\"']+)[\"']")
+
+
+def _version_hash(record: ProcessVersionRecord) -> str:
+    """A stored version's hash as `_content_hash` makes it now (versions stored before took in
+    every form of their bundle, and no layout)."""
+    definition = definition_of(record)
+    return _content_hash(record.definition, definition.linked_forms(), _diagrams(definition, record.sources))
 
 
 def _decode_sources(files: dict[str, bytes]) -> dict[str, str]:
@@ -88,13 +121,11 @@ def deploy(session, files: dict[str, bytes], deployed_by: str | None) -> list[De
     deployed = []
     for process_id, definition in sorted(bundle.definitions.items()):
         dumped = definition.dump()
-        digest = _content_hash(dumped)
+        digest = _content_hash(dumped, definition.linked_forms(), _diagrams(definition, sources))
         latest = _latest(session, process_id)
-        # The latest's own definition, hashed now: versions stored before the editor marks were
-        # left out carry a digest that included them.
-        if latest is not None and (
-            digest == latest.content_hash or digest == _content_hash(latest.definition)
-        ):
+        # The latest's own definition, hashed now: versions stored before carry a digest made
+        # another way (of every form in their bundle, with the editor marks, without layout).
+        if latest is not None and (digest == latest.content_hash or digest == _version_hash(latest)):
             deployed.append(DeployedProcess(process_id, latest.version, created=False))
             continue
         version = (latest.version if latest else 0) + 1
@@ -220,6 +251,24 @@ def process_sources(session, process_id, version=None) -> dict[str, str]:
     Raises ProcessNotFound.
     """
     return dict(version_record(session, process_id, version).sources)
+
+
+def current_sources(session, process_id) -> dict[str, tuple[str, int, str]]:
+    """The files of a process's latest version, each as most recently deployed: {file name:
+    (process id, version, text)} of the latest version that holds the newest copy. A diagram or
+    form deployed since with another process replaces the copy stored with this one, so that an
+    edit in the modeller, sent back with these, never brings back an older file.
+
+    Raises ProcessNotFound.
+    """
+    own = version_record(session, process_id)
+    newest: dict[str, ProcessVersionRecord] = {}
+    for info in list_processes(session):
+        record = version_record(session, info.id, info.version)
+        for name in record.sources:
+            if name in own.sources and (name not in newest or record.id > newest[name].id):
+                newest[name] = record
+    return {name: (newest[name].process_id, newest[name].version, newest[name].sources[name]) for name in own.sources}
 
 
 def list_versions(session, process_id) -> list[VersionInfo]:

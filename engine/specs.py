@@ -68,13 +68,20 @@ def bundle_files(*paths) -> dict[str, bytes]:
 
     Raises DeploymentError when a path is missing or holds no such file.
     """
-    files = {}
+    files, found_at, problems = {}, {}, []
     for path in map(Path, paths):
         if not path.exists():
             raise DeploymentError([Problem(str(path), "no such file or folder")])
         for candidate in sorted(path.iterdir()) if path.is_dir() else [path]:
-            if candidate.is_file() and kind_of(candidate.name):
-                files[candidate.name] = candidate.read_bytes()
+            if not (candidate.is_file() and kind_of(candidate.name)):
+                continue
+            seen = found_at.setdefault(candidate.name, candidate)
+            if seen.resolve() != candidate.resolve():
+                # A bundle is known by file names: one would silently replace the other.
+                problems.append(Problem(candidate.name, f"two files of that name: {seen} and {candidate}"))
+            files[candidate.name] = candidate.read_bytes()
+    if problems:
+        raise DeploymentError(problems)
     if not files:
         raise DeploymentError([Problem(", ".join(map(str, paths)), "no .bpmn, .dmn or .form files found")])
     return files
@@ -146,6 +153,11 @@ class ProcessDefinition:
             for t in spec.task_specs.values()
             if isinstance(t, UserTask | StartEvent)
         ]
+
+    def linked_forms(self) -> set[str]:
+        """The ids of the forms its steps link (the bundle's other forms came along only)."""
+        found = (self.form_for(step) for step in self.steps_with_forms())
+        return {form.id for form in found if form is not None}
 
     def dump(self) -> dict:
         """A dict to store once per version; `ProcessDefinition.load` reads it back."""

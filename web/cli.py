@@ -1,6 +1,7 @@
 """The `upgradeflow` command: a Flask CLI group over create_app (`flask --app web` works too)."""
 
 import sys
+from pathlib import Path
 
 import click
 from flask.cli import FlaskGroup, with_appcontext
@@ -16,7 +17,10 @@ from .extensions import db
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @with_appcontext
 def deploy_command(paths):
-    """Check, then deploy the .bpmn/.dmn/.form files in PATHS (files or folders)."""
+    """Check, then deploy the .bpmn/.dmn/.form files in PATHS (files or folders). A folder's
+    forms may sit in a `forms` folder beside it (the project's layout: processes/ and forms/):
+    that one is read too."""
+    paths = [*paths, *_forms_beside(paths)]
     try:
         deployed = engine.deploy(db.session, engine.bundle_files(*paths), deployed_by="cli")
     except engine.DeploymentError as error:
@@ -28,6 +32,17 @@ def deploy_command(paths):
     for item in deployed:
         state = "deployed" if item.created else "unchanged"
         click.echo(f"{item.id} version {item.version} ({state})")
+
+
+def _forms_beside(paths) -> list[str]:
+    given = {Path(path).resolve() for path in paths}
+    found = []
+    for path in map(Path, paths):
+        beside = path.resolve().parent / "forms"
+        if path.is_dir() and beside.is_dir() and beside not in given and str(beside) not in found:
+            click.echo(f"forms from {beside} (beside {path}/)")
+            found.append(str(beside))
+    return found
 
 
 @click.group("users")

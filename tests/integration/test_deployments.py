@@ -1,6 +1,7 @@
 """Deploying versions: byte-for-byte sources, new versions only on change, running instances untouched."""
 
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select, update
@@ -89,10 +90,13 @@ def test_a_version_stored_with_the_old_digest_is_still_recognised(Session, files
 def test_diagrams_deploy_without_their_forms_once_those_are_deployed(Session, files):
     """Every form the diagrams link, the message start of the change request included, may come
     from an earlier deployment (before, that one was refused as neither in the bundle nor
-    deployed); the new version carries the forms it links."""
+    deployed); the new version carries the forms it links. The same diagrams without their forms
+    are no change (they made a version 2 before: the bundle's forms counted)."""
     diagrams = {name: text for name, text in files.items() if not name.endswith(".form")}
     with Session.begin() as session:
-        deployed = {d.id: d for d in engine.deploy(session, diagrams, "po")}
+        unchanged = {d.id: d for d in engine.deploy(session, diagrams, "po")}
+        assert (unchanged["software_upgrade"].version, unchanged["software_upgrade"].created) == (1, False)
+        deployed = {d.id: d for d in engine.deploy(session, renamed(diagrams), "po")}
     assert deployed["software_upgrade"].version == 2
     with Session() as session:
         from engine.deployments import definition_of, version_record
@@ -101,6 +105,20 @@ def test_diagrams_deploy_without_their_forms_once_those_are_deployed(Session, fi
     change_request = definition.task_spec("change_request_received")
     assert definition.form_for(change_request).id == "change_request"
     assert all(definition.form_for(step) is not None for step in definition.user_tasks())
+
+
+def test_a_diagram_laid_out_anew_is_a_new_version_downloaded_as_deployed(Session, files):
+    """A shape moved and nothing else: the deployment answered with the old version and threw
+    the new layout away, so the download was not what the process owner deployed."""
+    text = files["software_upgrade.bpmn"].decode()
+    first = re.search(r'<dc:Bounds x="(\d+)"', text)
+    moved = text[: first.start(1)] + str(int(first.group(1)) + 40) + text[first.end(1) :]
+    with Session.begin() as session:
+        deployed = {d.id: d for d in engine.deploy(session, {**files, "software_upgrade.bpmn": moved.encode()}, "po")}
+    assert (deployed["software_upgrade"].version, deployed["software_upgrade"].created) == (2, True)
+    assert (deployed["document_review"].version, deployed["document_review"].created) == (1, False)
+    with Session() as session:
+        assert engine.process_sources(session, "software_upgrade", 2)["software_upgrade.bpmn"] == moved
 
 
 def test_a_running_instance_stays_on_its_version(Session, files):

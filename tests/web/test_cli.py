@@ -1,8 +1,10 @@
 """The `upgradeflow` command: deploy, users add, demo."""
 
 import pytest
+from flask_migrate import upgrade
 
 import engine
+from web import create_app
 from web.extensions import db
 
 
@@ -22,6 +24,40 @@ def test_deploy_of_a_bad_bundle_names_each_problem_and_stores_nothing(app, runne
     assert "bad.bpmn:3: not well-formed XML" in result.output
     with app.app_context():
         assert [p.version for p in engine.list_processes(db.session)] == [1, 1]  # both as before
+
+
+def test_deploy_of_the_processes_folder_reads_the_forms_beside_it_on_a_new_database(tmp_path):
+    """`upgradeflow deploy processes/` as the README and issue 3 write it: on a new database it
+    was refused (every form "neither in the bundle nor deployed": they are in forms/), and once
+    the forms were there it made a version 2 of unchanged processes."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'new.db'}"})
+    with app.app_context():
+        upgrade()
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["deploy", "processes/"])
+    assert first.exit_code == 0, first.output
+    lines = first.output.strip().splitlines()
+    assert lines[0].startswith("forms from ") and lines[0].endswith("forms (beside processes/)")
+    assert lines[1:] == ["document_review version 1 (deployed)", "software_upgrade version 1 (deployed)"]
+    for again in (["deploy", "processes/"], ["deploy", "processes", "forms"]):
+        result = runner.invoke(args=again)
+        assert result.output.strip().splitlines()[-2:] == [
+            "document_review version 1 (unchanged)",
+            "software_upgrade version 1 (unchanged)",
+        ]
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_deploy_refuses_two_files_of_one_name(app, runner, tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "x.form").write_text('{"components": [], "type": "default"}')
+    result = runner.invoke(args=["deploy", str(tmp_path / "a"), str(tmp_path / "b")])
+    assert result.exit_code == 1
+    assert "x.form: two files of that name" in result.output
+    with app.app_context():
+        assert [p.version for p in engine.list_processes(db.session)] == [1, 1]
 
 
 def test_users_add_reads_the_password_from_stdin(app, runner):

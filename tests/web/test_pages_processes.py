@@ -158,6 +158,30 @@ def test_the_modeller_deploys_an_edited_diagram_with_the_versions_other_files(ap
     assert sources["risk_matrix.dmn"].encode() == engine.bundle_files("processes")["risk_matrix.dmn"]
 
 
+def test_an_edit_never_brings_back_a_diagram_another_deployment_replaced(app, owner):
+    """The version's other files went back as stored with it: `document_review.bpmn`, replaced
+    since by a deployment of its own, came back as a new version with the old content."""
+    newer = engine.bundle_files("processes")["document_review.bpmn"].replace(
+        "文檔審核與歸檔".encode(), "文檔審核與歸檔（新）".encode()
+    )
+    with app.app_context():
+        engine.deploy(db.session, {"document_review.bpmn": newer}, "olga")
+        db.session.commit()
+    assert versions_of(app, "document_review") == [2, 1]
+    page = owner.get("/processes/software_upgrade/edit/document_review.bpmn").text
+    config = json.loads(re.search(r'id="editor-config">(.*?)</script>', page, re.S).group(1))
+    assert config["url"] == "/processes/document_review/2/files/document_review.bpmn"
+    edited = {"software_upgrade.bpmn": renamed_bundle()["software_upgrade.bpmn"]}
+    response = edit(owner, "software_upgrade", edited)
+    assert response.status_code == 201
+    assert {"id": "document_review", "version": 3} not in response.get_json()["processes"]
+    assert versions_of(app, "document_review") == [2, 1]
+    assert versions_of(app) == [2, 1]
+    with app.app_context():
+        kept = engine.process_sources(db.session, "software_upgrade", 2)["document_review.bpmn"]
+    assert kept.encode() == newer
+
+
 def test_the_editors_show_the_checks_problems_and_store_nothing(app, owner):
     broken = FORM.replace(b'"components"', b'"nothing"')
     response = edit(owner, "software_upgrade", {"requirement_request.form": broken})

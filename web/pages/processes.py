@@ -149,10 +149,12 @@ def edit_source(process_id, filename):
     """The modeller (bpmn-js), the form editor (form-js) or the DMN editor (dmn-js) on a file of
     the latest version; saving deploys it with the version's other files."""
     info = engine.get_process(db.session, process_id)
-    sources = engine.process_sources(db.session, process_id, info.version)
+    sources = engine.current_sources(db.session, process_id)
     kind = EDITORS.get("." + filename.rsplit(".", 1)[-1])
     if filename not in sources or kind is None:
         abort(404, description=f"no file {filename!r} in {process_id} version {info.version}")
+    # The newest copy of the file, which another process's version may hold.
+    owner, version, _ = sources[filename]
     return render_template(
         "pages/process_editor.html",
         process=info,
@@ -161,9 +163,7 @@ def edit_source(process_id, filename):
         config={
             "kind": kind,
             "filename": filename,
-            "url": url_for(
-                "pages.process_file", process_id=process_id, version=info.version, filename=filename
-            ),
+            "url": url_for("pages.process_file", process_id=owner, version=version, filename=filename),
             "deploy_url": url_for("pages.deploy_edited", process_id=process_id),
         },
     )
@@ -173,10 +173,12 @@ def edit_source(process_id, filename):
 @process_owner_required
 def deploy_edited(process_id):
     """Deploy edited files (multipart, CSRF header) together with the latest version's other
-    files. Answers 201 {"processes": [...]} or 400 {"problems": [...]}, then nothing is stored."""
+    files, each as most recently deployed (a diagram replaced since with another process is not
+    brought back). Answers 201 {"processes": [...]} or 400 {"problems": [...]}, then nothing is
+    stored."""
     edited = uploaded_bundle(request.files)
-    latest = engine.process_sources(db.session, process_id)
-    bundle = {**{name: text.encode("utf-8") for name, text in latest.items()}, **edited}
+    latest = engine.current_sources(db.session, process_id)
+    bundle = {**{name: text.encode("utf-8") for name, (_, _, text) in latest.items()}, **edited}
     try:
         deployed = engine.deploy_bundle(db.session, bundle, current_user.actor)
     except engine.DeploymentError as error:

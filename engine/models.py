@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -137,6 +138,8 @@ class TaskRecord(Base):
     users: Mapped[list] = mapped_column(JSON)
     assignee: Mapped[str | None] = mapped_column(String(80), index=True)
     claimed_by: Mapped[str | None] = mapped_column(String(80))  # set when assignee came from a claim
+    # Open to more than one group or to candidate users: the inbox asks `may_complete` of it.
+    shared: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), index=True)
     form_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)

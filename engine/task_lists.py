@@ -20,12 +20,19 @@ HELD = ("suspended", "error")
 NOT_HELD = TaskRecord.instance_id.not_in(select(InstanceRecord.id).where(InstanceRecord.status.in_(HELD)))
 
 
+# Unassigned tasks only `may_complete` can settle: those with no group (candidate users only)
+# and those open to more than one group or to candidate users (`shared`).
+_TO_CHECK = TaskRecord.assignee.is_(None) & or_(TaskRecord.group_id.is_(None), TaskRecord.shared.is_(True))
+
+
 def _open_to(actor: Actor, assigned: str):
-    """The projection rows `actor` may act on, as SQL, before `may_complete` settles tasks that
-    name candidate users instead of a group."""
+    """The projection rows `actor` may act on, as SQL, before `may_complete` settles the tasks
+    of `_TO_CHECK`."""
     mine = TaskRecord.assignee == actor.username
     open_to_groups = TaskRecord.assignee.is_(None) & or_(
-        TaskRecord.group_id.in_(sorted(actor.groups)), TaskRecord.group_id.is_(None)
+        TaskRecord.group_id.in_(sorted(actor.groups)),
+        TaskRecord.group_id.is_(None),
+        TaskRecord.shared.is_(True),
     )
     return {"me": mine, "group": open_to_groups}.get(assigned, or_(mine, open_to_groups))
 
@@ -85,14 +92,16 @@ def count_tasks(session, actor: Actor, *, assigned="any", due_before=None) -> in
     """How many tasks `list_tasks` would list (only those due before `due_before` when given),
     counted by the database (the inbox badge on every page asks)."""
     query = select(func.count()).where(_open_to(actor, assigned), NOT_HELD)
-    # Unassigned and group-less: only its candidate users may act (`may_complete`), read below.
-    userless = TaskRecord.assignee.is_(None) & TaskRecord.group_id.is_(None)
-    candidates = select(TaskRecord.users).where(_open_to(actor, assigned), userless, NOT_HELD)
+    # The tasks `may_complete` settles are read and asked, below; the rest are counted.
+    candidates = select(TaskRecord.groups, TaskRecord.users).where(_open_to(actor, assigned), _TO_CHECK, NOT_HELD)
     if due_before is not None:
         query = query.where(TaskRecord.due_at < due_before)
         candidates = candidates.where(TaskRecord.due_at < due_before)
-    counted = session.scalar(query.select_from(TaskRecord).where(~userless))
-    return counted + sum(actor.username in (users or []) for users in session.scalars(candidates))
+    counted = session.scalar(query.select_from(TaskRecord).where(~_TO_CHECK))
+    return counted + sum(
+        bool(set(groups or ()) & actor.groups) or actor.username in (users or ())
+        for groups, users in session.execute(candidates)
+    )
 
 
 def inbox(session, actor: Actor, now, groups_shown=None, requests_shown=10) -> Inbox:

@@ -157,6 +157,7 @@ def _save(
         # Assigned only where changed, so an unchanged ready task costs no UPDATE.
         _set(row, element_id=task.element_id, title=task.name)
         _set(row, group_id=task.groups[0] if task.groups else None, groups=list(task.groups))
+        _set(row, shared=len(task.groups) > 1 or bool(task.users))
         _set(row, users=list(task.users), assignee=task.assignee, claimed_by=task.claimed_by)
         _set(row, form_id=task.form, due_at=_dt(task.due))
     for event in result.events:

@@ -187,6 +187,44 @@ def test_instances_terminated_before_0113_get_their_end(app_on):
     assert {i: d[:10] if d else None for i, d in days.items()} == {1: "2026-01-02", 2: None, 3: "2026-01-03"}
 
 
+def test_tasks_open_to_several_groups_or_people_are_marked_shared_by_0117(app_on):
+    with app_on.app_context():
+        upgrade(revision="0116")
+        engine.deploy(db.session, engine.bundle_files("processes", "forms"), deployed_by="tests")
+        db.session.commit()
+        version = db.session.execute(sa.text("SELECT id FROM process_versions LIMIT 1")).scalar()
+        db.session.execute(
+            sa.text(
+                "INSERT INTO instances (id, process_version_id, process_id, status, initiator, state,"
+                " state_format, created_at, updated_at, version_id) VALUES (1, :version,"
+                " 'software_upgrade', 'running', 'a', '{}', 1, '2026-01-01', '2026-01-01', 1)"
+            ),
+            {"version": version},
+        )
+        for task_id, groups, users in (
+            ("one", '["it"]', "[]"),
+            ("two", '["it", "business"]', "[]"),
+            ("named", '["it"]', '["fiona"]'),
+            ("person", "[]", '["carol"]'),
+        ):
+            db.session.execute(
+                sa.text(
+                    "INSERT INTO tasks (id, instance_id, element_id, groups, users, created_at)"
+                    " VALUES (:id, 1, 't', :groups, :users, '2026-01-01')"
+                ),
+                {"id": task_id, "groups": groups, "users": users},
+            )
+        db.session.commit()
+        upgrade()
+        shared = dict(db.session.execute(sa.text("SELECT id, shared FROM tasks")).all())
+    assert {task: bool(flag) for task, flag in shared.items()} == {
+        "one": False,
+        "two": True,
+        "named": True,
+        "person": True,
+    }
+
+
 def test_postgresql_compresses_instance_state_with_lz4(app_on):
     """0112: a step's rewritten state is stored lz4-compressed on PostgreSQL; SQLite is unchanged."""
     with app_on.app_context():

@@ -214,3 +214,31 @@ def test_tasks_for_named_people_do_not_crowd_a_groups_inbox(app, browser, monkey
         assert engine.list_tasks(db.session, ivan_actor, assigned="group", limit=2, offset=1) == listed[1:3]
         assert len(engine.list_tasks(db.session, carol, limit=2)) == 2
         assert engine.count_tasks(db.session, carol) == 4
+
+
+# One step open to two departments and one more person.
+SHARED_BPMN = bpmn(
+    user_task("Check", "it,business", "check", 'camunda:candidateUsers="fiona"'), process_id="shared_demo"
+)
+
+
+def test_a_task_open_to_several_groups_and_people_is_in_each_ones_inbox(app, browser):
+    """Only its first group found it: business members and the named person could open and
+    complete it (200) but never saw it listed or counted."""
+    ivan, bella, fiona = browser("ivan", "it"), browser("bella", "business"), browser("fiona", "finance")
+    quinn = browser("quinn", "qa")
+    with app.app_context():
+        engine.deploy(db.session, {"shared.bpmn": SHARED_BPMN, "check.form": NOTE_FORM}, deployed_by="t")
+        started = engine.start_instance(db.session, "shared_demo", {}, engine.Actor("ivan", frozenset({"it"})))
+        db.session.commit()
+        task_id = started.tasks[0].id
+        for name, expected in (("ivan", 1), ("bella", 1), ("fiona", 1), ("quinn", 0)):
+            actor = engine.get_user_by_name(db.session, name).actor
+            for assigned in ("group", "any"):
+                listed = engine.list_tasks(db.session, actor, assigned=assigned)
+                assert [t.id for t in listed] == [task_id] * expected, (name, assigned)
+                assert engine.count_tasks(db.session, actor, assigned=assigned) == expected, (name, assigned)
+            assert engine.count_tasks(db.session, actor, assigned="me") == 0
+    for page in (ivan.get("/").text, bella.get("/").text, fiona.get("/").text):
+        assert task_id in page
+    assert task_id not in quinn.get("/").text

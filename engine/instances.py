@@ -27,6 +27,7 @@ from datetime import datetime
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -46,7 +47,7 @@ from .messages import MessagesMixin, no_form_data
 from .repair import RepairMixin
 from .sandbox import ScriptEngine
 from .serialization import copy_data, dump_state, load_state
-from .tasks import Actor, HumanTask, describe_task, may_take
+from .tasks import Actor, HumanTask, describe_task, element_of, may_take
 from .timers import end_cycles_before, timer_fired
 from .variables import OPEN, camunda_variables, share_with_open_branches
 
@@ -210,7 +211,7 @@ class Instance(MessagesMixin, RepairMixin):
         form = self.definition.form_for(task.task_spec)
         shown = {**self._shown(task, form), **(provided or {})}  # only read by the validation
         cleaned = form.validate(data, shown) if form is not None else no_form_data(data)
-        element_id = task.task_spec.name
+        element_id = element_of(task.task_spec)
         result = StepResult()
         failed = None
         try:
@@ -320,7 +321,7 @@ class Instance(MessagesMixin, RepairMixin):
         """Store a submission under the task's element id, apply its output mappings, share them
         with the open branches and run the task. Raises InstanceStateError (nothing changes)
         when an output mapping fails."""
-        element_id = task.task_spec.name
+        element_id = element_of(task.task_spec)
         outputs = {**camunda_variables(task.task_spec, submitted), element_id: deepcopy(submitted)}
         before = {name: task.data[name] for name in outputs if name in task.data}
         try:
@@ -383,8 +384,10 @@ class Instance(MessagesMixin, RepairMixin):
                     self._incident(error, result)
 
     def _count_task(self, task):
-        if task.task_spec.bpmn_id is not None:  # skip SpiffWorkflow's own Start/EndJoin specs
-            self._count(task.task_spec.name)
+        # Not SpiffWorkflow's own Start/EndJoin specs; a multi-instance or loop activity counts
+        # its inner tasks, each as the element.
+        if task.task_spec.bpmn_id is not None and not isinstance(task.task_spec, LoopTask):
+            self._count(element_of(task.task_spec))
 
     def _count(self, element_id):
         counts = self._extra["completed"]

@@ -108,7 +108,7 @@ def describe_task(task, engine) -> HumanTask:
     ready_at = task.internal_data.get("ready_at")
     return HumanTask(
         id=str(task.id),
-        element_id=spec.name,
+        element_id=element_of(spec),
         name=spec.bpmn_name,
         process_id=task.workflow.spec.name,
         groups=groups,
@@ -126,6 +126,14 @@ def describe_task(task, engine) -> HumanTask:
 def may_take(actor: Actor, task: HumanTask) -> bool:
     """Whether the actor is a candidate for the task at all, whoever has claimed it."""
     return may_complete(actor, replace(task, assignee=task.designated))
+
+
+def element_of(spec) -> str:
+    """The BPMN element id of a task spec: SpiffWorkflow names the inner task of a multi-instance
+    or loop activity `<id> [child]`, which no diagram holds."""
+    if spec.bpmn_id is not None and spec.name.endswith(" [child]"):
+        return spec.bpmn_id
+    return spec.name
 
 
 def may_complete(actor: Actor, task: HumanTask) -> bool:

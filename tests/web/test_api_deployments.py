@@ -337,12 +337,18 @@ def test_a_multi_instance_task_with_the_longest_id_allowed_runs(owner, people):
     it = people["it"]
     started = it.post("/processes/p/instances", {"data": {}})
     assert started.status_code == 201, started.get_json()
+    instance_id = started.get_json()["id"]
     for _ in range(2):
         (task,) = started.get_json()["tasks"]
-        assert task["name"] == f"{long_id} [child]"
+        # The element id, which the diagram holds, not SpiffWorkflow's inner task `<id> [child]`.
+        assert task["name"] == long_id and started.get_json()["waiting_at"] == [long_id]
+        assert [t["name"] for t in it.get("/tasks").get_json()] == [long_id]
         started = it.submit(task["id"], {"decision": "a"})
         assert started.status_code == 200, started.get_json()
     assert started.get_json()["status"] == "completed"
+    assert started.get_json()["completed_elements"][long_id] == 2
+    logged = [e["task"] for e in it.get(f"/instances/{instance_id}/events").get_json() if e["type"] == "task_completed"]
+    assert logged == [long_id, long_id]
 
 
 def test_an_upload_without_files_is_a_400(owner):

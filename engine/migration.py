@@ -260,6 +260,9 @@ def migrate_instance(
 
 
 REFUSALS = (MigrationRefused, InstanceNotFound, ProcessNotFound, InstanceConflict, InstanceStateError)
+# What else stops one instance of a selection (a state that cannot be read, say): reported with
+# it, and the others go on.
+FAILURES = (*REFUSALS, EngineError)
 
 
 def migrate_instances(
@@ -283,7 +286,7 @@ def migrate_instances(
         process_id, from_version = record.process_id, record.process_version.version
         try:
             yield migrate_instance(session, instance_id, target_version, actor, dry_run, clock, reason)
-        except REFUSALS as error:
+        except FAILURES as error:
             yield MigrationResult(
                 instance_id, False, process_id, from_version, target_version, reason=str(error)
             )
@@ -314,7 +317,9 @@ def preview_migration(session, instance_ids, target_version, actor, clock=system
 
 
 def instances_to_migrate(session, process_id, target_version, actor) -> list[int]:
-    """Ids of the running instances of `process_id` not on version `target_version`, oldest first.
+    """Ids of the instances of `process_id` not ended (running, in error or suspended) and not on
+    version `target_version`, oldest first: one in error moves to the version that fixes it, then
+    is retried.
 
     Raises NotAllowed, ProcessNotFound.
     """
@@ -325,7 +330,7 @@ def instances_to_migrate(session, process_id, target_version, actor) -> list[int
             select(InstanceRecord.id)
             .where(
                 InstanceRecord.process_id == process_id,
-                InstanceRecord.status == "running",
+                InstanceRecord.status.in_(("running", "error", "suspended")),
                 InstanceRecord.process_version_id != target.id,
             )
             .order_by(InstanceRecord.id)

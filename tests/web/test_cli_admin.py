@@ -113,6 +113,34 @@ def test_migrate_moves_each_running_instance_and_reports_the_refused_one(app, ru
     assert unknown.exit_code == 1 and "no process 'nope'" in unknown.output
 
 
+def test_migrate_takes_held_instances_and_goes_on_past_one_it_cannot_read(app, runner, people, drive):
+    """`migrate --process` looked at running instances only: one in error (which a new version
+    is to fix, then a retry) or suspended stayed behind, "0 of 0 migrated". And an instance whose
+    state could not be read stopped the whole selection with a traceback, the ones before it
+    moved and the ones after it never tried."""
+    business, admin = people["business"].user, people["admin"].user.actor
+    suspended, unreadable, failed = (drive.start(business) for _ in range(3))
+    drive.reach(failed, "golive")
+    with app.app_context():
+        engine.suspend_instance(db.session, suspended, admin, "待定")
+        db.session.get(InstanceRecord, unreadable).state = {"format": 1}
+        # The contract's support period goes missing: going live fails at the support period.
+        engine.edit_instance_data(db.session, failed, admin, {"sign_contract": {}}, "模擬")
+        db.session.commit()
+    drive.complete(failed, "golive", decision="success")
+    deploy_version_two(app)
+    result = runner.invoke(args=["migrate", "--process", "software_upgrade", "--to", "2"])
+    lines = result.output.splitlines()
+    assert lines[0] == f"instance {suspended}: moved 1 -> 2 (diff)"
+    assert lines[1].startswith(f"instance {unreadable}: refused: ") and "Traceback" not in result.output
+    assert lines[2] == f"instance {failed}: moved 1 -> 2 (diff)"
+    assert lines[3] == "2 of 3 instance(s) migrated"
+    assert [stored(app, i)[0] for i in (suspended, unreadable, failed)] == [2, 1, 2]
+    with app.app_context():
+        statuses = [db.session.get(InstanceRecord, i).status for i in (suspended, unreadable, failed)]
+    assert statuses == ["suspended", "running", "error"]
+
+
 def test_verify_passes_an_instance_migrated_past_a_renamed_step(app, runner, people, drive):
     started = drive.start(people["business"].user)
     drive.reach(started, "risk_identification")  # requirement_analysis, renamed by version 2, is done

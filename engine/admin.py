@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from .clock import system_clock
 from .deployments import definition_of, version_record
-from .errors import EngineError, InstanceStateError, NotAllowed
+from .errors import EngineError, InstanceStateError, NotAllowed, StateFormatError
 from .event_log import instance_events
 from .instances import Instance
 from .models import EventRecord, InstanceRecord, SnapshotRecord
@@ -95,10 +95,16 @@ def replay_instance(
     definition = definition_of(target)
     events = _log_with_its_state(session, record)
     result = replay(definition, events)
-    stored = Instance.restore(definition_of(record.process_version), record.state, clock)
+    try:
+        stored = Instance.restore(definition_of(record.process_version), record.state, clock)
+    except StateFormatError as error:
+        # Nothing to compare with, and nothing else could repair it: the log rebuilds it.
+        stored, unreadable = None, f"the stored state cannot be read ({error})"
     divergence = result.divergence
     if divergence is not None:
         found = dict(divergence.__dict__)
+    elif stored is None:
+        found = {"seq": None, "event": None, "reason": unreadable}
     else:
         replayed = result.instance
         difference = (
@@ -110,7 +116,12 @@ def replay_instance(
     report = ReplayReport(record.id, target.version, found is None, result.applied, found)
     # A replay that ends in error (a step of the version failed) does not replace a state that
     # is not in error: that would make a healthy instance an incident.
-    broken = result.instance is not None and result.instance.status == "error" and stored.status != "error"
+    broken = (
+        result.instance is not None
+        and result.instance.status == "error"
+        and stored is not None
+        and stored.status != "error"
+    )
     if not dry_run and divergence is None and result.instance is not None and not broken:
         now = clock()
         _snapshot(session, record, "replay", actor, now)

@@ -234,6 +234,27 @@ def test_a_replay_on_a_changed_version_names_the_event_where_it_diverges(app, pe
     assert "requirement_analysis is not ready" in other["divergence"]["reason"]
 
 
+def test_a_replay_rebuilds_an_instance_whose_stored_state_cannot_be_read(app, people, drive, started):
+    """The one repair for a state that no longer reads (a retry and a migration must load it):
+    the replay answered 500, as it loaded the stored state before comparing."""
+    admin = people["admin"]
+    drive.reach(started, "requirement_analysis")
+    with app.app_context():
+        db.session.get(engine.models.InstanceRecord, started).state = {"format": 1}
+        db.session.commit()
+    dry = admin.post(f"/instances/{started}/replay", {"dry_run": True})
+    body = dry.get_json()
+    assert (dry.status_code, body["matches"], body["replaced"]) == (200, False, False)
+    assert body["divergence"]["reason"].startswith("the stored state cannot be read")
+    repaired = admin.post(f"/instances/{started}/replay", {"dry_run": False, "reason": "狀態損壞，依日誌重建"})
+    assert (repaired.status_code, repaired.get_json()["replaced"]) == (200, True)
+    instance = admin.get(f"/instances/{started}").get_json()
+    assert (instance["status"], instance["waiting_at"]) == ("running", ["requirement_analysis"])
+    logged = event_log(admin, started)[-1]
+    assert (logged["type"], logged["data"]["reason"]) == ("replayed", "狀態損壞，依日誌重建")
+    drive.complete(started, "requirement_analysis")  # and it goes on
+
+
 def test_migrate_one_instance_preview_apply_and_undo(app, people, drive, started):
     admin = people["admin"]
     drive.reach(started, "requirement_analysis")

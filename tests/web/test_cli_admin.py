@@ -72,7 +72,7 @@ def test_verify_checks_every_status_and_goes_on_past_an_instance_it_cannot_read(
         f"instance {unreadable}",
         f"instance {last}",
     ]
-    assert "cannot be replayed: " in lines[1] and "Traceback" not in result.output
+    assert "the stored state cannot be read" in lines[1] and "Traceback" not in result.output
     assert lines[-1] == "3 instance(s) differ from their replay"
     running = runner.invoke(args=["verify", "--status", "running"])
     assert running.output.splitlines()[-1] == "1 instance(s) differ from their replay"

@@ -164,9 +164,13 @@ def _threshold(value) -> Decimal:
 
 
 def _approved(found) -> Decimal | None:
+    """The budget finance's latest audit approved: its approved amount, else the one applied
+    for. An audit that asked for a revision or refused approved none, whatever amount it named."""
     audit = latest(found, "budget_audit")
+    if audit.get("decision") != "approve":
+        return None
     approved = _money(audit.get("approved_budget"))
-    if approved is None and audit.get("decision") == "approve":
+    if approved is None:
         approved = _money(latest(found, "initiation_application").get("budget"))
     return approved
 

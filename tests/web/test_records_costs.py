@@ -195,3 +195,16 @@ def test_a_cost_before_any_budget_is_approved_says_so(app, drive, make_user, peo
     recorded = spend(people["finance"], instance_id, "5000").get_json()
     assert (recorded["overrun_review"], recorded["budget"]) == ("no_budget", None)
     assert "no budget is approved yet" in recorded["overrun_note"]
+
+
+def test_an_audit_that_asked_for_a_revision_approved_no_budget(app, drive, make_user, people):
+    """Finance's `revise` named an amount, and a cost over it raised an overrun review on a
+    project whose budget was never approved."""
+    instance_id = drive.start(make_user("applicant", "business"))
+    drive.walk(instance_id, "budget_audit")
+    drive.complete(instance_id, "budget_audit", decision="revise", approved_budget=1000, comment="請調整預算")
+    drive.complete(instance_id, "initiation_review", decision="approve")
+    assert "initiation_application" in [t.name for t in drive.ready(instance_id)]  # sent back
+    recorded = spend(people["finance"], instance_id, "5000").get_json()
+    assert (recorded["overrun_review"], recorded["budget"]) == ("no_budget", None)
+    assert people["finance"].get("/tasks").get_json() == []

@@ -17,17 +17,19 @@ satisfy, read the same way: acceptance may only be `accept` when its four checks
 (R3.5.4). A rule it cannot read (a field left out) counts as not met.
 """
 
+import ast
 import json
 import math
 import re
 from contextvars import ContextVar
 from copy import deepcopy
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import ClassVar
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 
 from .errors import FormValidationError
+from .expressions import to_python
 from .form_fields import (
     DISPLAY_ONLY,
     INPUT_TYPES,
@@ -59,20 +61,36 @@ class FormSchema(Schema):
     def shown_values(self) -> dict:
         return _SHOWN.get() if self.reads_shown else {}
 
-    @validates_schema
-    def _rules(self, data, **kwargs):
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def _rules(self, data, original, **kwargs):
+        # Run beside the fields' own errors, so that a refusal names every bad field; a rule
+        # that reads a field refused already is left for the next try (it cannot be judged).
+        refused = self._refused(data, original)
         errors = {}
         values = {**self.shown_values, **data}
         for key, expression in self.conditional_rules.items():
+            if refused & _names(expression):
+                continue
             if data.get(key) in (None, "", []) and _holds(expression, values):
                 errors[key] = [MSG_REQUIRED]
         for key, (expression, message) in self.validity_rules.items():
             # A value given must satisfy its rule; one the rule cannot read (a field left out)
             # does not, so the rule cannot be passed by leaving things out.
+            if key in refused or refused & _names(expression):
+                continue
             if data.get(key) not in (None, "", []) and not _holds(expression, values):
                 errors.setdefault(key, []).append(message)
         if errors:
             raise ValidationError(errors)
+
+    def _refused(self, data, original) -> set:
+        """The fields this submission fails on their own: given but not loaded, or required and
+        left out."""
+        if not isinstance(original, dict):
+            return set()
+        given = {key for key in original if key in self.fields and key not in data}
+        missing = {key for key, field in self.fields.items() if field.required and key not in original}
+        return given | missing
 
 
 def _holds(expression, values) -> bool:
@@ -82,6 +100,16 @@ def _holds(expression, values) -> bool:
         return bool(SandboxEnvironment().evaluate(expression, values))
     except (SandboxError, NameError, AttributeError, LookupError, TypeError, ValueError, ArithmeticError):
         return False
+
+
+@lru_cache(maxsize=1024)
+def _names(expression) -> frozenset:
+    """The names a rule reads."""
+    try:
+        tree = ast.parse(to_python(expression), mode="eval")
+    except SyntaxError:
+        return frozenset()
+    return frozenset(node.id for node in ast.walk(tree) if isinstance(node, ast.Name))
 
 
 _TEMPLATE_NAME = re.compile(r"\{\{\s*#?(?:each\s+|if\s+)?([A-Za-z_]\w*)")
@@ -115,7 +143,8 @@ def _collect(components, tree, rules, checks):
             _collect(component.get("components"), item_tree, item_rules, item_checks)
             item_schema = _schema_from_tree(item_tree, item_rules, f"Row_{path}", item_checks)
             parts = path.split(".")
-            _subtree(tree, parts[:-1])[parts[-1]] = fields.List(fields.Nested(item_schema), required=False)
+            # Left out, it is no rows (form-js sends [] for a list the user left empty).
+            _subtree(tree, parts[:-1])[parts[-1]] = fields.List(fields.Nested(item_schema), load_default=list)
         elif kind in INPUT_TYPES and component.get("key"):
             required = bool((component.get("validate") or {}).get("required"))
             if (component.get("conditional") or {}).get("hide"):

@@ -1,6 +1,7 @@
 """R5 風險管理: identification, the risk matrix (processes/risk_matrix.dmn), response, monitoring."""
 
 import pytest
+from harness import MISSING
 
 from engine import FormValidationError
 
@@ -122,3 +123,13 @@ def test_the_response_list_keeps_its_rows(start):
         flow.complete("risk_response", risks=[*shown, risk("low", "minor")])
     assert set(refused.value.errors) == {"risks"}
     assert flow.ready() == ["risk_response"]
+
+
+def test_no_risk_list_sent_is_no_risks_not_a_failed_output_mapping(start):
+    """`{}` at the identification was a 409 ("output mapping failed: ${risk_identification.risks}"):
+    a list left out is no rows, as form-js sends it."""
+    flow = start()
+    flow.reach("risk_identification")
+    flow.complete("risk_identification", risks=MISSING)
+    assert flow.ready() == ["risk_response"]
+    assert flow.data["risks"] == [] and flow.data["risk_identification"] == {"risks": []}

@@ -22,6 +22,31 @@ def test_a_missing_required_field_is_named_and_nothing_is_stored(start):
     assert "requirement_analysis" not in flow.data
 
 
+def test_every_bad_field_is_named_at_once_the_rules_too(start):
+    """A form's rules (requiredWhen, validWhen) were not checked while any field failed on its
+    own: a refusal named the missing signer, then the next try the acceptance's decision."""
+    flow = start()
+    flow.reach("acceptance")
+    ready, data = flow.ready(), flow.data
+    with pytest.raises(FormValidationError) as refused:
+        flow.complete("acceptance", decision="accept", security_effective=False, signer=MISSING)
+    assert set(refused.value.errors) == {"signer", "decision"}
+    assert (flow.ready(), flow.data) == (ready, data)
+
+
+def test_a_rule_that_reads_a_field_refused_on_its_own_is_not_judged_on_it(start):
+    """The end date's rule compares it with the start date: with the start date refused (not a
+    date), only the start date is named, not the end date too."""
+    flow = start()
+    flow.reach("initiation_application")
+    with pytest.raises(FormValidationError) as refused:
+        flow.complete("initiation_application", start_date="tomorrow", end_date="2026-01-01")
+    assert set(refused.value.errors) == {"start_date"}
+    with pytest.raises(FormValidationError) as refused:
+        flow.complete("initiation_application", start_date="2026-06-01", end_date="2026-01-01", plan=MISSING)
+    assert set(refused.value.errors) == {"end_date", "plan"}
+
+
 def test_a_value_outside_a_select_is_named_and_nothing_is_stored(start):
     flow = start()
     ready, data = flow.ready(), flow.data

@@ -1,6 +1,7 @@
 """R3.5 測試與驗收: joint test, rectification, acceptance by IT and by the business."""
 
 import pytest
+from harness import MISSING
 
 
 def test_a_passed_joint_test_goes_to_both_acceptances(start):
@@ -8,6 +9,19 @@ def test_a_passed_joint_test_goes_to_both_acceptances(start):
     flow.reach("joint_test")
     flow.complete("joint_test", decision="pass")
     assert flow.ready() == ["acceptance", "business_acceptance"]
+
+
+def test_a_pass_with_no_issue_list_sent_passes_and_a_fail_without_one_is_refused(start):
+    """A list left out is no rows, as form-js sends it: a clean pass sent by an API client
+    without `issues` was refused as if a high-severity issue were open."""
+    flow = start()
+    flow.reach("joint_test")
+    with pytest.raises(Exception, match="issue list") as refused:
+        flow.complete("joint_test", decision="fail", issues=MISSING)
+    assert set(refused.value.errors) == {"decision"} and flow.ready() == ["joint_test"]
+    flow.complete("joint_test", decision="pass", issues=MISSING)
+    assert flow.ready() == ["acceptance", "business_acceptance"]
+    assert flow.data["joint_test"]["issues"] == []
 
 
 def test_a_failed_joint_test_is_rectified_and_tested_again(start):

@@ -25,12 +25,25 @@ _JUEL_WORDS = {
     "null": "None",
     "true": "True",
     "false": "False",
-    "empty": "not",
     "div": "/",
     "mod": "%",
 }
 _WORD = re.compile(r"(?<![\w.])(" + "|".join(_JUEL_WORDS) + r")(?![\w])")
 _WRAPPED = re.compile(r"^\s*[$#]\{(?P<body>.*)\}\s*$", re.S)
+
+
+# JUEL's `empty x`: x is null, "" or an empty collection (0 and false are not empty). Strings
+# are matched to be passed over (`"empty x"` stays text).
+_EMPTY = re.compile(
+    rf"(?P<string>{_STRING})"
+    rf"|(?<![\w.])empty(?:\s+(?P<name>[A-Za-z_][\w.]*(?:\[(?:{_STRING}|[^\]'\"])*\])*)|\s*(?P<open>\())"
+)
+
+
+def _empty(match) -> str:
+    if match["string"] is not None:
+        return match["string"]
+    return f"isempty({match['name']})" if match["name"] else "isempty("
 
 
 def _translate_code(code: str) -> str:
@@ -85,7 +98,7 @@ def to_python(expression: str) -> str:
     text = expression.strip()
     wrapped = _WRAPPED.match(text)
     if wrapped:
-        return _rewrite(_juel_calls(wrapped.group("body")), _translate_code)
+        return _rewrite(_EMPTY.sub(_empty, _juel_calls(wrapped.group("body"))), _translate_code)
     if text.startswith("=") and not text.startswith("=="):
         return feel_to_python(text[1:])
     return text
@@ -136,21 +149,26 @@ def _split_top_level(text: str) -> list[str]:
     return [item.strip() for item in items]
 
 
+# The name SpiffWorkflow's DMN engine gives the input a test reads. A test written with it, not
+# with `?`, which SpiffWorkflow replaces only where the quotes after it pair up (`"it's"` did not).
+DMN_INPUT = "dmninputexpr"
+
+
 def _unary(test: str) -> str:
     ranged = _RANGE.match(test)
     if ranged:
         low_op = "<=" if ranged["open"] == "[" else "<"
         high_op = "<=" if ranged["close"] == "]" else "<"
-        return f"{_literal(ranged['low'])} {low_op} ? {high_op} {_literal(ranged['high'])}"
+        return f"{_literal(ranged['low'])} {low_op} {DMN_INPUT} {high_op} {_literal(ranged['high'])}"
     compared = _COMPARISON.match(test)
     if compared:
-        return f"? {compared['op']} {_literal(compared['value'])}"
+        return f"{DMN_INPUT} {compared['op']} {_literal(compared['value'])}"
     value = _literal(test)
-    return "? is None" if value == "None" else f"? == {value}"
+    return f"{DMN_INPUT} is None" if value == "None" else f"{DMN_INPUT} == {value}"
 
 
 def feel_unary_to_python(text: str | None) -> str | None:
-    """A DMN input entry as a Python test of `?`; None for "any" (`-` or empty).
+    """A DMN input entry as a Python test of the input (DMN_INPUT); None for "any" (`-` or empty).
 
     Raises UntranslatableExpression naming what cannot be run.
     """

@@ -65,7 +65,14 @@ from .serialization import copy_data
 
 MAX_RECIPIENT = 80  # engine/models.py: notifications.recipient
 
-__all__ = ["SandboxEnvironment", "SandboxError", "ScriptEngine", "compile_expression", "compile_script"]
+__all__ = [
+    "SandboxEnvironment",
+    "SandboxError",
+    "ScriptEngine",
+    "compile_expression",
+    "compile_script",
+    "unknown_calls",
+]
 
 _UNSAFE = {"__build_class__", "setattr", "delattr", "id", "_getattr_"}
 BUILTINS = {name: value for name, value in safe_builtins.items() if name not in _UNSAFE}
@@ -213,10 +220,44 @@ def compile_script(script: str):
     for node in ast.walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
             raise SandboxError(f"line {node.lineno}: import is not allowed in diagram scripts")
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "execution":
+            raise SandboxError(
+                f"line {node.lineno}: JUEL's `execution` object is not available here; "
+                "assign the process variable itself (`a = 1`)"
+            )
     result = compile_restricted_exec(script, "<script>", policy=_Policy)
     if result.errors or result.code is None:
         raise SandboxError("; ".join(result.errors))
     return result.code
+
+
+HELPERS = frozenset({"today", "now", "add_days", "add_months", "isempty", "notify"})
+
+
+def unknown_calls(source: str, mode="eval") -> list[str]:
+    """What diagram code calls that it does not have, for the deploy checks: a function by a name
+    neither a built-in, a helper nor one the code defines (FEEL's `count()`, JUEL's `dateTime()`),
+    or a method text has not (`"a".toUpperCase()`). Each would fail when the step runs."""
+    tree = ast.parse(to_python(source) if mode == "eval" else source, mode=mode)
+    defined = {
+        node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+    }
+    defined |= {arg.arg for node in ast.walk(tree) if isinstance(node, ast.Lambda) for arg in node.args.args}
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        called = node.func
+        if isinstance(called, ast.Name) and called.id not in BUILTINS and called.id not in HELPERS | defined:
+            found.append(f"{called.id}()")
+        elif (
+            isinstance(called, ast.Attribute)
+            and isinstance(called.value, ast.Constant)
+            and isinstance(called.value.value, str)
+            and not hasattr(str, called.attr)
+        ):
+            found.append(f"text.{called.attr}()")
+    return found
 
 
 def _add_months(iso_date: str, months: int) -> str:
@@ -224,6 +265,11 @@ def _add_months(iso_date: str, months: int) -> str:
     index = day.month - 1 + int(months)
     year, month = day.year + index // 12, index % 12 + 1
     return date(year, month, min(day.day, monthrange(year, month)[1])).isoformat()
+
+
+def _is_empty(value) -> bool:
+    # JUEL's `empty`: null, "" or an empty collection; 0 and false are values.
+    return value is None or (isinstance(value, str | list | tuple | dict | set) and len(value) == 0)
 
 
 def _add_days(iso_date: str, days: int) -> str:
@@ -286,6 +332,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
             "now": lambda: self.clock().isoformat(),
             "add_days": _add_days,
             "add_months": _add_months,
+            "isempty": _is_empty,
             "notify": self._notify,
         }
 

@@ -70,6 +70,31 @@ def _assignee(task, engine, text) -> str | None:
     return value
 
 
+def _candidate_users(task, engine, items) -> tuple:
+    """The users `candidateUsers` names: plain names, and what its expressions give (a name or a
+    list of names, `${initiator}`). Raises TaskSetupError."""
+    users = []
+    for text in items:
+        try:
+            value = _evaluate(task, engine, text)
+        except Exception as error:  # a missing variable, a sandbox refusal: the data does not fit
+            raise TaskSetupError(
+                task, f"{task.task_spec.name}: candidate users {text.strip()!r}: {error}"
+            ) from None
+        for name in value if isinstance(value, list | tuple) else [value]:
+            if name is None or name == "":
+                continue
+            name = str(name)
+            if len(name) > MAX_USERNAME or not name.strip():
+                raise TaskSetupError(
+                    task,
+                    f"{task.task_spec.name}: candidate users {text.strip()!r} give {name[:40]!r}, which "
+                    f"can be no user name (1 to {MAX_USERNAME} characters)",
+                )
+            users.append(name)
+    return tuple(dict.fromkeys(users))
+
+
 def _due(task, engine, ready_at):
     text = (task.task_spec.extensions or {}).get("dueDate")
     if not text or not ready_at:
@@ -112,7 +137,7 @@ def describe_task(task, engine) -> HumanTask:
         name=spec.bpmn_name,
         process_id=task.workflow.spec.name,
         groups=groups,
-        users=tuple(ext.get("candidateUsers") or ()),
+        users=_candidate_users(task, engine, ext.get("candidateUsers") or ()),
         assignee=claimed_by or assignee,
         form=form_reference(ext),
         due=_due(task, engine, ready_at),

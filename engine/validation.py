@@ -17,7 +17,7 @@ from .errors import Problem
 from .expressions import UntranslatableExpression, feel_to_python, feel_unary_to_python
 from .groups import GROUP_IDS, LANE_GROUPS
 from .guards import STEP_GUARDS
-from .sandbox import SandboxError, compile_expression, compile_script
+from .sandbox import SandboxError, compile_expression, compile_script, unknown_calls
 from .timers import _ISO_LITERAL, literal_problem
 
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
@@ -205,6 +205,8 @@ def _check_task(definition, task_spec, index, steps):
     for attr in ("assignee", "dueDate"):
         if ext.get(attr):
             problems.extend(_compile(file, line, task_spec.name, ext[attr], LITERALS[attr]))
+    for user in ext.get("candidateUsers") or ():
+        problems.extend(_compile(file, line, task_spec.name, user, LITERALS["assignee"]))
     for name, expression in ext.get("inputParameters", []) + ext.get("outputParameters", []):
         if expression is None:
             problems.append(
@@ -236,7 +238,22 @@ def _compile(file, line, element, expression, literal=None):
         compile_expression(text)
     except SandboxError as error:
         return [Problem(file, f"expression does not compile: {error}", line, element)]
-    return []
+    return _unknown_calls(file, line, element, text)
+
+
+def _unknown_calls(file, line, element, source, mode="eval"):
+    missing = unknown_calls(source, mode)
+    if not missing:
+        return []
+    return [
+        Problem(
+            file,
+            f"calls {', '.join(missing)}, which diagram code does not have (FEEL and Java functions are "
+            "not translated; write it in Python)",
+            line,
+            element,
+        )
+    ]
 
 
 def _check_gateways(name, tree):
@@ -273,8 +290,21 @@ def _check_expressions(name, tree):
                 Problem(name, "script task has no script", script_task.sourceline, script_task.get("id"))
             )
             continue
+        language = (script_task.get("scriptFormat") or "python").strip().lower()
+        if language not in ("python", "py", "text/x-python"):
+            problems.append(
+                Problem(
+                    name,
+                    f"script format {script_task.get('scriptFormat')!r} is not run here: scripts are "
+                    "Python (sandboxed); write it in Python and set the format to python",
+                    script_task.sourceline,
+                    script_task.get("id"),
+                )
+            )
+            continue
         try:
             compile_script(script.text)
+            problems.extend(_unknown_calls(name, script.sourceline, script_task.get("id"), script.text, "exec"))
         except SandboxError as error:
             problems.append(
                 Problem(
@@ -342,8 +372,41 @@ def translate_cell(kind, text):
     return feel_to_python(text) if text else None
 
 
-def _check_dmn(name, tree):
+# Hit policies the engine runs as DMN means them: UNIQUE and ANY (the first match, as all agree),
+# FIRST, and COLLECT without an aggregation (a list of every match).
+HIT_POLICIES = {"UNIQUE", "ANY", "FIRST", "COLLECT"}
+
+
+def _check_hit_policies(name, tree):
     problems = []
+    for ns in DMN_NS:
+        for table in tree.iter(f"{{{ns}}}decisionTable"):
+            owner = table.getparent().get("id") or table.get("id")
+            policy = (table.get("hitPolicy") or "UNIQUE").upper()
+            if policy not in HIT_POLICIES:
+                problems.append(
+                    Problem(
+                        name,
+                        f"hit policy {policy} is not run here (only {', '.join(sorted(HIT_POLICIES))})",
+                        table.sourceline,
+                        owner,
+                    )
+                )
+            if table.get("aggregation"):
+                problems.append(
+                    Problem(
+                        name,
+                        f"aggregation {table.get('aggregation')} is not run here: COLLECT gives the list "
+                        "of every match; add them up in the process (a script or an expression)",
+                        table.sourceline,
+                        owner,
+                    )
+                )
+    return problems
+
+
+def _check_dmn(name, tree):
+    problems = _check_hit_policies(name, tree)
     for entry, kind, text_node in dmn_cells(tree):
         owner = entry.getparent().get("id") or entry.get("id")
         try:

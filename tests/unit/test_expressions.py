@@ -1,6 +1,6 @@
 import pytest
 
-from engine.expressions import UntranslatableExpression, feel_unary_to_python, to_python
+from engine.expressions import DMN_INPUT, UntranslatableExpression, feel_unary_to_python, to_python
 
 
 @pytest.mark.parametrize(
@@ -14,7 +14,8 @@ from engine.expressions import UntranslatableExpression, feel_unary_to_python, t
         ("${!done}", "not  done"),
         ("${a != b}", "a != b"),
         ("${x eq 'y' and z ne null}", "x == 'y' and z != None"),
-        ("${empty list}", "not list"),
+        ("${empty list}", "isempty(list)"),
+        ("${not empty d[\"k\"] && \"empty x\" != s}", "not isempty(d[\"k\"])  and  \"empty x\" != s"),
         ('${decision == "a && b"}', 'decision == "a && b"'),
         ("preliminary_review.decision == 'accept'", "preliminary_review.decision == 'accept'"),
     ],
@@ -47,7 +48,8 @@ def test_plain_python_is_left_alone():
     ],
 )
 def test_feel_unary_tests_become_python_tests_of_the_input(cell, python):
-    assert feel_unary_to_python(cell) == python
+    # `?` here is the input, which the engine names DMN_INPUT.
+    assert feel_unary_to_python(cell) == (python.replace("?", DMN_INPUT) if python else python)
 
 
 @pytest.mark.parametrize("cell", ['date("2020-01-01")', "count(x) > 1", "[1..]"])
@@ -88,3 +90,13 @@ def test_another_use_of_juels_execution_object_is_refused_naming_it():
 
     with pytest.raises(SandboxError, match="`execution` object is not available"):
         compile_expression("${execution.getProcessInstanceId() != null}")
+
+
+def test_juel_empty_is_null_blank_or_no_items_but_zero_and_false_are_values():
+    """`empty` was translated to `not`: a count of 0 or a `false` answer took the empty branch."""
+    from engine.sandbox import SandboxEnvironment
+
+    env = SandboxEnvironment()
+    for value, empty in ((None, True), ("", True), ([], True), ({}, True), (0, False), (False, False), ("x", False)):
+        assert env.evaluate("${empty start.n}", {"start": {"n": value}}) is empty, value
+        assert env.evaluate("${not empty start.n}", {"start": {"n": value}}) is not empty, value

@@ -78,11 +78,35 @@ def test_a_script_that_reaches_outside_the_sandbox_is_refused_at_deployment(scri
 
 
 @pytest.mark.parametrize(
+    ("script", "called"),
+    [
+        ('open("x")', "open()"),
+        ('getattr(notify, "__globals__")', "getattr()"),
+        ("t = type(notify)", "type()"),
+        ('execution.setVariable("a", 1)', "JUEL's `execution`"),
+        ("n = count([1, 2])", "count()"),
+        ('u = "a".toUpperCase()', "text.toUpperCase()"),
+    ],
+)
+def test_a_script_calling_what_diagram_code_does_not_have_is_refused_at_deployment(script, called):
+    """They compiled, and failed each instance that reached them."""
+    with pytest.raises(DeploymentError) as refused:
+        deploy(script)
+    assert [p.element for p in refused.value.problems] == ["run_script"]
+    assert called in refused.value.problems[0].message
+
+
+def test_a_script_defining_its_own_function_may_call_it():
+    instance, _ = run_to_script(deploy("double = lambda x: x * 2\ntotal = double(21)"))
+    assert instance.status == "completed" and instance.data["total"] == 42
+
+
+@pytest.mark.parametrize(
     ("script", "missing"),
-    [('open("x")', "open"), ('getattr(notify, "__globals__")', "getattr"), ("t = type(notify)", "type")],
+    [("x = undefined_value + 1", "undefined_value"), ("x = {'a': 1}['b']", "KeyError"), ("x = 1 / 0", "division")],
 )
 def test_a_script_failing_at_run_time_puts_the_instance_in_error_and_keeps_earlier_work(script, missing):
-    definition = deploy(script)  # compiles: only running it shows the name is not there
+    definition = deploy(script)  # compiles: only running it shows the value is not there
     instance, result = run_to_script(definition)
 
     assert instance.status == "error"

@@ -101,7 +101,22 @@ def test_a_due_date_duration_and_an_initiator_assignee_are_honoured(owner, peopl
     assert mine.status_code == 200
 
 
+def test_a_candidate_users_expression_names_the_initiator(owner, people):
+    """`${initiator}` was taken for a user named so: the task waited for nobody (403 for all)."""
+    body = user_task(group=None, attributes='camunda:candidateUsers="${initiator}, it1"')
+    deploy(owner, {"u.bpmn": bpmn(body, "u"), "f.form": FORM})
+    business = people["business"]
+    [task] = business.post("/processes/u/instances", {"data": {}}).get_json()["tasks"]
+    for named in (business, people["it"]):
+        assert [t["id"] for t in named.get("/tasks").get_json()] == [task["id"]]
+    assert people["business2"].post(f"/tasks/{task['id']}/complete", {"data": {"decision": "a"}}).status_code == 403
+    assert business.post(f"/tasks/{task['id']}/complete", {"data": {"decision": "a"}}).status_code == 200
+
+
 CONDITIONS = [
+    # JUEL's `empty`: null, "" or no items; a 0 or a false is a value (was `not`: taken for empty).
+    ("${empty t.count}", "end_b"),
+    ("${not empty t.count}", "end_a"),
     ('${t.decision == "a"}', "end_a"),
     ("#{t.decision eq 'a'}", "end_a"),
     ('${t.decision != "a" && t.decision != "b"}', "end_b"),
@@ -112,12 +127,19 @@ CONDITIONS = [
 ]
 
 
+# FORM with a number beside the decision.
+COUNT_FORM = FORM.replace(
+    b'"components": [', b'"components": [{"type": "number", "key": "count", "label": "Count"}, ', 1
+)
+
+
 @pytest.mark.parametrize(("condition", "end"), CONDITIONS)
 def test_juel_and_feel_conditions_choose_the_branch_camunda_would(owner, people, condition, end):
     body = ZEEBE_TASK.replace('=t.decision = "a"', condition.replace("&", "&amp;"))
-    deploy(owner, {"z.bpmn": bpmn(body, "z", namespaces=ZEEBE_NS), "f.form": FORM})
+    deploy(owner, {"z.bpmn": bpmn(body, "z", namespaces=ZEEBE_NS), "f.form": COUNT_FORM})
     [task] = people["business"].post("/processes/z/instances", {"data": {}}).get_json()["tasks"]
-    assert people["it"].post(f"/tasks/{task['id']}/complete", {"data": {"decision": "a"}}).status_code == 200
+    done = people["it"].post(f"/tasks/{task['id']}/complete", {"data": {"decision": "a", "count": 0}})
+    assert done.status_code == 200, done.get_json()
     final = people["it"].get(f"/instances/{task['instance_id']}").get_json()
     assert (final["status"], end in final["completed_elements"]) == ("completed", True)
 

@@ -207,7 +207,59 @@ def _form(component):
     return {"p.bpmn": bpmn(user_task(group="it", form="f")), "f.form": form}
 
 
+DMN_NS = 'xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/"'
+# A decision `d` of one input (`name`) and one output (`score`); `{table}` takes attributes.
+DMN = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions {ns} id="defs" name="d" namespace="http://camunda.org/schema/1.0/dmn">
+  <decision id="d" name="d">
+    <decisionTable id="table" {table}>
+      <input id="i"><inputExpression id="ie" typeRef="string"><text>name</text></inputExpression></input>
+      <output id="o" name="score" typeRef="number"/>
+      <rule id="r1"><inputEntry id="e1"><text>{test}</text></inputEntry><outputEntry id="o1"><text>10</text></outputEntry></rule>
+      <rule id="r2"><inputEntry id="e2"><text>-</text></inputEntry><outputEntry id="o2"><text>5</text></outputEntry></rule>
+    </decisionTable>
+  </decision>
+</definitions>"""
+RULE_TASK = """
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="rule"/>
+    <bpmn:businessRuleTask id="rule" camunda:decisionRef="d"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="rule" targetRef="end"/>
+    <bpmn:endEvent id="end"/>"""
+
+
+def dmn(table='hitPolicy="UNIQUE"', test='"x"'):
+    return DMN.format(ns=DMN_NS, table=table, test=test).encode()
+
+
 BAD_BUNDLES = {
+    # Deployed, each failed every instance that reached it.
+    "javascript script": (
+        {"p.bpmn": bpmn(SCRIPT.replace('"python"', '"javascript"').replace("import os", 'execution.setVariable("a", 1);'))},
+        "p.bpmn",
+        "s",
+        "script format 'javascript' is not run here",
+    ),
+    "feel function": ({"p.bpmn": bpmn(GATEWAY.format(condition="=count([1, 2]) > 1"))}, "p.bpmn", "a", "count()"),
+    "java method": (
+        {"p.bpmn": bpmn(GATEWAY.format(condition='${"a".toUpperCase() == "A"}'))},
+        "p.bpmn",
+        "a",
+        "text.toUpperCase()",
+    ),
+    "due date function": (
+        {"p.bpmn": bpmn(user_task(attributes='camunda:dueDate="${dateTime().plusDays(2).toDate()}"')), "f.form": FORM},
+        "p.bpmn",
+        "t",
+        "dateTime()",
+    ),
+    # The engine gave the list of matches where the table asked for their sum.
+    "dmn aggregation": (
+        {"p.bpmn": bpmn(RULE_TASK), "d.dmn": dmn('hitPolicy="COLLECT" aggregation="SUM"')},
+        "d.dmn",
+        "d",
+        "aggregation SUM is not run here",
+    ),
+    "dmn priority": ({"p.bpmn": bpmn(RULE_TASK), "d.dmn": dmn('hitPolicy="PRIORITY"')}, "d.dmn", "d", "PRIORITY"),
     "xxe": ({"evil.bpmn": XXE}, "evil.bpmn", None, "DOCTYPE"),
     "billion laughs": ({"lol.bpmn": BILLION_LAUGHS}, "lol.bpmn", None, "DOCTYPE"),
     "missing form": ({"p.bpmn": bpmn(user_task(form="nowhere"))}, "p.bpmn", "t", "'nowhere'"),
@@ -418,3 +470,19 @@ def test_problems_in_the_xml_and_in_the_processes_are_reported_together(owner, a
     problems = {(p["element"], p["message"].split(" ")[0]) for p in response.get_json()["problems"]}
     assert problems == {("a", "expression"), ("t", "unknown"), ("t", "form")}
     assert stored_versions(app) == baseline
+
+
+@pytest.mark.parametrize(("name", "score"), [("it's", 10), ("its", 5)])
+def test_a_dmn_text_with_an_apostrophe_is_matched(owner, people, name, score):
+    """`"it's"` deployed and failed every instance (SyntaxError: `? == "it's"`): SpiffWorkflow
+    replaces `?` only where the quotes after it pair up."""
+    named = f"""
+    <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="s"/>
+    <bpmn:scriptTask id="s" scriptFormat="python"><bpmn:script>name = {name!r}</bpmn:script></bpmn:scriptTask>
+    {RULE_TASK.replace('sourceRef="start"', 'sourceRef="s"')}"""
+    files = {"p.bpmn": bpmn(named), "d.dmn": dmn(test='"it\'s"')}
+    assert deploy(owner, files).status_code == 201
+    started = people["it"].post("/processes/p/instances", {"data": {}})
+    assert started.status_code == 201, started.get_json()
+    body = started.get_json()
+    assert (body["status"], body["data"]["score"]) == ("completed", score)

@@ -72,6 +72,8 @@ class RepairMixin:
         _require_admin(actor)
         if self._extra.get("error") is None:
             raise InstanceStateError("the instance is not in error")
+        if self.suspended:  # nothing moves until it is resumed, a retried step neither
+            raise InstanceStateError("the instance is suspended: resume it, then retry")
         failed = self._workflow.get_tasks(state=TaskState.ERROR)
         stalled = self._stalled_task()
         if not failed and stalled is None:

@@ -61,7 +61,7 @@ def users_add(name, groups, admin):
         if sys.stdin.isatty():
             password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
         else:
-            password = sys.stdin.readline().rstrip("\n")
+            password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")  # a line ending, CRLF too
     except UnicodeDecodeError:
         raise click.ClickException(
             "the password is not UTF-8 text (is the terminal's encoding UTF-8?)"

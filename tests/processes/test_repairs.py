@@ -50,6 +50,23 @@ def test_an_incident_keeps_what_was_done_and_a_retry_after_the_fix_goes_on(start
     assert flow.data["support_end"] == "2026-04-06"  # retried on 2026-03-06 (60 days in error), plus a month
 
 
+def test_a_suspended_instance_in_error_is_not_retried_until_resumed(start):
+    """A retry while suspended ran the failed step (the support period started): nothing moves
+    until the instance is resumed."""
+    flow = start()
+    flow.reach("golive")
+    flow.repair(lambda i: i.edit_data(ADMIN, {"sign_contract": {}}, "模擬數據錯誤"))
+    flow.complete("golive", decision="success")
+    flow.repair(lambda i: i.edit_data(ADMIN, {"sign_contract": {"support_months": 1}}, "補錄支持期"))
+    flow.repair(lambda i: i.suspend(ADMIN, "待審計"))
+    with pytest.raises(InstanceStateError, match="resume it, then retry"):
+        flow.repair(lambda i: i.retry(ADMIN))
+    assert "support_end" not in flow.data and flow.instance.error is not None
+    flow.repair(lambda i: i.resume(ADMIN, "審計完成"))
+    flow.repair(lambda i: i.retry(ADMIN))
+    assert flow.status == "running" and "support_end" in flow.data
+
+
 def test_rewind_makes_an_earlier_step_ready_again_and_it_can_be_done_again(start):
     flow = start()
     flow.reach("analysis_report")

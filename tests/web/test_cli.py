@@ -71,6 +71,14 @@ def test_users_add_reads_the_password_from_stdin(app, runner):
         assert (user.groups, user.is_admin) == ({"business", "it"}, False)
 
 
+def test_users_add_takes_a_password_piped_with_a_windows_line_ending(app, runner):
+    """The `\r` of CRLF stayed in the password: the user could never log in."""
+    result = runner.invoke(args=["users", "add", "carol", "--group", "qa"], input="s3cret-pass\r\n")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert engine.authenticate(db.session, "carol", "s3cret-pass") is not None
+
+
 def test_users_add_refuses_bad_input_and_stores_nothing(app, runner):
     unknown = runner.invoke(args=["users", "add", "bob", "--group", "sales"], input="long-enough\n")
     short = runner.invoke(args=["users", "add", "bob", "--group", "it"], input="short\n")

@@ -25,6 +25,13 @@ def instance(app, instance_id):
         return engine.get_instance(db.session, instance_id)
 
 
+def logged(app, instance_id, kind) -> dict:
+    """The data of the instance's last `kind` event."""
+    with app.app_context():
+        events = engine.instance_events(db.session, instance_id)
+    return next(e.data for e in reversed(events) if e.type == kind)
+
+
 def listed(html):
     return sorted(int(i) for i in re.findall(r'name="ids" value="(\d+)"', html))
 
@@ -71,12 +78,15 @@ def test_a_bulk_migration_lists_each_outcome_and_leaves_the_refused_one(app, adm
     assert "可以遷移到第 2 版" in preview.text
     assert [instance(app, i).version for i in ids] == [1, 1]
 
-    response = admin.post_form("/admin/instances/bulk", {"action": "migrate", "ids": ids, "version": 2})
+    response = admin.post_form(
+        "/admin/instances/bulk", {"action": "migrate", "ids": ids, "version": 2, "reason": "新版上線"}
+    )
     assert response.status_code == 200
     assert response.text.count('class="result result--ok"') == 1
     assert response.text.count('class="result result--failed"') == 1
     assert "analysis_report" in response.text
     assert [instance(app, i).version for i in ids] == [2, 1]
+    assert logged(app, ids[0], "migrated")["reason"] == "新版上線"  # the reason typed was dropped
 
 
 def test_bulk_suspend_and_resume(app, admin, people, drive):
@@ -161,19 +171,49 @@ def test_replay_migrate_preview_apply_and_undo_from_the_instance_page(app, admin
     assert "kickoff_meeting" in preview.text and "analysis_report" in preview.text
     assert "requirement_analysis → requirement_evaluation" in preview.text  # renamed, same step
     assert instance(app, started).version == 1
-    applied = admin.post_form(f"/instances/{started}/admin/migrate", {"version": 2})
+    assert 'name="reason"' in preview.text  # the migration asks why
+    applied = admin.post_form(f"/instances/{started}/admin/migrate", {"version": 2, "reason": "新版流程"})
     assert applied.status_code == 302
     assert (instance(app, started).version, instance(app, started).waiting_at) == (
         2,
         ["requirement_evaluation"],
     )
-    admin.post_form(f"/instances/{started}/admin/undo")
+    assert logged(app, started, "migrated")["reason"] == "新版流程"
+    admin.post_form(f"/instances/{started}/admin/undo", {"reason": "遷移有誤"})
+    assert logged(app, started, "undone")["reason"] == "遷移有誤"
     assert (instance(app, started).version, instance(app, started).waiting_at) == (
         1,
         ["requirement_analysis"],
     )
     nothing = admin.post_form(f"/instances/{started}/admin/undo")
     assert nothing.status_code == 409
+
+
+def test_a_retry_and_a_replay_that_writes_are_logged_with_the_reason_typed(app, admin, drive, started):
+    """The page dropped the reason of a retry (and offered none for a replay that writes)."""
+    drive.reach(started, "requirement_analysis")
+    with app.app_context():
+        db.session.get(engine.models.InstanceRecord, started).state = {"format": 1}
+        db.session.commit()
+    checked = admin.post_form(f"/instances/{started}/admin/replay", {"dry_run": 1})
+    assert 'class="replay-differs"' in checked.text and 'name="dry_run" value="0"' in checked.text
+    written = admin.post_form(f"/instances/{started}/admin/replay", {"dry_run": 0, "reason": "狀態損壞"})
+    assert written.status_code == 200 and "存儲的狀態已被重放結果取代" in written.text
+    assert logged(app, started, "replayed")["reason"] == "狀態損壞"
+    drive.reach(started, "golive")
+    with app.app_context():
+        engine.edit_instance_data(db.session, started, engine.Actor("root", frozenset(), True), {"sign_contract": {}}, "x")
+        db.session.commit()
+    drive.complete(started, "golive", decision="success")
+    page = admin.get(f"/instances/{started}").text
+    assert 'id="adm-retry-reason"' in page
+    with app.app_context():
+        engine.edit_instance_data(
+            db.session, started, engine.Actor("root", frozenset(), True), {"sign_contract": {"support_months": 1}}, "x"
+        )
+        db.session.commit()
+    assert admin.post_form(f"/instances/{started}/admin/retry", {"reason": "已補錄"}).status_code == 302
+    assert logged(app, started, "retried")["reason"] == "已補錄"
 
 
 def test_a_refused_migration_is_a_409_page_naming_the_element(app, admin, drive, started):

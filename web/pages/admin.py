@@ -104,7 +104,12 @@ def admin_bulk():
     if form["action"] == "migrate":
         if form["version"] is None:
             abort(400, description="a version is required to migrate")
-        body = {"instance_ids": form["ids"], "version": form["version"], "dry_run": form["dry_run"]}
+        body = {
+            "instance_ids": form["ids"],
+            "version": form["version"],
+            "dry_run": form["dry_run"],
+            "reason": form["reason"],
+        }
         batch = run_migrations(body, current_user.actor)
         rows = [(r.instance_id, r.ok, r.reason or _moved(r, form["dry_run"])) for r in batch.instances]
     else:
@@ -177,10 +182,7 @@ class DataSchema(ReasonSchema):
     data = fields.String(required=True)
 
 
-class VersionSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
+class VersionSchema(ReasonSchema):
     version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
     dry_run = fields.Boolean(load_default=False)
 
@@ -212,8 +214,8 @@ def admin_repair(instance_id, action):
 @bp.post("/instances/<int:instance_id>/admin/retry")
 @admin_required
 def admin_retry(instance_id):
-    _form(ReasonSchema())
-    engine.retry_instance(db.session, instance_id, current_user.actor, clock=clock())
+    form = _form(ReasonSchema())
+    engine.retry_instance(db.session, instance_id, current_user.actor, clock=clock(), reason=form["reason"])
     return _back(instance_id, gettext("已重試出錯的步驟。"))
 
 
@@ -278,7 +280,13 @@ def admin_edit_data(instance_id):
 def admin_replay(instance_id):
     form = _form(VersionSchema())
     report = engine.replay_instance(
-        db.session, instance_id, current_user.actor, form["version"], form["dry_run"], clock=clock()
+        db.session,
+        instance_id,
+        current_user.actor,
+        form["version"],
+        form["dry_run"],
+        clock=clock(),
+        reason=form["reason"],
     )
     db.session.commit()
     return render_template("pages/admin_replay.html", instance_id=instance_id, report=report)
@@ -293,7 +301,13 @@ def admin_migrate(instance_id):
         abort(400, description="a version is required to migrate")
     # A refusal (MigrationRefused) is a 409 error page naming the element(s), as in the API.
     result = engine.migrate_instance(
-        db.session, instance_id, form["version"], current_user.actor, form["dry_run"], clock=clock()
+        db.session,
+        instance_id,
+        form["version"],
+        current_user.actor,
+        form["dry_run"],
+        clock=clock(),
+        reason=form["reason"],
     )
     if not form["dry_run"]:
         return _back(instance_id, gettext("已遷移到第 %(version)s 版。", version=result.to_version))
@@ -303,6 +317,6 @@ def admin_migrate(instance_id):
 @bp.post("/instances/<int:instance_id>/admin/undo")
 @admin_required
 def admin_undo(instance_id):
-    _form(ReasonSchema())
-    info = engine.undo(db.session, instance_id, current_user.actor, clock=clock())
+    form = _form(ReasonSchema())
+    info = engine.undo(db.session, instance_id, current_user.actor, clock=clock(), reason=form["reason"])
     return _back(instance_id, gettext("已撤銷，流程回到第 %(version)s 版的先前狀態。", version=info.version))

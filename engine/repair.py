@@ -8,6 +8,7 @@ events in the log, and replay marks them as rewound.
 
 from copy import deepcopy
 
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
@@ -213,12 +214,31 @@ class RepairMixin:
         self._extra["error"] = None
         self._extra.pop("stalled", None)
         result = self._admin_result("rewound", actor, {"reason": reason}, element_id, task)
+        result.events[0].task_id = str(task_id)  # as the log knows the step, for a replay
         self._advance(result)
         return result
 
+    def alias_tasks(self, task_ids: dict):
+        """Remember which task of this instance each logged task id is: a state rebuilt by a
+        replay (a replay that writes, a migration by replay) has new task ids, while the event
+        log, from which a rewind is chosen, keeps the old ones."""
+        aliases = {str(old): str(new) for old, new in task_ids.items() if str(old) != str(new)}
+        if aliases:
+            self._extra["task_ids"] = aliases
+        else:
+            self._extra.pop("task_ids", None)
+
     def _completed_task(self, task_id):
+        wanted = self._extra.get("task_ids", {}).get(str(task_id), str(task_id))
         for task in self._workflow.get_tasks(state=TaskState.COMPLETED):
-            if str(task.id) == str(task_id) and task.task_spec.bpmn_id is not None:
+            if str(task.id) == wanted and task.task_spec.bpmn_id is not None:
+                if not isinstance(task.task_spec, UserTask):
+                    # The log marks what a rewind undoes from a person's step, and a replay
+                    # repeats a rewind to one: a timer or an event is no step to go back to.
+                    raise InstanceStateError(
+                        f"cannot rewind to {task.task_spec.name}: only a person's step can be made "
+                        "ready again; rewind to the step before it"
+                    )
                 return task
         raise TaskNotFound(f"no completed step {task_id} in the instance (it may have been pruned)")
 

@@ -274,6 +274,7 @@ def replay(definition, events, renamed=None) -> ReplayResult:
         except (_Diverged, EngineError) as error:
             divergence = Divergence(event.seq, event.type, str(error))
             return ReplayResult(replayer.instance, applied, divergence, renames, passed_over)
+    replayer.instance.alias_tasks(replayer.task_ids)  # the log's task ids, for a later rewind
     return ReplayResult(replayer.instance, len(events), None, renames, passed_over)
 
 

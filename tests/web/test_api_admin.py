@@ -255,6 +255,37 @@ def test_a_replay_rebuilds_an_instance_whose_stored_state_cannot_be_read(app, pe
     drive.complete(started, "requirement_analysis")  # and it goes on
 
 
+def test_a_step_from_the_history_can_be_rewound_to_after_a_replay_rebuilt_the_state(
+    app, people, drive, started
+):
+    """A replay that writes (or a migration by replay) gives every task a new id, while the event
+    log keeps the old ones: each rewind chosen from the history answered 404."""
+    admin = people["admin"]
+    drive.reach(started, "risk_response")
+    assert admin.post(f"/instances/{started}/replay", {"dry_run": False, "reason": "重建"}).get_json()["replaced"]
+    analysis = next(e for e in event_log(admin, started) if e["task"] == "requirement_analysis")
+    rewound = admin.post(f"/instances/{started}/rewind", {"task_id": analysis["task_id"], "reason": "重做分析"})
+    assert rewound.status_code == 200, rewound.get_json()
+    assert rewound.get_json()["waiting_at"] == ["requirement_analysis"]
+    logged = event_log(admin, started)[-1]
+    assert (logged["type"], logged["task_id"]) == ("rewound", analysis["task_id"])  # as the log knows it
+    again = admin.post(f"/instances/{started}/replay", {"dry_run": True}).get_json()
+    assert again["matches"], again["divergence"]  # and the log still replays to the stored state
+    drive.complete(started, "requirement_analysis")
+
+
+def test_a_rewind_to_a_timer_is_refused_and_changes_nothing(app, people, drive, started):
+    """Accepted, it was not marked in the log and the instance no longer replayed."""
+    admin = people["admin"]
+    drive.reach(started, "inspection")
+    fired = next(e for e in event_log(admin, started) if e["type"] == "timer_fired")
+    before = snapshot(app)
+    refused = admin.post(f"/instances/{started}/rewind", {"task_id": fired["task_id"], "reason": "x"})
+    assert (refused.status_code, refused.get_json()["error"]) == (409, "instance_state")
+    assert "only a person's step" in refused.get_json()["message"]
+    assert snapshot(app) == before
+
+
 def test_migrate_one_instance_preview_apply_and_undo(app, people, drive, started):
     admin = people["admin"]
     drive.reach(started, "requirement_analysis")

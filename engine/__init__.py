@@ -42,6 +42,7 @@ from .dashboard import (
 )
 from .deployments import (
     ProcessNotFound,
+    current_sources,
     deploy,
     deploy_bundle,
     diff_versions,
@@ -50,7 +51,6 @@ from .deployments import (
     list_versions,
     load_definitions,
     may_own_processes,
-    current_sources,
     process_sources,
     waiting_counts,
 )
@@ -273,6 +273,7 @@ __all__ = [
     "create_demo_users",
     "create_plan",
     "create_user",
+    "current_sources",
     "dashboard",
     "deploy",
     "deploy_bundle",
@@ -327,7 +328,6 @@ __all__ = [
     "place_item",
     "plan_status",
     "preview_migration",
-    "current_sources",
     "process_sources",
     "project_costs",
     "provided_form_data",

@@ -44,7 +44,12 @@ def _content_hash(dumped: dict, linked_forms, diagrams: dict[str, str]) -> str:
         if form_id in linked_forms
     }
     canonical = json.dumps(
-        {"process_id": dumped.get("process_id"), "specs": dumped.get("specs"), "forms": forms, "diagrams": diagrams},
+        {
+            "process_id": dumped.get("process_id"),
+            "specs": dumped.get("specs"),
+            "forms": forms,
+            "diagrams": diagrams,
+        },
         sort_keys=True,
         ensure_ascii=False,
         default=str,
@@ -268,7 +273,10 @@ def current_sources(session, process_id) -> dict[str, tuple[str, int, str]]:
         for name in record.sources:
             if name in own.sources and (name not in newest or record.id > newest[name].id):
                 newest[name] = record
-    return {name: (newest[name].process_id, newest[name].version, newest[name].sources[name]) for name in own.sources}
+    return {
+        name: (newest[name].process_id, newest[name].version, newest[name].sources[name])
+        for name in own.sources
+    }
 
 
 def list_versions(session, process_id) -> list[VersionInfo]:

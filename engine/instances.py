@@ -32,6 +32,7 @@ from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from .claims import ClaimsMixin
 from .clock import system_clock
 from .compaction import DEFAULT_MAX_DEPTH, compact_all
 from .errors import (
@@ -52,7 +53,7 @@ from .timers import end_cycles_before, timer_fired
 from .variables import OPEN, camunda_variables, share_with_open_branches
 
 
-class Instance(MessagesMixin, RepairMixin):
+class Instance(ClaimsMixin, MessagesMixin, RepairMixin):
     """A running (or ended) instance of a process definition."""
 
     def __init__(self, definition, workflow, script_engine, extra=None, max_depth=DEFAULT_MAX_DEPTH):
@@ -246,42 +247,6 @@ class Instance(MessagesMixin, RepairMixin):
         if result.events:
             self._advance(result)
         return result
-
-    def claim(self, task_id: str, actor: Actor) -> StepResult:
-        """Take a ready task, so only `actor` may complete it. Returns StepResult.
-
-        Raises TaskNotFound, TaskClaimed (someone else has it), NotAllowed (not a candidate).
-        """
-        self._require_running()
-        task = self._find(task_id)
-        human = describe_task(task, self._engine)
-        if not may_take(actor, human):
-            raise NotAllowed(f"{actor.username} may not claim {task.task_spec.name}")
-        if human.claimed_by and human.claimed_by != actor.username:
-            raise TaskClaimed(f"{task.task_spec.name} is claimed by {human.claimed_by}")
-        if human.claimed_by == actor.username:
-            return StepResult()  # theirs already: nothing changes, nothing to log
-        task.internal_data["claimed_by"] = actor.username
-        return StepResult([self._event("task_claimed", task.task_spec.name, task, actor, None)])
-
-    def unclaim(self, task_id: str, actor: Actor) -> StepResult:
-        """Give a claimed task back to its groups (the claimer or an admin). Returns StepResult;
-        a task nobody holds is left as it is (no event).
-
-        Raises TaskNotFound, NotAllowed (neither the holder nor an admin; for a task nobody
-        holds, not one who may take it).
-        """
-        self._require_running()
-        task = self._find(task_id)
-        holder = task.internal_data.get("claimed_by")
-        if holder is None:
-            if not (actor.is_admin or may_take(actor, describe_task(task, self._engine))):
-                raise NotAllowed(f"{actor.username} may not unclaim {task.task_spec.name}")
-            return StepResult()
-        if holder != actor.username and not actor.is_admin:
-            raise NotAllowed(f"{task.task_spec.name} is claimed by {holder}, not {actor.username}")
-        del task.internal_data["claimed_by"]
-        return StepResult([self._event("task_unclaimed", task.task_spec.name, task, actor, None)])
 
     # -- internals ----------------------------------------------------------------------------
 

@@ -131,7 +131,7 @@ def formatted(value, conversion, spec):
 
 def unpacked(value):
     """What `*value` spreads into a list, tuple, set or call (`[*a, *a]` doubles inside C)."""
-    if isinstance(value, SEQUENCES + (dict, set, frozenset)):
+    if isinstance(value, (*SEQUENCES, dict, set, frozenset)):
         _too_long(len(value), f"unpacking a {type(value).__name__}")
     return value
 
@@ -148,7 +148,9 @@ def _padded(method, width, *rest):
 
 def _tabs_expanded(text, tabsize=8):
     if isinstance(tabsize, int):
-        _too_long(len(text) + text.count("\t" if isinstance(text, str) else b"\t") * tabsize, "expanding tabs")
+        _too_long(
+            len(text) + text.count("\t" if isinstance(text, str) else b"\t") * tabsize, "expanding tabs"
+        )
     return text.expandtabs(tabsize)
 
 

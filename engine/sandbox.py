@@ -71,7 +71,6 @@ __all__ = [
     "ScriptEngine",
     "compile_expression",
     "compile_script",
-    "unknown_calls",
 ]
 
 _UNSAFE = {"__build_class__", "setattr", "delattr", "id", "_getattr_"}
@@ -220,7 +219,11 @@ def compile_script(script: str):
     for node in ast.walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
             raise SandboxError(f"line {node.lineno}: import is not allowed in diagram scripts")
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "execution":
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "execution"
+        ):
             raise SandboxError(
                 f"line {node.lineno}: JUEL's `execution` object is not available here; "
                 "assign the process variable itself (`a = 1`)"
@@ -229,35 +232,6 @@ def compile_script(script: str):
     if result.errors or result.code is None:
         raise SandboxError("; ".join(result.errors))
     return result.code
-
-
-HELPERS = frozenset({"today", "now", "add_days", "add_months", "isempty", "notify"})
-
-
-def unknown_calls(source: str, mode="eval") -> list[str]:
-    """What diagram code calls that it does not have, for the deploy checks: a function by a name
-    neither a built-in, a helper nor one the code defines (FEEL's `count()`, JUEL's `dateTime()`),
-    or a method text has not (`"a".toUpperCase()`). Each would fail when the step runs."""
-    tree = ast.parse(to_python(source) if mode == "eval" else source, mode=mode)
-    defined = {
-        node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
-    }
-    defined |= {arg.arg for node in ast.walk(tree) if isinstance(node, ast.Lambda) for arg in node.args.args}
-    found = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        called = node.func
-        if isinstance(called, ast.Name) and called.id not in BUILTINS and called.id not in HELPERS | defined:
-            found.append(f"{called.id}()")
-        elif (
-            isinstance(called, ast.Attribute)
-            and isinstance(called.value, ast.Constant)
-            and isinstance(called.value.value, str)
-            and not hasattr(str, called.attr)
-        ):
-            found.append(f"text.{called.attr}()")
-    return found
 
 
 def _add_months(iso_date: str, months: int) -> str:
@@ -383,6 +357,10 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
                 del context[key]
         context.update(kept)
         return True
+
+
+# The helpers diagram code may call, by name (engine.code_checks).
+HELPERS = frozenset(SandboxEnvironment().helpers)
 
 
 class ScriptEngine(PythonScriptEngine):

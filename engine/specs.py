@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 
 from .calls import check_calls
+from .decisions import dmn_cells, translate_cell
 from .errors import DeploymentError, Problem
 from .expressions import UntranslatableExpression
 from .forms import Form
@@ -25,9 +26,7 @@ from .serialization import dump_specs, load_specs
 from .validation import (
     check_definitions,
     check_trees,
-    dmn_cells,
     schema_problems,
-    translate_cell,
 )
 
 MAX_FILE_BYTES = 2 * 1024 * 1024

@@ -93,7 +93,9 @@ def count_tasks(session, actor: Actor, *, assigned="any", due_before=None) -> in
     counted by the database (the inbox badge on every page asks)."""
     query = select(func.count()).where(_open_to(actor, assigned), NOT_HELD)
     # The tasks `may_complete` settles are read and asked, below; the rest are counted.
-    candidates = select(TaskRecord.groups, TaskRecord.users).where(_open_to(actor, assigned), _TO_CHECK, NOT_HELD)
+    candidates = select(TaskRecord.groups, TaskRecord.users).where(
+        _open_to(actor, assigned), _TO_CHECK, NOT_HELD
+    )
     if due_before is not None:
         query = query.where(TaskRecord.due_at < due_before)
         candidates = candidates.where(TaskRecord.due_at < due_before)

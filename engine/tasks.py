@@ -51,47 +51,42 @@ def _evaluate(task, engine, text):
 MAX_USERNAME = 80
 
 
-def _assignee(task, engine, text) -> str | None:
-    """The user an `assignee` expression names; None (the candidates decide) when it gives
-    nothing. Raises TaskSetupError."""
+def _user_names(task, engine, text, what) -> list[str]:
+    """The user names an `assignee` or `candidateUsers` entry gives: a plain name, or what its
+    expression gives (a name, a list of names, or nothing). Raises TaskSetupError."""
     try:
         value = _evaluate(task, engine, text)
     except Exception as error:  # a missing variable, a sandbox refusal: the data does not fit
-        raise TaskSetupError(task, f"{task.task_spec.name}: assignee {text.strip()!r}: {error}") from None
-    if value is None or value == "":
-        return None
-    value = str(value)
-    if len(value) > MAX_USERNAME or not value.strip():
+        raise TaskSetupError(task, f"{task.task_spec.name}: {what} {text.strip()!r}: {error}") from None
+    names = []
+    for name in value if isinstance(value, list | tuple) else [value]:
+        if name is None or name == "":
+            continue
+        name = str(name)
+        if len(name) > MAX_USERNAME or not name.strip():
+            raise TaskSetupError(
+                task,
+                f"{task.task_spec.name}: {what} {text.strip()!r} gives {name[:40]!r}, which can be no "
+                f"user name (1 to {MAX_USERNAME} characters)",
+            )
+        names.append(name)
+    return names
+
+
+def _assignee(task, engine, text) -> str | None:
+    """The user an `assignee` expression names; None (the candidates decide) when it gives
+    nothing. Raises TaskSetupError."""
+    names = _user_names(task, engine, text, "assignee")
+    if len(names) > 1:
         raise TaskSetupError(
-            task,
-            f"{task.task_spec.name}: assignee {text.strip()!r} gives {value[:40]!r}, which can be no "
-            f"user name (1 to {MAX_USERNAME} characters)",
+            task, f"{task.task_spec.name}: assignee {text.strip()!r} gives more than one user"
         )
-    return value
+    return names[0] if names else None
 
 
 def _candidate_users(task, engine, items) -> tuple:
-    """The users `candidateUsers` names: plain names, and what its expressions give (a name or a
-    list of names, `${initiator}`). Raises TaskSetupError."""
-    users = []
-    for text in items:
-        try:
-            value = _evaluate(task, engine, text)
-        except Exception as error:  # a missing variable, a sandbox refusal: the data does not fit
-            raise TaskSetupError(
-                task, f"{task.task_spec.name}: candidate users {text.strip()!r}: {error}"
-            ) from None
-        for name in value if isinstance(value, list | tuple) else [value]:
-            if name is None or name == "":
-                continue
-            name = str(name)
-            if len(name) > MAX_USERNAME or not name.strip():
-                raise TaskSetupError(
-                    task,
-                    f"{task.task_spec.name}: candidate users {text.strip()!r} give {name[:40]!r}, which "
-                    f"can be no user name (1 to {MAX_USERNAME} characters)",
-                )
-            users.append(name)
+    """The users `candidateUsers` names (`${initiator}` evaluated). Raises TaskSetupError."""
+    users = [name for text in items for name in _user_names(task, engine, text, "candidate users")]
     return tuple(dict.fromkeys(users))
 
 

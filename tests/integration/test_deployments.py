@@ -114,7 +114,9 @@ def test_a_diagram_laid_out_anew_is_a_new_version_downloaded_as_deployed(Session
     first = re.search(r'<dc:Bounds x="(\d+)"', text)
     moved = text[: first.start(1)] + str(int(first.group(1)) + 40) + text[first.end(1) :]
     with Session.begin() as session:
-        deployed = {d.id: d for d in engine.deploy(session, {**files, "software_upgrade.bpmn": moved.encode()}, "po")}
+        deployed = {
+            d.id: d for d in engine.deploy(session, {**files, "software_upgrade.bpmn": moved.encode()}, "po")
+        }
     assert (deployed["software_upgrade"].version, deployed["software_upgrade"].created) == (2, True)
     assert (deployed["document_review"].version, deployed["document_review"].created) == (1, False)
     with Session() as session:

@@ -15,7 +15,7 @@ from engine.expressions import DMN_INPUT, UntranslatableExpression, feel_unary_t
         ("${a != b}", "a != b"),
         ("${x eq 'y' and z ne null}", "x == 'y' and z != None"),
         ("${empty list}", "isempty(list)"),
-        ("${not empty d[\"k\"] && \"empty x\" != s}", "not isempty(d[\"k\"])  and  \"empty x\" != s"),
+        ('${not empty d["k"] && "empty x" != s}', 'not isempty(d["k"])  and  "empty x" != s'),
         ('${decision == "a && b"}', 'decision == "a && b"'),
         ("preliminary_review.decision == 'accept'", "preliminary_review.decision == 'accept'"),
     ],
@@ -97,6 +97,14 @@ def test_juel_empty_is_null_blank_or_no_items_but_zero_and_false_are_values():
     from engine.sandbox import SandboxEnvironment
 
     env = SandboxEnvironment()
-    for value, empty in ((None, True), ("", True), ([], True), ({}, True), (0, False), (False, False), ("x", False)):
+    for value, empty in (
+        (None, True),
+        ("", True),
+        ([], True),
+        ({}, True),
+        (0, False),
+        (False, False),
+        ("x", False),
+    ):
         assert env.evaluate("${empty start.n}", {"start": {"n": value}}) is empty, value
         assert env.evaluate("${not empty start.n}", {"start": {"n": value}}) is not empty, value

@@ -103,7 +103,11 @@ def test_a_script_defining_its_own_function_may_call_it():
 
 @pytest.mark.parametrize(
     ("script", "missing"),
-    [("x = undefined_value + 1", "undefined_value"), ("x = {'a': 1}['b']", "KeyError"), ("x = 1 / 0", "division")],
+    [
+        ("x = undefined_value + 1", "undefined_value"),
+        ("x = {'a': 1}['b']", "KeyError"),
+        ("x = 1 / 0", "division"),
+    ],
 )
 def test_a_script_failing_at_run_time_puts_the_instance_in_error_and_keeps_earlier_work(script, missing):
     definition = deploy(script)  # compiles: only running it shows the value is not there

@@ -246,7 +246,9 @@ def test_a_replay_rebuilds_an_instance_whose_stored_state_cannot_be_read(app, pe
     body = dry.get_json()
     assert (dry.status_code, body["matches"], body["replaced"]) == (200, False, False)
     assert body["divergence"]["reason"].startswith("the stored state cannot be read")
-    repaired = admin.post(f"/instances/{started}/replay", {"dry_run": False, "reason": "狀態損壞，依日誌重建"})
+    repaired = admin.post(
+        f"/instances/{started}/replay", {"dry_run": False, "reason": "狀態損壞，依日誌重建"}
+    )
     assert (repaired.status_code, repaired.get_json()["replaced"]) == (200, True)
     instance = admin.get(f"/instances/{started}").get_json()
     assert (instance["status"], instance["waiting_at"]) == ("running", ["requirement_analysis"])
@@ -262,9 +264,13 @@ def test_a_step_from_the_history_can_be_rewound_to_after_a_replay_rebuilt_the_st
     log keeps the old ones: each rewind chosen from the history answered 404."""
     admin = people["admin"]
     drive.reach(started, "risk_response")
-    assert admin.post(f"/instances/{started}/replay", {"dry_run": False, "reason": "重建"}).get_json()["replaced"]
+    assert admin.post(f"/instances/{started}/replay", {"dry_run": False, "reason": "重建"}).get_json()[
+        "replaced"
+    ]
     analysis = next(e for e in event_log(admin, started) if e["task"] == "requirement_analysis")
-    rewound = admin.post(f"/instances/{started}/rewind", {"task_id": analysis["task_id"], "reason": "重做分析"})
+    rewound = admin.post(
+        f"/instances/{started}/rewind", {"task_id": analysis["task_id"], "reason": "重做分析"}
+    )
     assert rewound.status_code == 200, rewound.get_json()
     assert rewound.get_json()["waiting_at"] == ["requirement_analysis"]
     logged = event_log(admin, started)[-1]

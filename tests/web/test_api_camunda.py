@@ -109,7 +109,10 @@ def test_a_candidate_users_expression_names_the_initiator(owner, people):
     [task] = business.post("/processes/u/instances", {"data": {}}).get_json()["tasks"]
     for named in (business, people["it"]):
         assert [t["id"] for t in named.get("/tasks").get_json()] == [task["id"]]
-    assert people["business2"].post(f"/tasks/{task['id']}/complete", {"data": {"decision": "a"}}).status_code == 403
+    assert (
+        people["business2"].post(f"/tasks/{task['id']}/complete", {"data": {"decision": "a"}}).status_code
+        == 403
+    )
     assert business.post(f"/tasks/{task['id']}/complete", {"data": {"decision": "a"}}).status_code == 200
 
 

@@ -234,12 +234,23 @@ def dmn(table='hitPolicy="UNIQUE"', test='"x"'):
 BAD_BUNDLES = {
     # Deployed, each failed every instance that reached it.
     "javascript script": (
-        {"p.bpmn": bpmn(SCRIPT.replace('"python"', '"javascript"').replace("import os", 'execution.setVariable("a", 1);'))},
+        {
+            "p.bpmn": bpmn(
+                SCRIPT.replace('"python"', '"javascript"').replace(
+                    "import os", 'execution.setVariable("a", 1);'
+                )
+            )
+        },
         "p.bpmn",
         "s",
         "script format 'javascript' is not run here",
     ),
-    "feel function": ({"p.bpmn": bpmn(GATEWAY.format(condition="=count([1, 2]) > 1"))}, "p.bpmn", "a", "count()"),
+    "feel function": (
+        {"p.bpmn": bpmn(GATEWAY.format(condition="=count([1, 2]) > 1"))},
+        "p.bpmn",
+        "a",
+        "count()",
+    ),
     "java method": (
         {"p.bpmn": bpmn(GATEWAY.format(condition='${"a".toUpperCase() == "A"}'))},
         "p.bpmn",
@@ -247,7 +258,10 @@ BAD_BUNDLES = {
         "text.toUpperCase()",
     ),
     "due date function": (
-        {"p.bpmn": bpmn(user_task(attributes='camunda:dueDate="${dateTime().plusDays(2).toDate()}"')), "f.form": FORM},
+        {
+            "p.bpmn": bpmn(user_task(attributes='camunda:dueDate="${dateTime().plusDays(2).toDate()}"')),
+            "f.form": FORM,
+        },
         "p.bpmn",
         "t",
         "dateTime()",
@@ -259,7 +273,12 @@ BAD_BUNDLES = {
         "d",
         "aggregation SUM is not run here",
     ),
-    "dmn priority": ({"p.bpmn": bpmn(RULE_TASK), "d.dmn": dmn('hitPolicy="PRIORITY"')}, "d.dmn", "d", "PRIORITY"),
+    "dmn priority": (
+        {"p.bpmn": bpmn(RULE_TASK), "d.dmn": dmn('hitPolicy="PRIORITY"')},
+        "d.dmn",
+        "d",
+        "PRIORITY",
+    ),
     "xxe": ({"evil.bpmn": XXE}, "evil.bpmn", None, "DOCTYPE"),
     "billion laughs": ({"lol.bpmn": BILLION_LAUGHS}, "lol.bpmn", None, "DOCTYPE"),
     "missing form": ({"p.bpmn": bpmn(user_task(form="nowhere"))}, "p.bpmn", "t", "'nowhere'"),
@@ -399,7 +418,11 @@ def test_a_multi_instance_task_with_the_longest_id_allowed_runs(owner, people):
         assert started.status_code == 200, started.get_json()
     assert started.get_json()["status"] == "completed"
     assert started.get_json()["completed_elements"][long_id] == 2
-    logged = [e["task"] for e in it.get(f"/instances/{instance_id}/events").get_json() if e["type"] == "task_completed"]
+    logged = [
+        e["task"]
+        for e in it.get(f"/instances/{instance_id}/events").get_json()
+        if e["type"] == "task_completed"
+    ]
     assert logged == [long_id, long_id]
 
 

@@ -202,14 +202,20 @@ def test_a_retry_and_a_replay_that_writes_are_logged_with_the_reason_typed(app, 
     assert logged(app, started, "replayed")["reason"] == "狀態損壞"
     drive.reach(started, "golive")
     with app.app_context():
-        engine.edit_instance_data(db.session, started, engine.Actor("root", frozenset(), True), {"sign_contract": {}}, "x")
+        engine.edit_instance_data(
+            db.session, started, engine.Actor("root", frozenset(), True), {"sign_contract": {}}, "x"
+        )
         db.session.commit()
     drive.complete(started, "golive", decision="success")
     page = admin.get(f"/instances/{started}").text
     assert 'id="adm-retry-reason"' in page
     with app.app_context():
         engine.edit_instance_data(
-            db.session, started, engine.Actor("root", frozenset(), True), {"sign_contract": {"support_months": 1}}, "x"
+            db.session,
+            started,
+            engine.Actor("root", frozenset(), True),
+            {"sign_contract": {"support_months": 1}},
+            "x",
         )
         db.session.commit()
     assert admin.post_form(f"/instances/{started}/admin/retry", {"reason": "已補錄"}).status_code == 302

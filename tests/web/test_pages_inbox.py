@@ -229,7 +229,9 @@ def test_a_task_open_to_several_groups_and_people_is_in_each_ones_inbox(app, bro
     quinn = browser("quinn", "qa")
     with app.app_context():
         engine.deploy(db.session, {"shared.bpmn": SHARED_BPMN, "check.form": NOTE_FORM}, deployed_by="t")
-        started = engine.start_instance(db.session, "shared_demo", {}, engine.Actor("ivan", frozenset({"it"})))
+        started = engine.start_instance(
+            db.session, "shared_demo", {}, engine.Actor("ivan", frozenset({"it"}))
+        )
         db.session.commit()
         task_id = started.tasks[0].id
         for name, expected in (("ivan", 1), ("bella", 1), ("fiona", 1), ("quinn", 0)):

@@ -246,9 +246,12 @@ def test_an_incident_shows_each_group_only_the_data_it_may_read(drive, people):
     instance_id = drive.start(people["business"].user)
     drive.reach(instance_id, "golive")
     admin = people["admin"]
-    assert admin.patch(
-        f"/instances/{instance_id}/data", {"changes": {"sign_contract": {}}, "reason": "模擬"}
-    ).status_code == 200
+    assert (
+        admin.patch(
+            f"/instances/{instance_id}/data", {"changes": {"sign_contract": {}}, "reason": "模擬"}
+        ).status_code
+        == 200
+    )
     drive.complete(instance_id, "golive", decision="success")
     failed = people["finance"].get(f"/instances/{instance_id}").get_json()
     assert failed["status"] == "error" and failed["error"]["element"] == "start_support_period"

@@ -80,11 +80,12 @@ def _completions(session, instance_id, elements) -> dict:
 
 
 def _approval(spec: Spec, done: dict):
-    for element in reversed(spec.reviewers):
-        event = done.get(element)
-        if event is not None and (event.data or {}).get("decision") not in NOT_APPROVED:
-            return event
-    return None
+    """The completion that approved the document: every reviewer's latest decision approves (a
+    project application needs finance and management both, R3.3.2), the last of them; else None."""
+    events = [done.get(element) for element in spec.reviewers]
+    if not events or any(e is None or (e.data or {}).get("decision") in NOT_APPROVED for e in events):
+        return None
+    return max(events, key=lambda event: event.seq)
 
 
 def _signoffs(spec: Spec, data: dict, done: dict) -> list:

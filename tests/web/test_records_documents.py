@@ -81,6 +81,29 @@ def test_a_changed_submission_is_a_new_version_and_the_old_one_is_kept(app, driv
     assert plans[0].reviewer is None  # "revise" is not an approval
 
 
+@pytest.mark.parametrize(("finance", "management"), [("reject", "approve"), ("revise", "approve"), ("approve", "reject")])
+def test_an_application_is_approved_only_when_both_reviewers_approve(app, drive, make_user, finance, management):
+    """Management's approval marked the project application approved (a reviewer and a time)
+    though finance had refused the budget, and the project ended rejected."""
+    instance_id = drive.start(make_user("applicant", "business"))
+    drive.walk(instance_id, "budget_audit")
+    drive.complete(instance_id, "initiation_review", decision=management)
+    drive.complete(instance_id, "budget_audit", decision=finance)
+    [application] = [r for r in stored(app, instance_id) if r.document_id == "initiation_application"]
+    assert (application.reviewer, application.approved_at) == (None, None)
+
+
+def test_an_application_both_reviewers_approved_names_the_last_of_them(app, drive, make_user):
+    instance_id = drive.start(make_user("applicant", "business"))
+    drive.walk(instance_id, "budget_audit")
+    drive.complete(instance_id, "budget_audit", decision="approve")
+    [application] = [r for r in stored(app, instance_id) if r.document_id == "initiation_application"]
+    assert application.reviewer is None  # management has not decided yet
+    drive.complete(instance_id, "initiation_review", decision="approve")
+    [application] = [r for r in stored(app, instance_id) if r.document_id == "initiation_application"]
+    assert application.reviewer is not None and application.approved_at is not None
+
+
 @pytest.mark.parametrize("group", GROUPS)
 def test_the_permission_table_on_api_page_and_download(app, finished, people, group):
     caller = people[group]

@@ -128,7 +128,7 @@ from .pool import (
     requirement_pool,
     review_outcomes,
 )
-from .retention import expire_documents
+from .retention import expire_documents, expire_uploads
 from .reviews import reviews_waiting, submit_for_review
 from .risks import IMPACTS, LIKELIHOODS, RiskRegister, open_high_risks, raise_risk, rate_risk, risk_register
 from .specs import Bundle, ProcessDefinition, bundle_files, load_bundle
@@ -140,6 +140,7 @@ from .uploads import (
     UPLOAD_KINDS,
     UploadInfo,
     UploadNotFound,
+    delete_unused_files,
     kinds_for,
     list_uploads,
     open_upload,
@@ -275,6 +276,7 @@ __all__ = [
     "create_user",
     "current_sources",
     "dashboard",
+    "delete_unused_files",
     "deploy",
     "deploy_bundle",
     "diff_versions",
@@ -283,6 +285,7 @@ __all__ = [
     "ensure_groups",
     "escalate_due_tasks",
     "expire_documents",
+    "expire_uploads",
     "fire_due_timers",
     "form_data_provider",
     "get_document",

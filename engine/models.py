@@ -304,6 +304,9 @@ class UploadRecord(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by: Mapped[str] = mapped_column(String(80))
     uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Past its category's retention (R4.3.5): the row and its hash stay, the file is deleted.
+    destroyed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    destroyed_by: Mapped[str | None] = mapped_column(String(80))
 
 
 class RaisedRiskRecord(Base):

@@ -32,7 +32,13 @@ from .tasks import Actor
 INPUTS = {"started", "task_completed", "message_received", "timer_fired", "task_claimed", "task_unclaimed"}
 REPAIRS = {"suspended", "resumed", "terminated", "retried", "task_skipped", "data_edited", "rewound"}
 OUTCOMES = {"ended", "error"}
-ANNOTATIONS = {"replayed", "undone", "migrated", "document_destroyed"}  # records about the log, not steps
+ANNOTATIONS = {
+    "replayed",
+    "undone",
+    "migrated",
+    "document_destroyed",
+    "upload_destroyed",
+}  # records about the log, not steps
 SNAPSHOTS = {"migrated", "replayed"}  # each kept the state before it, which an `undone` put back
 
 

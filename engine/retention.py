@@ -1,7 +1,9 @@
 """Retention and destruction of the library's documents (R4.3.5: "cleaned up and destroyed in
 time per the company's archive rules"). A version is due when its project ended longer ago than
 its category's retention period; destroying it empties its content and keeps the row, its hash
-and who destroyed it, and logs `document_destroyed` in the project's event log."""
+and who destroyed it, and logs `document_destroyed` in the project's event log. Uploaded files
+(test cases, a contract's scan, manuals) are due by their category alike: their row and hash
+stay, `upload_destroyed` is logged, and the file is deleted once no upload in force uses it."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -11,8 +13,10 @@ from .clock import system_clock
 from .document_catalog import CATEGORY
 from .documents import DocumentInfo, _info
 from .errors import NotAllowed
-from .models import DocumentVersionRecord, EventRecord, InstanceRecord
+from .models import DocumentVersionRecord, EventRecord, InstanceRecord, UploadRecord
 from .tasks import Actor
+from .uploads import UploadInfo
+from .uploads import _info as _upload_info
 
 
 def expire_documents(session, actor: Actor, clock=system_clock, confirm=False) -> list[DocumentInfo]:
@@ -49,6 +53,44 @@ def expire_documents(session, actor: Actor, clock=system_clock, confirm=False) -
                 )
             )
         due.append(_info(row, title=title))
+    session.flush()
+    return due
+
+
+def expire_uploads(session, actor: Actor, clock=system_clock, confirm=False) -> list[UploadInfo]:
+    """Uploads past their category's retention, counted from their project's end. With
+    `confirm`, marks them destroyed (row and hash kept, `upload_destroyed` logged); the caller
+    deletes the files after committing (`uploads.delete_unused_files`). Returns the uploads due.
+
+    Raises NotAllowed unless the actor is an administrator.
+    """
+    if not actor.is_admin:
+        raise NotAllowed(f"{actor.username} may not destroy documents")
+    now = clock()
+    rows = session.execute(
+        select(UploadRecord, InstanceRecord.ended_at)
+        .join(InstanceRecord, UploadRecord.instance_id == InstanceRecord.id)
+        .where(InstanceRecord.ended_at.is_not(None), UploadRecord.destroyed_at.is_(None))
+        .order_by(UploadRecord.id)
+    )
+    due = []
+    for row, ended_at in rows:
+        if _aware(ended_at) + timedelta(days=CATEGORY[row.category].retention_days) > _aware(now):
+            continue
+        if confirm:
+            row.destroyed_at = now
+            row.destroyed_by = actor.username
+            data = {"upload": row.id, "kind": row.kind, "filename": row.filename, "sha256": row.sha256}
+            session.add(
+                EventRecord(
+                    instance_id=row.instance_id,
+                    type="upload_destroyed",
+                    actor=actor.username,
+                    at=now,
+                    data=data,
+                )
+            )
+        due.append(_upload_info(row))
     session.flush()
     return due
 

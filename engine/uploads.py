@@ -73,6 +73,7 @@ class UploadInfo:
     sha256: str
     uploaded_by: str
     uploaded_at: datetime
+    destroyed_at: datetime | None = None
 
 
 def kinds_for(element_id) -> list[UploadKind]:
@@ -95,6 +96,7 @@ def _info(row: UploadRecord) -> UploadInfo:
         row.sha256,
         row.uploaded_by,
         row.uploaded_at,
+        row.destroyed_at,
     )
 
 
@@ -221,10 +223,37 @@ def open_upload(session, upload_id, actor: Actor, upload_dir) -> tuple[UploadInf
         raise UploadNotFound(f"no upload {upload_id}")
     if not may_read(actor, row.category):
         raise NotAllowed(f"{actor.username} may not read {row.category} documents")
-    path = Path(upload_dir) / row.sha256[:2] / row.sha256
+    if row.destroyed_at is not None:
+        raise UploadNotFound(f"upload {upload_id} was destroyed, its retention being up (R4.3.5)")
+    path = content_path(upload_dir, row.sha256)
     if not path.is_file():
         raise UploadNotFound(f"the content of upload {upload_id} is missing")
     return _info(row), path
+
+
+def content_path(upload_dir, sha256) -> Path:
+    """Where an upload's content is kept: by its SHA-256 (one file for equal contents)."""
+    return Path(upload_dir) / sha256[:2] / sha256
+
+
+def delete_unused_files(session, upload_dir, hashes) -> int:
+    """Delete the stored files of `hashes` that no upload still in force uses (after their
+    uploads were destroyed and that was committed). Returns how many were deleted."""
+    hashes = set(hashes)
+    used = set(
+        session.scalars(
+            select(UploadRecord.sha256).where(
+                UploadRecord.sha256.in_(hashes), UploadRecord.destroyed_at.is_(None)
+            )
+        )
+    )
+    deleted = 0
+    for sha in hashes - used:
+        path = content_path(upload_dir, sha)
+        if path.is_file():
+            path.unlink()
+            deleted += 1
+    return deleted
 
 
 def ready_task_uploads(session, task_id) -> list[UploadInfo]:

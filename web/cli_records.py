@@ -24,11 +24,19 @@ def documents_group():
 def documents_expire(confirm):
     """List document versions past their retention; destroy them only with --confirm."""
     due = engine.expire_documents(db.session, CLI_ADMIN, clock=clock(), confirm=confirm)
+    files = engine.expire_uploads(db.session, CLI_ADMIN, clock=clock(), confirm=confirm)
     db.session.commit()
+    if confirm:  # the files go once their destruction is committed
+        engine.delete_unused_files(db.session, upload_dir(), {f.sha256 for f in files})
+    state = "destroyed" if confirm else "due"
     for doc in due:
-        state = "destroyed" if confirm else "due"
         click.echo(f"{state}: instance {doc.instance_id} {doc.document_id} v{doc.version} {doc.sha256}")
+    for file in files:
+        click.echo(
+            f"{state}: instance {file.instance_id} upload {file.id} {file.kind} {file.filename} {file.sha256}"
+        )
     click.echo(f"{len(due)} document version(s) {'destroyed' if confirm else 'due; run with --confirm'}")
+    click.echo(f"{len(files)} uploaded file(s) {'destroyed' if confirm else 'due'}")
 
 
 @click.command("backup")

@@ -228,3 +228,6 @@ class UploadSchema(Schema):
     sha256 = fields.String()
     uploaded_by = fields.String()
     uploaded_at = UtcDateTime()
+    destroyed_at = UtcDateTime(
+        allow_none=True, metadata={"description": "when its retention was up and the file deleted (R4.3.5)"}
+    )

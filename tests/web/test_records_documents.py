@@ -81,8 +81,12 @@ def test_a_changed_submission_is_a_new_version_and_the_old_one_is_kept(app, driv
     assert plans[0].reviewer is None  # "revise" is not an approval
 
 
-@pytest.mark.parametrize(("finance", "management"), [("reject", "approve"), ("revise", "approve"), ("approve", "reject")])
-def test_an_application_is_approved_only_when_both_reviewers_approve(app, drive, make_user, finance, management):
+@pytest.mark.parametrize(
+    ("finance", "management"), [("reject", "approve"), ("revise", "approve"), ("approve", "reject")]
+)
+def test_an_application_is_approved_only_when_both_reviewers_approve(
+    app, drive, make_user, finance, management
+):
     """Management's approval marked the project application approved (a reviewer and a time)
     though finance had refused the budget, and the project ended rejected."""
     instance_id = drive.start(make_user("applicant", "business"))

@@ -9,6 +9,7 @@ import pytest
 from conftest_pages import Browser
 from sqlalchemy import func, select
 
+import engine
 from engine.models import UploadRecord
 from web import create_app
 from web.extensions import db
@@ -160,3 +161,42 @@ def test_a_word_document_is_taken(app, people, at_sign_contract, uploads):
     response = post(people["it"], task.id, "contract_scan", "合同.docx", DOCX)
     assert response.status_code == 201, response.get_json()
     assert count(app) == 1
+
+
+def test_retention_destroys_an_uploaded_file_whose_category_is_due(app, people, drive, runner, uploads):
+    """`documents expire` destroyed the test report's versions and left the uploaded test cases
+    (the same test category, R4.3.5) listed and downloadable."""
+    instance_id = drive.start(people["business"].user)
+    contract = drive.reach(instance_id, "sign_contract")
+    scan = post(people["it"], contract.id, "contract_scan", "合同.pdf", PDF).get_json()
+    drive.complete(instance_id, "sign_contract")
+    self_test = drive.reach(instance_id, "self_test")
+    other = PDF + b" cases"
+    cases = post(people["vendor"], self_test.id, "test_cases", "用例.pdf", other).get_json()
+    drive.walk(instance_id, "golive")
+    drive.complete(instance_id, "golive")
+    drive.wait(100)
+    drive.complete(instance_id, "inspection")
+    drive.complete(instance_id, "project_closure")
+    drive.clock.advance(days=3 * 365 + 1)  # past test documents' 3 years, not the project's 10
+    dry = runner.invoke(args=["documents", "expire"])
+    assert f"due: instance {instance_id} upload {cases['id']} test_cases 用例.pdf" in dry.output
+    assert "1 uploaded file(s) due" in dry.output and scan["filename"] not in dry.output
+    assert people["qa"].get(f"/uploads/{cases['id']}").status_code == 200  # a dry run keeps it
+    done = runner.invoke(args=["documents", "expire", "--confirm"])
+    assert "1 uploaded file(s) destroyed" in done.output
+    gone = people["qa"].get(f"/uploads/{cases['id']}")
+    assert (gone.status_code, gone.get_json()["error"]) == (404, "upload_not_found")
+    assert "destroyed" in gone.get_json()["message"]
+    listed = {
+        u["id"]: u["destroyed_at"] for u in people["it"].get(f"/instances/{instance_id}/uploads").get_json()
+    }
+    assert listed[scan["id"]] is None and listed[cases["id"]] is not None
+    assert files(uploads) == [hashlib.sha256(PDF).hexdigest()]  # the contract's scan is kept
+    assert people["finance"].get(f"/uploads/{scan['id']}").data == PDF
+    with app.app_context():
+        row = db.session.get(UploadRecord, cases["id"])
+        assert (row.destroyed_by, row.sha256) == ("cli", hashlib.sha256(other).hexdigest())
+        logged = [e for e in engine.instance_events(db.session, instance_id) if e.type == "upload_destroyed"]
+    assert [(e.actor, e.data["upload"]) for e in logged] == [("cli", cases["id"])]
+    assert runner.invoke(args=["documents", "expire"]).output.endswith("0 uploaded file(s) due\n")

@@ -71,7 +71,9 @@ SPECS = (
         "《軟件升級改造需求分析報告》",
         "requirement",
         "R3.2.4",
-        ("analysis_report", "requirement_analysis", "risks"),
+        # The risks as responded to before the report (not the live `risks`, which each
+        # reassessment during implementation changes: the report is not rewritten by them).
+        ("analysis_report", "requirement_analysis", "risk_response"),
         ("analysis_report",),
     ),
     Spec(
@@ -186,7 +188,7 @@ REGISTERS = {
 
 # The steps whose data makes up each register (their submissions are the register's entries).
 REGISTER_KEYS = {
-    "risks": ("risk_identification", "risk_response", "risk_reassessment", "reassessment_response"),
+    "risks": ("risks", "risk_identification", "risk_response", "risk_reassessment", "reassessment_response"),
     "training": ("training", "training_assessment"),
     "costs": ("cost_overrun_review",),
 }

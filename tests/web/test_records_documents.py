@@ -342,3 +342,18 @@ def test_a_document_review_is_not_started_directly(app, people, drive):
     )
     assert people["admin"].post("/processes/document_review/instances", forged).status_code == 403
     assert snapshot(app) == before
+
+
+def test_a_reassessment_during_implementation_does_not_rewrite_the_analysis_report(app, drive, make_user):
+    """The report's content took the live `risks`: each reassessment made a new version of the
+    R3.2.4 report, credited to its author, after the version reviewed."""
+    instance_id = drive.start(make_user("applicant", "business"))
+    drive.walk(instance_id, "implement")
+    before = [r for r in stored(app, instance_id) if r.document_id == "analysis_report"]
+    assert [r.version for r in before] == [1] and "risk_response" in before[0].content
+    drive.wait(14)
+    drive.complete(instance_id, "risk_reassessment")  # the risks change: each gets its status
+    with app.app_context():
+        assert all(r["status"] == "open" for r in engine.get_instance(db.session, instance_id).data["risks"])
+    after = [r for r in stored(app, instance_id) if r.document_id == "analysis_report"]
+    assert [r.version for r in after] == [1] and after[0].sha256 == before[0].sha256

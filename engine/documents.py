@@ -135,8 +135,10 @@ _COMPLETIONS = (
     .order_by(EventRecord.seq)
 )
 
-# The events after which a document's content or approval may have changed.
-DOCUMENT_EVENTS = frozenset({"task_completed", "started"})
+# The events after which a document's content or approval may have changed: a step, or an
+# administrator's edit of the data (its version is the editor's).
+STEP_EVENTS = frozenset({"task_completed", "started"})
+DOCUMENT_EVENTS = STEP_EVENTS | {"data_edited"}
 
 
 def record_documents(session, record: InstanceRecord, data: dict, events, now: datetime) -> int:
@@ -147,8 +149,9 @@ def record_documents(session, record: InstanceRecord, data: dict, events, now: d
 
     Called by `workflows._save` after every change; cheap when nothing changed (one query).
     """
-    completed = {e.element_id for e in events if e.kind in DOCUMENT_EVENTS}
-    if not completed:
+    completed = {e.element_id for e in events if e.kind in STEP_EVENTS}
+    edited_by = next((e.actor for e in events if e.kind == "data_edited"), None)
+    if not completed and edited_by is None:
         return 0
     if record.process_id == REVIEW_PROCESS:
         _record_review(session, record, data, events, now)
@@ -160,7 +163,7 @@ def record_documents(session, record: InstanceRecord, data: dict, events, now: d
         content = _content(spec, data)
         previous = latest.get(spec.id)
         if content is not None and (previous is None or previous.sha256 != content_hash(content)):
-            _add_version(session, spec, instance_id, content, data, previous, now)
+            _add_version(session, spec, instance_id, content, data, previous, now, edited_by)
             added += 1
         elif previous is not None and completed & set(spec.reviewers):
             done = _completions(session, instance_id, set(spec.reviewers))
@@ -185,9 +188,9 @@ def _record_review(session, record, data, events, now):
     session.flush()
 
 
-def _add_version(session, spec, instance_id, content, data, previous, now):
+def _add_version(session, spec, instance_id, content, data, previous, now, edited_by=None):
     done = _completions(session, instance_id, set(spec.authors) | set(spec.reviewers) | set(spec.signoffs))
-    author = next((done[e].actor for e in reversed(spec.authors) if e in done), None)
+    author = edited_by or next((done[e].actor for e in reversed(spec.authors) if e in done), None)
     approval = _approval(spec, done)
     session.add(
         DocumentVersionRecord(

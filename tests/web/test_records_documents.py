@@ -357,3 +357,28 @@ def test_a_reassessment_during_implementation_does_not_rewrite_the_analysis_repo
         assert all(r["status"] == "open" for r in engine.get_instance(db.session, instance_id).data["risks"])
     after = [r for r in stored(app, instance_id) if r.document_id == "analysis_report"]
     assert [r.version for r in after] == [1] and after[0].sha256 == before[0].sha256
+
+
+def test_an_administrators_edit_of_a_documents_data_is_a_new_version_by_them(app, drive, make_user, people):
+    """The edit made no version; the next step's did, credited to the contract's signer."""
+    instance_id = drive.start(make_user("applicant", "business"))
+    drive.walk(instance_id, "implementation_plan")  # the contract is signed
+    edited = people["admin"].patch(
+        f"/instances/{instance_id}/data",
+        {
+            "changes": {"sign_contract": {**contract_data(app, instance_id), "amount": 999999}},
+            "reason": "合同金額更正",
+        },
+    )
+    assert edited.status_code == 200, edited.get_json()
+    contracts = [r for r in stored(app, instance_id) if r.document_id == "contract"]
+    assert [(r.version, r.author) for r in contracts] == [
+        (1, "it_driver"),
+        (2, people["admin"].user.username),
+    ]
+    assert contracts[1].content["sign_contract"]["amount"] == 999999
+
+
+def contract_data(app, instance_id) -> dict:
+    with app.app_context():
+        return dict(engine.get_instance(db.session, instance_id).data["sign_contract"])

@@ -79,14 +79,15 @@ def _version_hash(record: ProcessVersionRecord) -> str:
     return _content_hash(record.definition, definition.linked_forms(), _diagrams(definition, record.sources))
 
 
-def _decode_sources(files: dict[str, bytes]) -> dict[str, str]:
-    sources = {}
-    for name, content in files.items():
+def _decode_sources(files: dict[str, bytes]) -> tuple[dict[str, str], list[Problem]]:
+    """({file name: text} of the UTF-8 files, a problem for each other one)."""
+    sources, problems = {}, []
+    for name, content in sorted(files.items()):
         try:
             sources[name] = content.decode("utf-8")
         except UnicodeDecodeError:
-            raise DeploymentError([Problem(name, "the file is not UTF-8 text")]) from None
-    return sources
+            problems.append(Problem(name, "the file is not UTF-8 text"))
+    return sources, problems
 
 
 def may_own_processes(actor: Actor) -> bool:
@@ -119,8 +120,13 @@ def deploy(session, files: dict[str, bytes], deployed_by: str | None) -> list[De
     A user task may link a form from the bundle or one already deployed with another process.
     Raises DeploymentError with every problem; then nothing is stored.
     """
-    sources = _decode_sources(files)
-    bundle = Bundle(files, _deployed_forms(session))
+    sources, undecodable = _decode_sources(files)
+    try:  # the other files are checked too, so that the answer names every problem
+        bundle = Bundle({name: files[name] for name in sources}, _deployed_forms(session))
+    except DeploymentError as error:
+        raise DeploymentError(undecodable + error.problems) from None
+    if undecodable:
+        raise DeploymentError(undecodable)
     if not bundle.definitions:
         raise DeploymentError([Problem(", ".join(sorted(files)), "the bundle has no executable process")])
     deployed = []

@@ -190,7 +190,11 @@ class Bundle:
         self.parser = ModelParser()
         self.definitions: dict[str, ProcessDefinition] = {}
         problems = self._parse()
-        if not problems:
+        if problems:
+            # A file that does not parse: the others' own checks still run (their problems are
+            # named too); what spans files (calls, forms linked) would only repeat the first.
+            problems += check_trees(self.trees)
+        else:
             # XML-level checks name lines, where SpiffWorkflow's parser does not. The processes
             # are still parsed and checked after they fail, so every problem is reported at once;
             # only a call to a missing process stops that (SpiffWorkflow cannot parse the caller).

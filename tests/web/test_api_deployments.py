@@ -509,3 +509,27 @@ def test_a_dmn_text_with_an_apostrophe_is_matched(owner, people, name, score):
     assert started.status_code == 201, started.get_json()
     body = started.get_json()
     assert (body["status"], body["data"]["score"]) == ("completed", score)
+
+
+def test_a_refused_bundle_names_the_problems_of_every_file(owner, app):
+    """Checking stopped at the first file that was not UTF-8, and a file that did not parse kept
+    the other files' own checks from running: each try named one more problem."""
+    unconditioned = (
+        GATEWAY.format(condition="")
+        .replace(
+            '<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression"></bpmn:conditionExpression>', ""
+        )
+        .replace(' default="b"', "")
+    )
+    files = {
+        "a.bpmn": b"<bpmn:definitions",  # not XML
+        "b.bpmn": bpmn(unconditioned, "b"),
+        "l1.form": '{"id": "caf\u00e9"}'.encode("latin-1"),
+        "l2.form": '{"id": "na\u00efve"}'.encode("latin-1"),
+    }
+    baseline = stored_versions(app)
+    response = deploy(owner, files)
+    assert response.status_code == 400
+    named = {p["file"] for p in response.get_json()["problems"]}
+    assert named == {"a.bpmn", "b.bpmn", "l1.form", "l2.form"}, response.get_json()["problems"]
+    assert stored_versions(app) == baseline

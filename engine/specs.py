@@ -126,7 +126,10 @@ class ProcessDefinition:
         ref = form_reference(getattr(task_spec, "extensions", None) or {})
         if ref is None:
             return None
-        return self.forms.get(ref) or self.forms.get(self.form_files.get(ref, ""))
+        # `camunda-forms:app:forms/f.form` names a file by its path in the app; a bundle knows
+        # its files by name.
+        file = ref.rsplit("/", 1)[-1]
+        return self.forms.get(ref) or self.forms.get(self.form_files.get(file, ""))
 
     def start_event(self):
         """The process's none start event (the one a person starts it with)."""

@@ -73,10 +73,16 @@ def test_a_zeebe_assignee_and_due_date_are_honoured(owner, people):
     assert due == timedelta(days=2)
 
 
-def test_form_key_camunda_forms_deployment_resolves_to_the_bundles_form_file(owner, people):
-    body = user_task(form="x").replace(
-        'camunda:formRef="x"', 'camunda:formKey="camunda-forms:deployment:check.form"'
-    )
+@pytest.mark.parametrize(
+    "key",
+    [
+        "camunda-forms:deployment:check.form",
+        # Camunda's documentation writes `app:` keys with the file's path in the application.
+        "camunda-forms:app:forms/check.form",
+    ],
+)
+def test_form_key_camunda_forms_deployment_resolves_to_the_bundles_form_file(owner, people, key):
+    body = user_task(form="x").replace('camunda:formRef="x"', f'camunda:formKey="{key}"')
     form = FORM.replace(b'"id": "f", ', b"")  # known by its file name, as Camunda 7 knows it
     deploy(owner, {"k.bpmn": bpmn(body, "k"), "check.form": form})
     [task] = people["business"].post("/processes/k/instances", {"data": {}}).get_json()["tasks"]

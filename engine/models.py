@@ -114,6 +114,9 @@ class InstanceRecord(Base):
     phase: Mapped[str | None] = mapped_column(String(20), index=True)  # the regulation's (phases.py)
     timer_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     error: Mapped[dict | None] = mapped_column(JSON)
+    # The process data as the last step left it (the list shows it without reading the state);
+    # None for an instance not saved since revision 0119.
+    data: Mapped[dict | None] = mapped_column(JSON, deferred=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -128,6 +128,7 @@ def _save(
     projection now holds them, oldest first."""
     record.state = instance.dump()
     record.state_format = FORMAT_VERSION
+    record.data = instance.data if data is None else data
     record.status = instance.status
     record.error = instance.error
     record.updated_at = now
@@ -190,7 +191,7 @@ def _save(
     session.flush()
     # The regulation's documents made from this step's data (R4): a new version only on change.
     if any(event.kind in DOCUMENT_EVENTS for event in result.events):
-        record_documents(session, record, instance.data if data is None else data, result.events, now)
+        record_documents(session, record, record.data, result.events, now)
     return [_task_info(row) for row in sorted(current, key=lambda row: naive_utc(row.created_at))]
 
 
@@ -237,6 +238,8 @@ def _info(record: InstanceRecord, instance: Instance | None = None, tasks=None, 
     if instance is not None:
         info.data = instance.data if data is None else data
         info.completed_elements = instance.completed_elements
+    elif data is not None:
+        info.data = data
     if tasks is not None:
         info.tasks = tasks
     return info
@@ -281,11 +284,15 @@ def get_instance(
     if messages:
         info.accepted_messages = instance.accepted_messages()
     _release(session, record, instance)
-    if actor is not None:
-        info.data = readable(actor, info.data)
-        if info.error and info.error.get("data") is not None:
-            # An incident keeps the failed step's data: it is the instance's data as well.
-            info.error = {**info.error, "data": readable(actor, info.error["data"])}
+    return shown_to(actor, info) if actor is not None else info
+
+
+def shown_to(actor: Actor, info: InstanceInfo) -> InstanceInfo:
+    """`info` with its data, and an incident's, holding what the actor's groups may read."""
+    info.data = readable(actor, info.data)
+    if info.error and info.error.get("data") is not None:
+        # An incident keeps the failed step's data: it is the instance's data as well.
+        info.error = {**info.error, "data": readable(actor, info.error["data"])}
     return info
 
 

@@ -167,8 +167,14 @@ class AdminInstancePageSchema(Schema):
     per_page = fields.Integer(required=True)
 
 
+class InstanceListedSchema(InstanceSummarySchema):
+    data = fields.Dict(allow_none=True, metadata={"description": "The process data as it stands."})
+    tasks = fields.List(fields.Nested(TaskSchema), metadata={"description": "Its ready human tasks."})
+    error = fields.Dict(allow_none=True, metadata={"description": "The failed element and message."})
+
+
 class InstancePageSchema(Schema):
-    items = fields.List(fields.Nested(InstanceSummarySchema), required=True)
+    items = fields.List(fields.Nested(InstanceListedSchema), required=True)
     total = fields.Integer(required=True)
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)

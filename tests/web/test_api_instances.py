@@ -1,6 +1,10 @@
 """Processes and instances as the API shows them: shapes, filters, pages, the event log."""
 
 from apiclient import REQUEST
+from sqlalchemy import update
+
+from engine.models import InstanceRecord
+from web.extensions import db
 
 INSTANCE_KEYS = {
     "id",
@@ -60,9 +64,19 @@ def test_instances_are_listed_newest_first_filtered_and_paged(people, drive):
     first = it.get("/instances", per_page=2).get_json()
     assert (first["total"], first["page"], first["per_page"]) == (5, 1, 2)
     assert [i["id"] for i in first["items"]] == [ids[4], ids[3]]
-    assert set(first["items"][0]) == {
-        "id", "process_id", "version", "status", "initiator", "title", "waiting_at", "created_at", "ended_at",
-    }  # fmt: skip
+    # Issue 3's contract: each item as one instance reads, with its data and its ready tasks.
+    assert set(first["items"][0]) >= INSTANCE_KEYS
+    one = it.get(f"/instances/{ids[4]}").get_json()
+    assert (first["items"][0]["data"], first["items"][0]["tasks"]) == (one["data"], one["tasks"])
+    assert [t["name"] for t in first["items"][0]["tasks"]] == ["preliminary_review"]
+    # What a group may not read is left out of the list as of the instance (R4.3.4).
+    listed = people["finance"].get("/instances", per_page=1).get_json()["items"][0]
+    assert "requirement_request" not in listed["data"] and "requirement_request" in first["items"][0]["data"]
+    # An instance not saved since the data was kept beside the state: read from its state.
+    with drive.app.app_context():
+        db.session.execute(update(InstanceRecord).where(InstanceRecord.id == ids[4]).values(data=None))
+        db.session.commit()
+    assert it.get("/instances", per_page=1).get_json()["items"][0]["data"] == one["data"]
     last = it.get("/instances", per_page=2, page=3).get_json()
     assert [i["id"] for i in last["items"]] == [ids[0]]
     assert it.get("/instances", per_page=2, page=4).get_json()["items"] == []

@@ -23,10 +23,11 @@ from .openapi import operation
 )
 def list_instances():
     """Instances newest first, filtered by `status` and `process_id`, one page at a time
-    (`page` from 1, `per_page` up to 100). Items carry no data and no tasks: read one instance
-    for those."""
+    (`page` from 1, `per_page` up to 100), each with its ready tasks and its data: what the
+    caller's groups may read (R4.3.4), as for one instance."""
     query = parse_query(schemas.shared(schemas.InstanceQuerySchema))
-    return dump(schemas.shared(schemas.InstancePageSchema), engine.list_instances(db.session, **query))
+    page = engine.list_instances(db.session, **query, actor=g.user.actor)
+    return dump(schemas.shared(schemas.InstancePageSchema), page)
 
 
 @bp.get("/instances/<int:instance_id>")

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from .errors import DeploymentError, EngineError, NotAllowed, Problem
 from .groups import PROCESS_OWNER
 from .models import InstanceRecord, ProcessVersionRecord, TaskRecord
-from .specs import Bundle, ProcessDefinition
+from .specs import Bundle, ProcessDefinition, safe_xml
 from .tasks import Actor
 from .versions import VersionDiff, diff_definitions
 from .views import DeployedProcess, ProcessInfo, VersionInfo
@@ -35,26 +35,54 @@ EDITOR_MARKS = ("schemaVersion", "exporter")
 
 def _content_hash(dumped: dict, linked_forms, diagrams: dict[str, str]) -> str:
     """SHA-256 of what makes a version, as canonical JSON: a definition's `dump()` with only the
-    forms its steps link (`linked_forms`), without the forms' editor marks, and `diagrams`, the
-    text of the files its processes are drawn in: a shape moved is a change a process owner
-    deployed, and downloads back."""
+    forms its steps link (`linked_forms`), without the forms' editor marks, and the layout of
+    `diagrams`, the files its processes are drawn in: a shape moved is a change a process owner
+    deployed, and downloads back (a file only written out again, as a modeller saves it, is not)."""
     forms = {
         form_id: {key: value for key, value in schema.items() if key not in EDITOR_MARKS}
         for form_id, schema in dumped.get("forms", {}).items()
         if form_id in linked_forms
     }
-    canonical = json.dumps(
-        {
-            "process_id": dumped.get("process_id"),
-            "specs": dumped.get("specs"),
-            "forms": forms,
-            "diagrams": diagrams,
-        },
-        sort_keys=True,
-        ensure_ascii=False,
-        default=str,
-    )
+    identity = {
+        "process_id": dumped.get("process_id"),
+        "specs": dumped.get("specs"),
+        "forms": forms,
+        "layout": [_layout(text) for _, text in sorted(diagrams.items())],
+    }
+    canonical = json.dumps(identity, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+_DI = "{http://www.omg.org/spec/BPMN/20100524/DI}"
+_DC = "{http://www.omg.org/spec/DD/20100524/DC}"
+_WAYPOINT = "{http://www.omg.org/spec/DD/20100524/DI}waypoint"
+
+
+def _layout(text: str) -> list:
+    """A diagram's layout as values: every shape's and label's bounds, every edge's waypoints,
+    by the element drawn (whatever the file's formatting or the order of its attributes)."""
+    try:
+        tree = safe_xml(text.encode("utf-8"), "diagram")
+    except DeploymentError:
+        return [text]  # checked already; a file that does not parse is its text
+    drawn = []
+    for kind in ("BPMNShape", "BPMNEdge"):
+        for element in tree.iter(f"{_DI}{kind}"):
+            bounds = [
+                [_number(b.get(k)) for k in ("x", "y", "width", "height")]
+                for b in element.iter(f"{_DC}Bounds")
+            ]
+            points = [[_number(w.get("x")), _number(w.get("y"))] for w in element.iter(_WAYPOINT)]
+            flags = [element.get("isExpanded"), element.get("isHorizontal")]
+            drawn.append([kind, element.get("bpmnElement") or "", bounds, points, flags])
+    return sorted(drawn, key=lambda item: (item[0], item[1], json.dumps(item)))
+
+
+def _number(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
 
 
 def _diagrams(definition: ProcessDefinition, sources: dict[str, str]) -> dict[str, str]:

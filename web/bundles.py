@@ -10,7 +10,13 @@ from werkzeug.exceptions import BadRequest
 
 import engine
 
-CONTENT_TYPES = {".bpmn": "application/xml", ".dmn": "application/xml", ".form": "application/json"}
+# `.bpmn20.xml` and `.dmn11.xml` are the older names of the same XML files.
+CONTENT_TYPES = {
+    ".bpmn": "application/xml",
+    ".dmn": "application/xml",
+    ".xml": "application/xml",
+    ".form": "application/json",
+}
 
 
 def uploaded_bundle(files) -> dict[str, bytes]:

@@ -87,6 +87,15 @@ def test_a_deployed_bundle_comes_back_byte_for_byte(owner, files, baseline):
     assert old.data == files["software_upgrade.bpmn"]
 
 
+def test_a_bpmn20_xml_file_is_served_as_xml(owner):
+    """The older `.bpmn20.xml` name deployed, and came back as application/octet-stream."""
+    files = {"p.bpmn20.xml": bpmn(user_task(form="f")), "f.form": FORM}
+    assert deploy(owner, files).status_code == 201
+    download = owner.get("/processes/p/versions/1/sources/p.bpmn20.xml")
+    assert (download.status_code, download.mimetype) == (200, "application/xml")
+    assert download.data == files["p.bpmn20.xml"]
+
+
 def test_a_missing_source_file_or_version_is_a_404(owner):
     assert owner.get("/processes/software_upgrade/versions/1/sources/nothing.bpmn").status_code == 404
     assert owner.get("/processes/software_upgrade/versions/9/sources").status_code == 404

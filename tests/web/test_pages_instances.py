@@ -104,6 +104,17 @@ def test_the_detail_page_marks_the_diagram_and_shows_history_data_and_documents(
     assert f"/instances/{instance_id}/documents/requirement_request" in html
 
 
+def test_a_step_inside_a_called_process_is_marked_at_its_call_activity(app, browser, drive):
+    """Waiting at `implement` (in the implementation process), the main diagram marked nothing."""
+    alice = browser("alice", "business")
+    instance_id = start_request(app, "alice", title="OA 升級")
+    drive.walk(instance_id, "implement")
+    config = diagram_config(alice.get(f"/instances/{instance_id}").text)
+    assert config["waiting"] == ["implementation"]
+    called = diagram_config(alice.get(f"/instances/{instance_id}/diagrams/software_implementation").text)
+    assert "implement" in called["waiting"]
+
+
 def test_the_diagram_file_is_served_as_deployed(app, browser):
     alice = browser("alice", "business")
     response = alice.get("/processes/software_upgrade/1/files/software_upgrade.bpmn")

@@ -81,15 +81,29 @@ def _diagram(info, sources: Sources, process_id):
     filename = sources.process_files.get(process_id)
     if filename is None:
         return None
+    failed = (info.error or {}).get("element")
     return {
         "url": url_for(
             "pages.process_file", process_id=info.process_id, version=info.version, filename=filename
         ),
         "completed": sorted(info.completed_elements),
         "counts": info.completed_elements,
-        "waiting": sorted(info.waiting_at),
-        "error": (info.error or {}).get("element"),
+        # A step inside a called process is shown on this diagram at its call activity.
+        "waiting": sorted({_drawn_at(sources, process_id, element) for element in info.waiting_at}),
+        "error": _drawn_at(sources, process_id, failed) if failed else None,
     }
+
+
+def _drawn_at(sources: Sources, process_id, element_id):
+    """The element of `process_id`'s diagram that shows `element_id`: itself, or the call
+    activity whose called process holds it."""
+    element = sources.elements.get(element_id)
+    if element is None or element.file == sources.process_files.get(process_id):
+        return element_id
+    for call in sources.call_activities(process_id):
+        if sources.process_files.get(call.called) == element.file:
+            return call.id
+    return element_id
 
 
 @bp.get("/instances/<int:instance_id>")

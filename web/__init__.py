@@ -4,6 +4,7 @@
 """
 
 import os
+import secrets
 
 from flask import Flask
 
@@ -20,6 +21,8 @@ def create_app(config=None):
     app.config.from_object(Config)
     if config:
         app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = kept_secret_key(app.instance_path)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         os.makedirs(app.instance_path, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
@@ -33,6 +36,28 @@ def create_app(config=None):
     register_error_handlers(app)
     register_cli(app)
     return app
+
+
+def kept_secret_key(folder) -> str:
+    """The key that signs sessions and CSRF tokens when SECRET_KEY is not set: made once and kept
+    in `folder` (readable by its owner only), so that a restart logs no one out and leaves open
+    forms valid. Several processes starting at once agree on one (the first file linked wins).
+    Several hosts need SECRET_KEY set alike."""
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "secret_key")
+    if not os.path.exists(path):
+        made = os.path.join(folder, f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(made, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secrets.token_hex(32))
+        try:
+            os.link(made, path)  # fails if another process made it first: theirs is kept
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(made)
+    with open(path, encoding="ascii") as key:
+        return key.read().strip()
 
 
 # On every answer: no page of the app may be framed by another site (clickjacking), no file is

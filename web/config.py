@@ -1,7 +1,6 @@
 """Configuration from the environment, with safe defaults for a single machine."""
 
 import os
-import secrets
 
 
 class Config:
@@ -9,7 +8,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
     # Engine options beyond web/database.py's per-database defaults (tests pass their own).
     SQLALCHEMY_ENGINE_OPTIONS = {}  # noqa: RUF012 - Flask reads plain dicts
-    SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_hex(32)
+    # Unset: one made on the first start and kept in the instance folder (web.keep_secret_key).
+    SECRET_KEY = os.environ.get("SECRET_KEY")
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

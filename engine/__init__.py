@@ -176,6 +176,7 @@ from .workflows import (
     get_instance,
     get_task,
     send_message,
+    shown_to,
     unclaim_task,
 )
 
@@ -355,6 +356,7 @@ __all__ = [
     "risk_register",
     "send_message",
     "set_locale",
+    "shown_to",
     "skip_task",
     "start_instance",
     "store_upload",

@@ -267,6 +267,23 @@ def test_a_revised_request_is_the_request_again_and_hidden_alike(drive, people):
     assert it.get(f"/instances/{instance_id}").get_json()["data"]["revise_request"]["content"] == secret
 
 
+def test_a_steps_answer_shows_no_more_of_the_data_than_reading_the_instance(drive, people):
+    """Finance completing the budget audit (or claiming it) was answered with the whole process
+    data, the requirement it may not read included."""
+    instance_id = drive.start(people["business"].user)
+    drive.walk(instance_id, "budget_audit")
+    finance = people["finance"]
+    [task] = [t for t in finance.get("/tasks").get_json() if t["name"] == "budget_audit"]
+    claimed = finance.post(f"/tasks/{task['id']}/claim").get_json()
+    assert "requirement_request" not in claimed["data"]
+    done = finance.submit(task["id"], {"decision": "approve", "approved_budget": 180000, "comment": "同意"})
+    assert done.status_code == 200, done.get_json()
+    assert "requirement_request" not in done.get_json()["data"]
+    assert done.get_json()["data"] == finance.get(f"/instances/{instance_id}").get_json()["data"]
+    started = people["business"].start(title="另一項")  # the applicant reads the request
+    assert "requirement_request" in started["data"]
+
+
 def test_an_incident_shows_each_group_only_the_data_it_may_read(drive, people):
     """An instance in error keeps the failed step's data in `error.data`: the whole process data,
     the requirement included, was shown to every group that may read the instance."""

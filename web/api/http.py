@@ -1,10 +1,12 @@
 """The three steps every API handler takes, apart from its one engine call."""
 
-from flask import jsonify, request
+from flask import g, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest
 
-from .. import jsontext
+import engine
+
+from .. import jsontext, schemas
 
 
 def _problem(messages, prefix="") -> list[str]:
@@ -57,3 +59,9 @@ def parse_query(schema) -> dict:
 def dump(schema, obj, status=200):
     """A JSON response of `obj` dumped through `schema`."""
     return jsonify(schema.dump(obj)), status
+
+
+def dump_instance(info, status=200):
+    """An instance as the caller may read it (R4.3.4): a step's answer holds no more of the data
+    than reading the instance would."""
+    return dump(schemas.shared(schemas.InstanceSchema), engine.shown_to(g.user.actor, info), status)

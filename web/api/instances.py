@@ -10,7 +10,7 @@ from ..extensions import db
 from ..extensions import engine_clock as clock
 from ..transactions import committed
 from . import bp
-from .http import dump, parse_body, parse_query
+from .http import dump, dump_instance, parse_body, parse_query
 from .openapi import operation
 
 
@@ -66,4 +66,4 @@ def send_message(instance_id, message_name):
             db.session, instance_id, message_name, body["data"], g.user.actor, clock=clock()
         )
     )
-    return dump(schemas.shared(schemas.InstanceSchema), info, 202)
+    return dump_instance(info, 202)

@@ -9,7 +9,7 @@ from ..auth import token_required
 from ..extensions import db
 from ..extensions import engine_clock as clock
 from . import bp
-from .http import dump, parse_body
+from .http import dump, dump_instance, parse_body
 from .openapi import operation
 
 
@@ -41,4 +41,4 @@ def start_instance(process_id):
     body = parse_body(schemas.shared(schemas.DataRequestSchema))
     info = engine.start_instance(db.session, process_id, body["data"], g.user.actor, clock=clock())
     db.session.commit()
-    return dump(schemas.shared(schemas.InstanceSchema), info, 201)
+    return dump_instance(info, 201)

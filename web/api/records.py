@@ -18,7 +18,7 @@ from ..pages.records import cost_threshold
 from ..transactions import committed
 from ..uploads import max_bytes, upload_dir
 from . import bp
-from .http import dump, parse_body, parse_query
+from .http import dump, dump_instance, parse_body, parse_query
 from .openapi import PDF, operation
 
 BINARY = {"schema": {"type": "string", "format": "binary"}}
@@ -203,7 +203,7 @@ def submit_for_review(instance_id, document_id):
         db.session, instance_id, document_id, g.user.actor, note=body["note"], clock=clock()
     )
     db.session.commit()
-    return dump(schemas.shared(schemas.InstanceSchema), review, 201)
+    return dump_instance(review, 201)
 
 
 @bp.post("/instances/<int:instance_id>/risks")

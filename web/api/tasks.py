@@ -12,7 +12,7 @@ from ..extensions import db
 from ..extensions import engine_clock as clock
 from ..transactions import committed
 from . import bp
-from .http import dump, parse_body, parse_query
+from .http import dump, dump_instance, parse_body, parse_query
 from .openapi import operation
 
 
@@ -49,7 +49,7 @@ def get_task(task_id):
 def claim_task(task_id):
     """Assign a ready group task to the caller; until they give it back only they may complete it."""
     info = committed(lambda: engine.claim_task(db.session, task_id, g.user.actor, clock=clock()))
-    return dump(schemas.shared(schemas.InstanceSchema), info)
+    return dump_instance(info)
 
 
 @bp.post("/tasks/<task_id>/unclaim")
@@ -60,7 +60,7 @@ def claim_task(task_id):
 def unclaim_task(task_id):
     """Give a claimed task back to its groups."""
     info = committed(lambda: engine.unclaim_task(db.session, task_id, g.user.actor, clock=clock()))
-    return dump(schemas.shared(schemas.InstanceSchema), info)
+    return dump_instance(info)
 
 
 @bp.post("/tasks/<task_id>/complete")
@@ -77,4 +77,4 @@ def complete_task(task_id):
     info = committed(
         lambda: engine.complete_task(db.session, task_id, body["data"], g.user.actor, clock=clock())
     )
-    return dump(schemas.shared(schemas.InstanceSchema), info)
+    return dump_instance(info)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from .clock import system_clock
-from .document_catalog import CATEGORY
+from .document_catalog import CATEGORY, SPEC
 from .documents import DocumentInfo, _info
 from .errors import NotAllowed
 from .models import DocumentVersionRecord, EventRecord, InstanceRecord, UploadRecord
@@ -47,6 +47,8 @@ def expire_documents(session, actor: Actor, clock=system_clock, confirm=False) -
                 EventRecord(
                     instance_id=row.instance_id,
                     type="document_destroyed",
+                    # Its step: the log shows the entry to whoever may read that step's data.
+                    element_id=SPEC[row.document_id].sources[0] if row.document_id in SPEC else None,
                     actor=actor.username,
                     at=now,
                     data={"document": row.document_id, "version": row.version, "sha256": row.sha256},
@@ -81,10 +83,12 @@ def expire_uploads(session, actor: Actor, clock=system_clock, confirm=False) -> 
             row.destroyed_at = now
             row.destroyed_by = actor.username
             data = {"upload": row.id, "kind": row.kind, "filename": row.filename, "sha256": row.sha256}
+            # At the step it was uploaded at: only who may read that step's data reads the entry.
             session.add(
                 EventRecord(
                     instance_id=row.instance_id,
                     type="upload_destroyed",
+                    element_id=row.element_id,
                     actor=actor.username,
                     at=now,
                     data=data,

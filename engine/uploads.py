@@ -14,7 +14,7 @@ import os
 import tempfile
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -236,24 +236,30 @@ def content_path(upload_dir, sha256) -> Path:
     return Path(upload_dir) / sha256[:2] / sha256
 
 
-def delete_unused_files(session, upload_dir, hashes) -> int:
-    """Delete the stored files of `hashes` that no upload still in force uses (after their
-    uploads were destroyed and that was committed). Returns how many were deleted."""
-    hashes = set(hashes)
-    used = set(
-        session.scalars(
-            select(UploadRecord.sha256).where(
-                UploadRecord.sha256.in_(hashes), UploadRecord.destroyed_at.is_(None)
-            )
-        )
+# A file written (or touched) this recently may belong to an upload not yet committed.
+FRESH = timedelta(hours=1)
+
+
+def delete_unused_files(session, upload_dir, now: datetime) -> int:
+    """Delete the stored file of every destroyed upload that no upload in force uses (call it
+    after their destruction is committed; a file a run could not delete goes at the next). A
+    file written within FRESH of `now` is left for a later run: an upload of the same content
+    may be on its way. Returns how many were deleted."""
+    destroyed = set(
+        session.scalars(select(UploadRecord.sha256).where(UploadRecord.destroyed_at.is_not(None)))
     )
+    used = set(session.scalars(select(UploadRecord.sha256).where(UploadRecord.destroyed_at.is_(None))))
     deleted = 0
-    for sha in hashes - used:
+    for sha in sorted(destroyed - used):
         path = content_path(upload_dir, sha)
-        if path.is_file():
+        if path.is_file() and datetime.fromtimestamp(path.stat().st_mtime, UTC) <= _aware(now) - FRESH:
             path.unlink()
             deleted += 1
     return deleted
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def ready_task_uploads(session, task_id) -> list[UploadInfo]:

@@ -26,8 +26,6 @@ def documents_expire(confirm):
     due = engine.expire_documents(db.session, CLI_ADMIN, clock=clock(), confirm=confirm)
     files = engine.expire_uploads(db.session, CLI_ADMIN, clock=clock(), confirm=confirm)
     db.session.commit()
-    if confirm:  # the files go once their destruction is committed
-        engine.delete_unused_files(db.session, upload_dir(), {f.sha256 for f in files})
     state = "destroyed" if confirm else "due"
     for doc in due:
         click.echo(f"{state}: instance {doc.instance_id} {doc.document_id} v{doc.version} {doc.sha256}")
@@ -37,6 +35,8 @@ def documents_expire(confirm):
         )
     click.echo(f"{len(due)} document version(s) {'destroyed' if confirm else 'due; run with --confirm'}")
     click.echo(f"{len(files)} uploaded file(s) {'destroyed' if confirm else 'due'}")
+    if confirm:  # the files go once their destruction is committed; any left by an earlier run too
+        engine.delete_unused_files(db.session, upload_dir(), clock()())
 
 
 @click.command("backup")

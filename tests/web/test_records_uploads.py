@@ -228,38 +228,6 @@ def test_a_file_a_run_could_not_delete_goes_at_the_next(app, people, drive, runn
     monkeypatch.setattr(pathlib.Path, "unlink", real_unlink)
     again = runner.invoke(args=["documents", "expire", "--confirm"])
     assert "0 uploaded file(s) destroyed" in again.output and files(uploads) == []
-    # The entry is read only by who may read the step's data (finance may not read test documents).
-    assert "upload_destroyed" not in [
-        e["type"] for e in people["finance"].get(f"/instances/{instance_id}/events").get_json() if e["data"]
-    ]
-    assert "用例.pdf" not in people["finance"].get(f"/instances/{instance_id}/events").get_data(as_text=True)
-    assert "用例.pdf" in people["qa"].get(f"/instances/{instance_id}/events").get_data(as_text=True)
-
-
-def test_a_file_a_run_could_not_delete_goes_at_the_next(app, people, drive, runner, uploads, monkeypatch):
-    instance_id = drive.start(people["business"].user)
-    self_test = drive.reach(instance_id, "self_test")
-    post(people["vendor"], self_test.id, "test_cases", "用例.pdf", PDF)
-    drive.walk(instance_id, "golive")
-    drive.complete(instance_id, "golive")
-    drive.wait(100)
-    drive.complete(instance_id, "inspection")
-    drive.complete(instance_id, "project_closure")
-    drive.clock.advance(days=3 * 365 + 1)
-    import pathlib
-
-    real_unlink = pathlib.Path.unlink
-
-    def refuse(path, *args, **kwargs):
-        raise PermissionError(f"cannot delete {path}")
-
-    monkeypatch.setattr(pathlib.Path, "unlink", refuse)
-    failed = runner.invoke(args=["documents", "expire", "--confirm"])
-    assert "1 uploaded file(s) destroyed" in failed.output  # said before the deletion failed
-    assert files(uploads) == [hashlib.sha256(PDF).hexdigest()]
-    monkeypatch.setattr(pathlib.Path, "unlink", real_unlink)
-    again = runner.invoke(args=["documents", "expire", "--confirm"])
-    assert "0 uploaded file(s) destroyed" in again.output and files(uploads) == []
 
 
 def test_a_file_written_just_now_is_left_for_a_later_run(app, people, at_sign_contract, uploads):

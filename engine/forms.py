@@ -69,7 +69,7 @@ class FormSchema(Schema):
         errors = {}
         values = {**self.shown_values, **data}
         for key, expression in self.conditional_rules.items():
-            if refused & _names(expression):
+            if key in refused or refused & _names(expression):
                 continue
             if data.get(key) in (None, "", []) and _holds(expression, values):
                 errors[key] = [MSG_REQUIRED]
@@ -143,8 +143,15 @@ def _collect(components, tree, rules, checks):
             _collect(component.get("components"), item_tree, item_rules, item_checks)
             item_schema = _schema_from_tree(item_tree, item_rules, f"Row_{path}", item_checks)
             parts = path.split(".")
-            # Left out, it is no rows (form-js sends [] for a list the user left empty).
-            _subtree(tree, parts[:-1])[parts[-1]] = fields.List(fields.Nested(item_schema), load_default=list)
+            rows = fields.Nested(item_schema)
+            if (component.get("conditional") or {}).get("hide"):
+                listed = fields.List(rows)  # hidden, form-js leaves it out: the data keeps its rows
+            elif component.get("allowAddRemove") is False:
+                # Its rows are the ones shown: left out, they would all be gone.
+                listed = fields.List(rows, required=True, error_messages={"required": MSG_REQUIRED})
+            else:
+                listed = fields.List(rows, load_default=list)  # left out: no rows, as form-js sends []
+            _subtree(tree, parts[:-1])[parts[-1]] = listed
         elif kind in INPUT_TYPES and component.get("key"):
             required = bool((component.get("validate") or {}).get("required"))
             if (component.get("conditional") or {}).get("hide"):
@@ -242,6 +249,19 @@ def _protect(components, submitted, initial):
             else:
                 submitted.pop(key, None)
     return problems
+
+
+def _shown_lists(components):
+    """The paths of the top-level dynamic lists a form shows (not those hidden by a condition)."""
+    for component in components or []:
+        if not isinstance(component, dict) or (component.get("conditional") or {}).get("hide"):
+            continue
+        if component.get("type") == "group" and not component.get("path"):
+            yield from _shown_lists(component.get("components"))
+        elif component.get("type") == "dynamiclist":
+            path = component.get("path") or component.get("key")
+            if isinstance(path, str) and "." not in path:
+                yield path
 
 
 def _prefixed(prefix, problems):
@@ -367,6 +387,10 @@ class Form:
             )
         if shown is not None:
             data = deepcopy(data)
+            for path in _shown_lists(self.schema["components"]):
+                # A list left out keeps the rows it was shown with (else it is no rows).
+                if path not in data and isinstance(shown.get(path), list):
+                    data[path] = deepcopy(shown[path])
             problems = _protect(self.schema["components"], data, shown)
             if problems:
                 raise FormValidationError(problems)

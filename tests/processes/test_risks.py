@@ -133,3 +133,21 @@ def test_no_risk_list_sent_is_no_risks_not_a_failed_output_mapping(start):
     flow.complete("risk_identification", risks=MISSING)
     assert flow.ready() == ["risk_response"]
     assert flow.data["risks"] == [] and flow.data["risk_identification"] == {"risks": []}
+
+
+@pytest.mark.parametrize("step", ["risk_response", "risk_reassessment"])
+def test_a_list_left_out_is_not_taken_for_no_rows(start, step):
+    """Left out, the shown risks became no rows and the output mapping wiped the assessed risks.
+    Now the list keeps the rows it was shown with, which still have to be answered."""
+    flow = start()
+    flow.reach("risk_identification")
+    flow.complete("risk_identification", risks=[risk("high", "severe", "security")])
+    if step == "risk_reassessment":
+        flow.complete("risk_response", risks=[{**r, "measures": "滲透測試。"} for r in flow.data["risks"]])
+        flow.reach("implement")
+        flow.advance(days=14)
+    before = flow.data
+    with pytest.raises(FormValidationError) as refused:
+        flow.complete(step, risks=MISSING)
+    assert all(field.startswith("risks.0.") for field in refused.value.errors)
+    assert flow.data == before and step in flow.ready()

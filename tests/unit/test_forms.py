@@ -213,3 +213,45 @@ def test_a_number_takes_at_most_its_decimal_digits():
         assert "2" in errors_of(form, {"price": bad})["price"][0]
     with pytest.raises(ValueError, match="decimalDigits"):
         Form({"components": [{"key": "n", "type": "number", "decimalDigits": "2"}]}, "p.form").check()
+
+
+ROW = {"components": [{"key": "name", "type": "textfield", "validate": {"required": True}}]}
+
+
+def listed(path, **options):
+    return {"type": "dynamiclist", "path": path, **ROW, **options}
+
+
+def test_a_list_left_out_is_no_rows_the_rows_shown_or_left_alone_when_hidden():
+    form = Form(
+        {
+            "components": [
+                listed("free"),
+                listed("fixed", allowAddRemove=False),
+                listed("hidden", conditional={"hide": "=true"}),
+            ]
+        },
+        "lists.form",
+    )
+    shown = {"fixed": [{"name": "a"}], "hidden": [{"name": "h"}]}
+    accepted = form.validate({}, shown)
+    assert accepted == {"free": [], "fixed": [{"name": "a"}]}  # `hidden` stays out: the data keeps it
+    with pytest.raises(FormValidationError) as refused:
+        form.validate({}, {})  # a fixed list with no rows shown and none sent
+    assert set(refused.value.errors) == {"fixed"}
+
+
+def test_a_conditionally_required_field_given_a_bad_value_is_named_once():
+    form = Form(
+        {
+            "components": [
+                {"key": "kind", "type": "textfield"},
+                {"key": "amount", "type": "number", "properties": {"requiredWhen": "kind == 'b'"}},
+            ]
+        },
+        "amount.form",
+    )
+    with pytest.raises(FormValidationError) as refused:
+        form.validate({"kind": "b", "amount": "lots"})
+    assert refused.value.errors == {"amount": [refused.value.errors["amount"][0]]}
+    assert "required" not in refused.value.errors["amount"][0]

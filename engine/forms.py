@@ -143,15 +143,7 @@ def _collect(components, tree, rules, checks):
             _collect(component.get("components"), item_tree, item_rules, item_checks)
             item_schema = _schema_from_tree(item_tree, item_rules, f"Row_{path}", item_checks)
             parts = path.split(".")
-            rows = fields.Nested(item_schema)
-            if (component.get("conditional") or {}).get("hide"):
-                listed = fields.List(rows)  # hidden, form-js leaves it out: the data keeps its rows
-            elif component.get("allowAddRemove") is False:
-                # Its rows are the ones shown: left out, they would all be gone.
-                listed = fields.List(rows, required=True, error_messages={"required": MSG_REQUIRED})
-            else:
-                listed = fields.List(rows, load_default=list)  # left out: no rows, as form-js sends []
-            _subtree(tree, parts[:-1])[parts[-1]] = listed
+            _subtree(tree, parts[:-1])[parts[-1]] = _list_field(component, fields.Nested(item_schema))
         elif kind in INPUT_TYPES and component.get("key"):
             required = bool((component.get("validate") or {}).get("required"))
             if (component.get("conditional") or {}).get("hide"):
@@ -249,6 +241,17 @@ def _protect(components, submitted, initial):
             else:
                 submitted.pop(key, None)
     return problems
+
+
+def _list_field(component, rows):
+    """A dynamic list's field. Left out: a list hidden by a condition stays out (form-js does not
+    send it; the data keeps its rows), a fixed list is required (its rows are the ones shown; the
+    rows shown are filled in by `Form.validate`), another is no rows, as form-js sends []."""
+    if (component.get("conditional") or {}).get("hide"):
+        return fields.List(rows)
+    if component.get("allowAddRemove") is False:
+        return fields.List(rows, required=True, error_messages={"required": MSG_REQUIRED})
+    return fields.List(rows, load_default=list)
 
 
 def _shown_lists(components):

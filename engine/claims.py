@@ -3,7 +3,7 @@ Mixed into `engine.instances.Instance`; a claim is kept with the task (`claimed_
 
 from .errors import NotAllowed, TaskClaimed
 from .events import StepResult
-from .tasks import Actor, describe_task, may_take
+from .tasks import Actor, describe_task, element_of, may_take
 
 
 class ClaimsMixin:
@@ -22,7 +22,7 @@ class ClaimsMixin:
         if human.claimed_by == actor.username:
             return StepResult()  # theirs already: nothing changes, nothing to log
         task.internal_data["claimed_by"] = actor.username
-        return StepResult([self._event("task_claimed", task.task_spec.name, task, actor, None)])
+        return StepResult([self._event("task_claimed", element_of(task.task_spec), task, actor, None)])
 
     def unclaim(self, task_id: str, actor: Actor) -> StepResult:
         """Give a claimed task back to its groups (the claimer or an admin). Returns StepResult;
@@ -41,4 +41,4 @@ class ClaimsMixin:
         if holder != actor.username and not actor.is_admin:
             raise NotAllowed(f"{task.task_spec.name} is claimed by {holder}, not {actor.username}")
         del task.internal_data["claimed_by"]
-        return StepResult([self._event("task_unclaimed", task.task_spec.name, task, actor, None)])
+        return StepResult([self._event("task_unclaimed", element_of(task.task_spec), task, actor, None)])

@@ -167,7 +167,7 @@ class Instance(ClaimsMixin, MessagesMixin, RepairMixin):
         """The values `task`'s form opens with, sharing the task's data (callers copy or only read)."""
         data = task.data
         initial = {}
-        for own in (form.id if form is not None else None, task.task_spec.name):
+        for own in (form.id if form is not None else None, element_of(task.task_spec)):
             values = data.get(own)
             if isinstance(values, dict):  # a step's own submission (an admin's edit may replace it)
                 initial.update(values)

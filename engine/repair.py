@@ -14,6 +14,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from .errors import InstanceStateError, NotAllowed, TaskNotFound, TaskSetupError
 from .events import StepResult
+from .tasks import element_of
 
 EDITABLE = TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR
 
@@ -83,7 +84,7 @@ class RepairMixin:
         self._extra.pop("stalled", None)
         for task in failed:
             task._set_state(TaskState.READY)
-        elements = {t.task_spec.name for t in [*failed, *([stalled] if stalled else [])]}
+        elements = {element_of(t.task_spec) for t in [*failed, *([stalled] if stalled else [])]}
         result = self._admin_result("retried", actor, {"elements": sorted(elements), "reason": reason})
         if stalled is not None:
             try:  # reach it again: a timer is evaluated anew, with the data as fixed
@@ -122,7 +123,7 @@ class RepairMixin:
         if data is not None and not isinstance(data, dict):
             raise InstanceStateError("the data of a skipped task must be an object")
         task = self._find(task_id)
-        element_id = task.task_spec.name
+        element_id = element_of(task.task_spec)
         try:
             self._finish_task(task, data or {})
         except SpiffWorkflowException as error:  # the data does not fit the step (a list it loops over)
@@ -191,7 +192,7 @@ class RepairMixin:
         if self.terminated:
             raise InstanceStateError("a terminated instance cannot be rewound")
         task = self._completed_task(task_id)
-        element_id = task.task_spec.name
+        element_id = element_of(task.task_spec)
         joined = _joined_elsewhere(task)
         if joined is not None:
             raise InstanceStateError(

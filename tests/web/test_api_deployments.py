@@ -542,3 +542,23 @@ def test_a_refused_bundle_names_the_problems_of_every_file(owner, app):
     named = {p["file"] for p in response.get_json()["problems"]}
     assert named == {"a.bpmn", "b.bpmn", "l1.form", "l2.form"}, response.get_json()["problems"]
     assert stored_versions(app) == baseline
+
+
+def test_a_multi_instance_task_claimed_and_done_replays(owner, people):
+    """Its claims were logged as `t [child]`, which no ready task of a replay is: it diverged."""
+    assert deploy(owner, {"p.bpmn": bpmn(multi_instance("t")), "f.form": FORM}).status_code == 201
+    it = people["it"]
+    started = it.post("/processes/p/instances", {"data": {}}).get_json()
+    for _ in range(2):
+        [task] = [t for t in it.get("/tasks").get_json() if t["instance_id"] == started["id"]]
+        assert it.post(f"/tasks/{task['id']}/claim").status_code == 200
+        assert it.submit(task["id"], {"decision": "a"}).status_code == 200
+    admin = people["admin"]
+    logged = [
+        e["task"]
+        for e in admin.get(f"/instances/{started['id']}/events").get_json()
+        if e["type"] == "task_claimed"
+    ]
+    assert logged == ["t", "t"]
+    replay = admin.post(f"/instances/{started['id']}/replay", {"dry_run": True}).get_json()
+    assert replay["matches"], replay["divergence"]

@@ -12,10 +12,7 @@ def unknown_calls(source: str, mode="eval") -> list[str]:
     neither a built-in, a helper nor one the code defines (FEEL's `count()`, JUEL's `dateTime()`),
     or a method text has not (`"a".toUpperCase()`). Each would fail when the step runs."""
     tree = ast.parse(to_python(source) if mode == "eval" else source, mode=mode)
-    defined = {
-        node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
-    }
-    defined |= {arg.arg for node in ast.walk(tree) if isinstance(node, ast.Lambda) for arg in node.args.args}
+    defined = set(_defined(tree)) | {"print"}  # print() writes to `printed` (RestrictedPython)
     found = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
@@ -31,3 +28,14 @@ def unknown_calls(source: str, mode="eval") -> list[str]:
         ):
             found.append(f"text.{called.attr}()")
     return found
+
+
+def _defined(tree):
+    """The names the code binds: assigned, defined (`def`), and every function's parameters."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            yield node.id
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            yield node.name
+        elif isinstance(node, ast.arg):
+            yield node.arg

@@ -96,8 +96,17 @@ def test_a_script_calling_what_diagram_code_does_not_have_is_refused_at_deployme
     assert called in refused.value.problems[0].message
 
 
-def test_a_script_defining_its_own_function_may_call_it():
-    instance, _ = run_to_script(deploy("double = lambda x: x * 2\ntotal = double(21)"))
+@pytest.mark.parametrize(
+    "script",
+    [
+        "double = lambda x: x * 2\ntotal = double(21)",
+        "def double(x):\n    return x * 2\ntotal = double(21)",  # refused at deploy, it ran
+        "def apply(f, x):\n    return f(x)\ntotal = apply(lambda v: v * 2, 21)",
+        "print('total', 42)\ntotal = 42 if printed else 0",
+    ],
+)
+def test_a_script_calling_its_own_functions_or_print_deploys_and_runs(script):
+    instance, _ = run_to_script(deploy(script))
     assert instance.status == "completed" and instance.data["total"] == 42
 
 

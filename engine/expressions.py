@@ -126,6 +126,10 @@ def _literal(text: str) -> str:
     text = text.strip()
     if not _LITERAL.match(text):
         raise UntranslatableExpression(f"{text!r} is not a literal or a variable")
+    if text[:1] in "\"'":
+        # SpiffWorkflow replaces a `?` in a test wherever the quotes after it pair up, inside a
+        # text too (`"Really? It's fine"`): written as an escape, the text keeps it.
+        return text.replace("?", "\\x3f")
     return {"true": "True", "false": "False", "null": "None"}.get(text, text)
 
 

@@ -504,15 +504,23 @@ def test_problems_in_the_xml_and_in_the_processes_are_reported_together(owner, a
     assert stored_versions(app) == baseline
 
 
-@pytest.mark.parametrize(("name", "score"), [("it's", 10), ("its", 5)])
-def test_a_dmn_text_with_an_apostrophe_is_matched(owner, people, name, score):
+@pytest.mark.parametrize(
+    ("test", "name", "score"),
+    [
+        ('"it\'s"', "it's", 10),
+        ('"it\'s"', "its", 5),
+        ('"Really? It\'s fine"', "Really? It's fine", 10),  # `?` then an apostrophe: never matched
+        ('"Why?"', "Why?", 10),
+    ],
+)
+def test_a_dmn_text_with_an_apostrophe_is_matched(owner, people, test, name, score):
     """`"it's"` deployed and failed every instance (SyntaxError: `? == "it's"`): SpiffWorkflow
     replaces `?` only where the quotes after it pair up."""
     named = f"""
     <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="s"/>
     <bpmn:scriptTask id="s" scriptFormat="python"><bpmn:script>name = {name!r}</bpmn:script></bpmn:scriptTask>
     {RULE_TASK.replace('sourceRef="start"', 'sourceRef="s"')}"""
-    files = {"p.bpmn": bpmn(named), "d.dmn": dmn(test='"it\'s"')}
+    files = {"p.bpmn": bpmn(named), "d.dmn": dmn(test=test)}
     assert deploy(owner, files).status_code == 201
     started = people["it"].post("/processes/p/instances", {"data": {}})
     assert started.status_code == 201, started.get_json()

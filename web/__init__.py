@@ -22,7 +22,15 @@ def create_app(config=None):
     if config:
         app.config.update(config)
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = kept_secret_key(app.instance_path)
+        try:
+            app.config["SECRET_KEY"] = kept_secret_key(app.instance_path)
+        except (OSError, ValueError) as error:
+            # A folder the user may not write, a key file another user made: this process
+            # signs with a key of its own (sessions end with it), and says so.
+            app.logger.warning(
+                "SECRET_KEY is not set and %s; signing with a key for this process only", error
+            )
+            app.config["SECRET_KEY"] = secrets.token_hex(32)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         os.makedirs(app.instance_path, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
@@ -57,7 +65,10 @@ def kept_secret_key(folder) -> str:
         finally:
             os.unlink(made)
     with open(path, encoding="ascii") as key:
-        return key.read().strip()
+        kept = key.read().strip()
+    if len(kept) < 32:
+        raise ValueError(f"{path} holds no key (empty or cut short); remove it to make a new one")
+    return kept
 
 
 # On every answer: no page of the app may be framed by another site (clickjacking), no file is

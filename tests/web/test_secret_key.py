@@ -5,6 +5,8 @@ import os
 import stat
 import threading
 
+import pytest
+
 from web import kept_secret_key
 
 
@@ -29,3 +31,23 @@ def test_processes_starting_at_once_agree_on_one_key(tmp_path):
         thread.join()
     assert len(keys) == 8 and len(set(keys)) == 1
     assert sorted(os.listdir(tmp_path)) == ["secret_key"]
+
+
+def test_a_key_file_cut_short_is_refused_naming_it(tmp_path):
+    (tmp_path / "secret_key").write_text("")
+    with pytest.raises(ValueError, match="secret_key holds no key"):
+        kept_secret_key(tmp_path)
+
+
+def test_an_app_that_cannot_keep_a_key_still_starts(monkeypatch, caplog):
+    """A folder it may not write, or a key file another user made: it raised PermissionError
+    and neither the app nor any command started."""
+    import web
+
+    def refused(folder):
+        raise PermissionError(13, "Permission denied", str(folder))
+
+    monkeypatch.setattr(web, "kept_secret_key", refused)
+    app = web.create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert len(app.config["SECRET_KEY"]) == 64
+    assert "SECRET_KEY is not set" in caplog.text

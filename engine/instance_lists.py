@@ -3,6 +3,7 @@
 from sqlalchemy import func, select
 from sqlalchemy.orm import defer, undefer
 
+from .errors import StateFormatError
 from .models import InstanceRecord, TaskRecord
 from .phases import phase_clause, waits_at_clause
 from .tasks import Actor
@@ -59,6 +60,9 @@ def list_instances(
     for record in rows:
         data = record.data
         if data is None:  # saved before instances kept their data (revision 0119): from the state
-            data = get_instance(session, record.id).data
+            try:
+                data = get_instance(session, record.id).data
+            except StateFormatError:
+                data = None  # a state that cannot be read: the list still answers (replay repairs)
         items.append(shown_to(actor, _info(record, tasks=tasks.get(record.id, []), data=data)))
     return Page(items, total, page, per_page)

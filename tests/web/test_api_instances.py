@@ -77,6 +77,14 @@ def test_instances_are_listed_newest_first_filtered_and_paged(people, drive):
         db.session.execute(update(InstanceRecord).where(InstanceRecord.id == ids[4]).values(data=None))
         db.session.commit()
     assert it.get("/instances", per_page=1).get_json()["items"][0]["data"] == one["data"]
+    # One whose state cannot be read is listed without data; the list still answers.
+    with drive.app.app_context():
+        db.session.execute(
+            update(InstanceRecord).where(InstanceRecord.id == ids[4]).values(state={"format": 1})
+        )
+        db.session.commit()
+    listed = it.get("/instances", per_page=2)
+    assert listed.status_code == 200 and listed.get_json()["items"][0]["data"] is None
     last = it.get("/instances", per_page=2, page=3).get_json()
     assert [i["id"] for i in last["items"]] == [ids[0]]
     assert it.get("/instances", per_page=2, page=4).get_json()["items"] == []

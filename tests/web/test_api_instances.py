@@ -80,7 +80,9 @@ def test_instances_are_listed_newest_first_filtered_and_paged(people, drive):
     # One whose state cannot be read is listed without data; the list still answers.
     with drive.app.app_context():
         db.session.execute(
-            update(InstanceRecord).where(InstanceRecord.id == ids[4]).values(state={"format": 1})
+            update(InstanceRecord)
+            .where(InstanceRecord.id == ids[4])
+            .values(state={"format": 1}, version_id=InstanceRecord.version_id + 1)
         )
         db.session.commit()
     listed = it.get("/instances", per_page=2)

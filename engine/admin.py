@@ -41,6 +41,7 @@ class ReplayReport:
     applied: int
     divergence: dict | None  # {"seq", "event", "reason"} where the replay stopped agreeing
     replaced: bool = False
+    replaceable: bool = False  # whether a replay that writes would put its state in place
 
 
 def require_admin(actor: Actor):
@@ -122,7 +123,8 @@ def replay_instance(
         and stored is not None
         and stored.status != "error"
     )
-    if not dry_run and divergence is None and result.instance is not None and not broken:
+    report.replaceable = divergence is None and result.instance is not None and not broken
+    if not dry_run and report.replaceable:
         now = clock()
         _snapshot(session, record, "replay", actor, now)
         record.process_version_id = target.id

@@ -366,6 +366,9 @@ class ReplayReportSchema(Schema):
         metadata={"description": "{seq, event, reason}: the first event where they diverge, and why."},
     )
     replaced = fields.Boolean(required=True, metadata={"description": "The stored state was replaced."})
+    replaceable = fields.Boolean(
+        metadata={"description": "A replay that writes would put its state in place (no divergence)."}
+    )
 
 
 class MigrationResultSchema(Schema):

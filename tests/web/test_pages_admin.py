@@ -4,6 +4,7 @@ admin controls. Administrators only: others get 403 and nothing changes; every f
 import re
 
 import pytest
+import sqlalchemy as sa
 from apiclient import snapshot
 from conftest_pages import browser_fixture  # noqa: F401 - the `browser` fixture
 from sqlalchemy.orm import Session
@@ -220,6 +221,21 @@ def test_a_retry_and_a_replay_that_writes_are_logged_with_the_reason_typed(app, 
         db.session.commit()
     assert admin.post_form(f"/instances/{started}/admin/retry", {"reason": "已補錄"}).status_code == 302
     assert logged(app, started, "retried")["reason"] == "已補錄"
+
+
+def test_the_replay_page_offers_a_replacement_only_when_the_replay_could_make_one(app, admin, drive, started):
+    """A log the replay cannot follow (its start lost) was offered for replacement; posting it
+    showed the same page again, nothing done and nothing said."""
+    drive.reach(started, "requirement_analysis")
+    with app.app_context():
+        db.session.execute(
+            sa.delete(engine.models.EventRecord).where(
+                engine.models.EventRecord.instance_id == started, engine.models.EventRecord.type == "started"
+            )
+        )
+        db.session.commit()
+    checked = admin.post_form(f"/instances/{started}/admin/replay", {"dry_run": 1})
+    assert 'class="replay-differs"' in checked.text and 'name="dry_run" value="0"' not in checked.text
 
 
 def test_a_refused_migration_is_a_409_page_naming_the_element(app, admin, drive, started):

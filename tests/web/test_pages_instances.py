@@ -174,3 +174,24 @@ def test_the_detail_page_offers_the_task_to_who_may_do_it(app, browser):
     [task] = ivan.tasks()
     assert f'href="/tasks/{task.id}?instance={instance_id}"' in ivan.get(f"/instances/{instance_id}").text
     assert f"/tasks/{task.id}" not in alice.get(f"/instances/{instance_id}").text
+
+
+def test_a_called_step_is_drawn_at_every_call_activity_to_it_and_through_nested_calls():
+    from bundles import bpmn
+
+    from web.pages.instances import _drawn_at
+    from web.pages.sources import Sources
+
+    def calling(*calls):
+        return "".join(f'<bpmn:callActivity id="{c}" calledElement="{called}"/>' for c, called in calls)
+
+    files = {
+        "main.bpmn": bpmn(calling(("first_review", "sub"), ("second_review", "sub")), "main").decode(),
+        "sub.bpmn": bpmn(calling(("deep", "leaf")) + '<bpmn:userTask id="look"/>', "sub").decode(),
+        "leaf.bpmn": bpmn('<bpmn:userTask id="check"/>', "leaf").decode(),
+    }
+    sources = Sources(files)
+    assert _drawn_at(sources, "main", "look") == {"first_review", "second_review"}
+    assert _drawn_at(sources, "main", "check") == {"first_review", "second_review"}  # two calls deep
+    assert _drawn_at(sources, "sub", "check") == {"deep"}
+    assert _drawn_at(sources, "main", "first_review") == {"first_review"}

@@ -88,22 +88,32 @@ def _diagram(info, sources: Sources, process_id):
         ),
         "completed": sorted(info.completed_elements),
         "counts": info.completed_elements,
-        # A step inside a called process is shown on this diagram at its call activity.
-        "waiting": sorted({_drawn_at(sources, process_id, element) for element in info.waiting_at}),
-        "error": _drawn_at(sources, process_id, failed) if failed else None,
+        # A step inside a called process is shown on this diagram at the call activities to it.
+        "waiting": sorted(
+            {shown for element in info.waiting_at for shown in _drawn_at(sources, process_id, element)}
+        ),
+        "error": min(_drawn_at(sources, process_id, failed)) if failed else None,
     }
 
 
-def _drawn_at(sources: Sources, process_id, element_id):
-    """The element of `process_id`'s diagram that shows `element_id`: itself, or the call
-    activity whose called process holds it."""
+def _drawn_at(sources: Sources, process_id, element_id, depth=0) -> set:
+    """The elements of `process_id`'s diagram that show `element_id`: itself, or every call
+    activity that calls (directly or through other calls) the process that holds it."""
     element = sources.elements.get(element_id)
-    if element is None or element.file == sources.process_files.get(process_id):
-        return element_id
-    for call in sources.call_activities(process_id):
-        if sources.process_files.get(call.called) == element.file:
-            return call.id
-    return element_id
+    if element is None or element.file == sources.process_files.get(process_id) or depth > 8:
+        return {element_id}
+    callers = [
+        call
+        for call in sources.elements.values()
+        if call.kind == "callActivity" and sources.process_files.get(call.called) == element.file
+    ]
+    shown = set()
+    for call in callers:
+        shown |= _drawn_at(sources, process_id, call.id, depth + 1)
+    main = sources.process_files.get(process_id)
+    return {e for e in shown if sources.elements.get(e) is None or sources.elements[e].file == main} or {
+        element_id
+    }
 
 
 @bp.get("/instances/<int:instance_id>")

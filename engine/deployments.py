@@ -54,13 +54,15 @@ def _content_hash(dumped: dict, linked_forms, diagrams: dict[str, str]) -> str:
 
 
 _DI = "{http://www.omg.org/spec/BPMN/20100524/DI}"
+_BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 _DC = "{http://www.omg.org/spec/DD/20100524/DC}"
 _WAYPOINT = "{http://www.omg.org/spec/DD/20100524/DI}waypoint"
 
 
 def _layout(text: str) -> list:
-    """A diagram's layout as values: every shape's and label's bounds, every edge's waypoints,
-    by the element drawn (whatever the file's formatting or the order of its attributes)."""
+    """A diagram as drawn and written, as values: every shape's and label's bounds, every edge's
+    waypoints, by the element drawn, and its elements' names and texts (whatever the file's
+    formatting or the order of its attributes)."""
     try:
         tree = safe_xml(text.encode("utf-8"), "diagram")
     except DeploymentError:
@@ -75,7 +77,18 @@ def _layout(text: str) -> list:
             points = [[_number(w.get("x")), _number(w.get("y"))] for w in element.iter(_WAYPOINT)]
             flags = [element.get("isExpanded"), element.get("isHorizontal")]
             drawn.append([kind, element.get("bpmnElement") or "", bounds, points, flags])
-    return sorted(drawn, key=lambda item: (item[0], item[1], json.dumps(item)))
+    # And what it says: every element's name, an annotation's text, documentation (a flow's
+    # label or a note changes no spec, and is still what the owner deployed).
+    for element in tree.iter():
+        if not isinstance(element.tag, str) or not element.tag.startswith(_BPMN):
+            continue
+        local = element.tag[len(_BPMN) :]
+        if local in ("text", "documentation"):
+            owner = element.getparent()
+            drawn.append([local, owner.get("id") or "", (element.text or "").strip()])
+        elif element.get("id") and element.get("name") is not None:
+            drawn.append(["name", element.get("id"), element.get("name")])
+    return sorted(drawn, key=lambda item: (item[0], item[1], json.dumps(item, ensure_ascii=False)))
 
 
 def _number(value):

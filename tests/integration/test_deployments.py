@@ -123,6 +123,21 @@ def test_a_diagram_laid_out_anew_is_a_new_version_downloaded_as_deployed(Session
         assert engine.process_sources(session, "software_upgrade", 2)["software_upgrade.bpmn"] == moved
 
 
+def test_a_note_or_a_flows_label_changed_is_a_new_version(Session, files):
+    """Neither changes a spec: the deployment kept the old version and threw the text away."""
+    text = files["software_upgrade.bpmn"].decode()
+    flow_name = re.search(r'<bpmn:sequenceFlow id="[^"]+" name="([^"]+)"', text)
+    relabelled = text[: flow_name.start(1)] + "改過的標籤" + text[flow_name.end(1) :]
+    with Session.begin() as session:
+        deployed = {
+            d.id: d
+            for d in engine.deploy(session, {**files, "software_upgrade.bpmn": relabelled.encode()}, "po")
+        }
+    assert (deployed["software_upgrade"].version, deployed["software_upgrade"].created) == (2, True)
+    with Session() as session:
+        assert "改過的標籤" in engine.process_sources(session, "software_upgrade", 2)["software_upgrade.bpmn"]
+
+
 def test_a_running_instance_stays_on_its_version(Session, files):
     with Session.begin() as session:
         old = engine.start_instance(session, "software_upgrade", REQUEST, ALICE)

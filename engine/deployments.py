@@ -147,6 +147,20 @@ def deploy_bundle(session, files: dict[str, bytes], actor: Actor) -> list[Deploy
     return deploy(session, files, actor.username)
 
 
+def _new_forms(dumped: dict, deployed_forms: dict) -> set[str]:
+    """The ids of a definition's forms that no deployed process holds as they are (editor marks
+    aside)."""
+
+    def plain(schema):
+        return {key: value for key, value in (schema or {}).items() if key not in EDITOR_MARKS}
+
+    return {
+        form_id
+        for form_id, schema in dumped.get("forms", {}).items()
+        if plain(schema) != plain(deployed_forms.get(form_id))
+    }
+
+
 def _deployed_forms(session) -> dict[str, dict]:
     # The forms of every process's latest version, for diagrams that link a form already deployed.
     forms = {}
@@ -163,7 +177,8 @@ def deploy(session, files: dict[str, bytes], deployed_by: str | None) -> list[De
     """
     sources, undecodable = _decode_sources(files)
     try:  # the other files are checked too, so that the answer names every problem
-        bundle = Bundle({name: files[name] for name in sources}, _deployed_forms(session))
+        deployed_forms = _deployed_forms(session)
+        bundle = Bundle({name: files[name] for name in sources}, deployed_forms)
     except DeploymentError as error:
         raise DeploymentError(undecodable + error.problems) from None
     if undecodable:
@@ -173,7 +188,10 @@ def deploy(session, files: dict[str, bytes], deployed_by: str | None) -> list[De
     deployed = []
     for process_id, definition in sorted(bundle.definitions.items()):
         dumped = definition.dump()
-        digest = _content_hash(dumped, definition.linked_forms(), _diagrams(definition, sources))
+        # The forms it links, and those of the bundle no process deployed has as they are here:
+        # a form sent to be linked later is kept (a version), one already deployed is no change.
+        kept = definition.linked_forms() | _new_forms(dumped, deployed_forms)
+        digest = _content_hash(dumped, kept, _diagrams(definition, sources))
         latest = _latest(session, process_id)
         # The latest's own definition, hashed now: versions stored before carry a digest made
         # another way (of every form in their bundle, with the editor marks, without layout).
@@ -314,16 +332,34 @@ def current_sources(session, process_id) -> dict[str, tuple[str, int, str]]:
     Raises ProcessNotFound.
     """
     own = version_record(session, process_id)
-    newest: dict[str, ProcessVersionRecord] = {}
+    identities = {name: _file_identity(name, text) for name, text in own.sources.items()}
+    newest: dict[str, ProcessVersionRecord] = {name: own for name in own.sources}
     for info in list_processes(session):
         record = version_record(session, info.id, info.version)
-        for name in record.sources:
-            if name in own.sources and (name not in newest or record.id > newest[name].id):
+        for name, text in record.sources.items():
+            # The same file: its name and what it defines (two processes' `diagram_1.bpmn` are not).
+            same = name in identities and _file_identity(name, text) == identities[name]
+            if same and record.id > newest[name].id:
                 newest[name] = record
     return {
         name: (newest[name].process_id, newest[name].version, newest[name].sources[name])
         for name in own.sources
     }
+
+
+_DEFINES = re.compile(r"<(?:[\w.-]+:)?(?:process|decision)\b[^>]*?\sid=[\"']([^\"']+)[\"']")
+
+
+def _file_identity(name: str, text: str):
+    """What a deployed file is, whatever its version: the processes or decisions it defines, a
+    form's id (else its name)."""
+    if name.endswith(".form"):
+        try:
+            form = json.loads(text)
+        except ValueError:
+            return name
+        return form.get("id") if isinstance(form, dict) and form.get("id") else name
+    return frozenset(_DEFINES.findall(text)) or name
 
 
 def list_versions(session, process_id) -> list[VersionInfo]:

@@ -6,7 +6,7 @@ import re
 from io import BytesIO
 
 import pytest
-from bundles import FORM, bpmn, user_task
+from bundles import FORM, NOTE_FORM, bpmn, user_task
 from conftest_pages import Browser, browser_fixture, start_request  # noqa: F401 - the fixture
 
 import engine
@@ -180,6 +180,37 @@ def test_an_edit_never_brings_back_a_diagram_another_deployment_replaced(app, ow
     with app.app_context():
         kept = engine.process_sources(db.session, "software_upgrade", 2)["document_review.bpmn"]
     assert kept.encode() == newer
+
+
+def test_an_edited_form_no_step_links_yet_is_kept_not_dropped(app, owner):
+    """Only linked forms counted: the edit made no version and was stored nowhere, though the
+    editor said it was deployed."""
+    extra = '{"id": "extra", "type": "default", "components": [{"key": "note", "type": "textfield", "label": "新標籤"}]}'.encode()
+    response = edit(owner, "software_upgrade", {"extra.form": extra})
+    assert response.status_code == 201
+    assert {"id": "software_upgrade", "version": 2} in response.get_json()["processes"]
+    with app.app_context():
+        assert engine.process_sources(db.session, "software_upgrade", 2)["extra.form"].encode() == extra
+    again = edit(owner, "software_upgrade", {"extra.form": extra})  # the same again: no change
+    assert {"id": "software_upgrade", "version": 2} in again.get_json()["processes"]
+    assert versions_of(app) == [2, 1]
+
+
+def test_an_edit_takes_no_file_of_another_process_that_only_shares_its_name(app, owner):
+    """Two processes drawn in files of one name (Camunda Modeler's `diagram_1.bpmn`): the other
+    process's newer file was sent back as this one's, and the edit went nowhere."""
+    with app.app_context():
+        for process_id in ("proc_a", "proc_b"):
+            body = user_task(form="check", group="it")
+            engine.deploy(
+                db.session, {"diagram_1.bpmn": bpmn(body, process_id), "check.form": NOTE_FORM}, "olga"
+            )
+        db.session.commit()
+        sources = engine.current_sources(db.session, "proc_a")
+    assert 'id="proc_a"' in sources["diagram_1.bpmn"][2]
+    page = owner.get("/processes/proc_a/edit/diagram_1.bpmn").text
+    config = json.loads(re.search(r'id="editor-config">(.*?)</script>', page, re.S).group(1))
+    assert config["url"] == "/processes/proc_a/1/files/diagram_1.bpmn"
 
 
 def test_the_editors_show_the_checks_problems_and_store_nothing(app, owner):

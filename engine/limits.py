@@ -6,6 +6,7 @@ leave in the instance's data (`require_storable`). Used by `engine.sandbox`, whi
 diagram code's builtins, operators and methods."""
 
 import re
+from itertools import islice
 
 MAX_SCRIPT_STEPS = 1_000_000
 MAX_INT_BITS = 100_000  # about 30,000 decimal digits
@@ -93,7 +94,8 @@ def arith(op, x, y):
 
 
 # A `%` conversion's width and precision: `%-10.2f`, `%(name)5s`, `%*d`.
-_PERCENT = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+# After a `%` (and its mapping key): flags, width, precision.
+_PERCENT = re.compile(r"[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
 _NUMBER = re.compile(r"\d+")
 
 
@@ -105,14 +107,27 @@ def _width(digits: str, what: str):
 def check_template(template):
     """A `%` template's widths and precisions (`'%999999999s' % ''` pads inside C)."""
     text = template.decode("latin-1") if isinstance(template, bytes) else template
-    if "%" not in text:
-        return
-    for found in _PERCENT.finditer(text.replace("%%", "")):
-        for number in found.groups():
+    at = text.find("%")
+    while at != -1:
+        at += 1
+        if text.startswith("%", at):  # `%%`
+            at = text.find("%", at + 1)
+            continue
+        if text.startswith("(", at):  # a mapping key, whose own parentheses pair up
+            depth = 0
+            for index in range(at, len(text)):
+                depth += {"(": 1, ")": -1}.get(text[index], 0)
+                if depth == 0:
+                    at = index + 1
+                    break
+            else:
+                return  # unbalanced: `%` itself refuses the template
+        for number in _PERCENT.match(text, at).groups():
             if number == "*":
                 raise SandboxError("a `%` template takes no `*` width or precision: write it in the template")
             if number:
                 _width(number, "a `%` template")
+        at = text.find("%", at)
 
 
 def formatted(value, conversion, spec):
@@ -130,10 +145,33 @@ def formatted(value, conversion, spec):
 
 
 def unpacked(value):
-    """What `*value` spreads into a list, tuple, set or call (`[*a, *a]` doubles inside C)."""
+    """What `*value` spreads into a call (`f(*a)`), at most MAX_LENGTH items."""
     if isinstance(value, (*SEQUENCES, dict, set, frozenset)):
         _too_long(len(value), f"unpacking a {type(value).__name__}")
     return value
+
+
+def _items(value, room, what):
+    """`value`'s items, at most `room` of them (an iterator is read only that far)."""
+    if isinstance(value, (*SEQUENCES, dict, set, frozenset, range)):
+        _too_long(len(value) + (MAX_LENGTH - room), what)
+        return value
+    taken = list(islice(iter(value), room + 1))
+    _too_long(len(taken) + (MAX_LENGTH - room), what)
+    return taken
+
+
+def display(kind, *pieces):
+    """A list, tuple or set display with `*` in it (`[1, *a, *b]`), its pieces each a tuple of
+    plain items or a starred value: at most MAX_LENGTH items in all (each `*` alone was checked,
+    so `[*a, *a, *a]` made three times as many)."""
+    room, parts = MAX_LENGTH, []
+    for starred, piece in pieces:
+        part = _items(piece, room, f"a {kind} of unpacked items") if starred else piece
+        room -= len(part)
+        parts.append(part)
+    made = [item for part in parts for item in part]
+    return {"list": list, "tuple": tuple, "set": set}[kind](made)
 
 
 def _length(value) -> int:
@@ -169,17 +207,15 @@ def _joined(separator, items):
 
 
 def _translated(text, table):
-    if isinstance(table, dict):
-        longest = max((_length(v) for v in table.values()), default=1)
-        _too_long(len(text) * max(longest, 1), "translating text")
+    values = table.values() if isinstance(table, dict) else table if isinstance(table, list | tuple) else ()
+    longest = max((_length(v) for v in values), default=1)
+    _too_long(len(text) * max(longest, 1), "translating text")
     return text.translate(table)
 
 
 def _extended(items, more):
-    more = unpacked(more)
-    if hasattr(more, "__len__"):
-        _too_long(len(items) + len(more), "extending a list")
-    items.extend(more)
+    # An iterator is read only as far as there is room (`a.extend(map(int, a))` never ends in C).
+    items.extend(_items(more, MAX_LENGTH - len(items), "extending a list"))
 
 
 _BOUNDED = {
@@ -202,7 +238,16 @@ def bounded_method(obj, name):
         return _BOUNDED[name](obj)
     if isinstance(obj, list) and name == "extend":
         return lambda more: _extended(obj, more)
+    # The same method read from the type (`str.ljust('', n)`, `map(str.center, ...)`).
+    if (obj in (str, bytes) and name in _BOUNDED) or (obj is list and name == "extend"):
+        return lambda own, *args: _unbound(obj, name, own, args)
     return None
+
+
+def _unbound(kind, name, own, args):
+    if not isinstance(own, kind):
+        return getattr(kind, name)(own, *args)  # raises as Python does
+    return bounded_method(own, name)(*args)
 
 
 def bounded_pow(base, exp, mod=None):

@@ -13,8 +13,9 @@ steps either, so `**`, `pow()`, `<<`, `*`, `round()` and `sum()` are checked bef
 string or list longer than MAX_REPEAT (`"x" * 10**10`), a modular power or rounding beyond
 their limits, a sum of lists (quadratic) are refused. So is text or a list longer than
 MAX_LENGTH made in one step by `+` (`s = s + s`, ten times over), a `%` template or an f-string
-format (`f"{'':>999999999}"`), unpacking (`[*a, *a]`), padding, joining, replacing, translating
-or `list.extend`.
+format (`f"{'':>999999999}"`), unpacking (`[*a, *a]`, counted over the whole display), padding,
+joining, replacing, translating or `list.extend` (read from a value or from its type, `str.ljust`;
+an iterator is read only as far as there is room).
 
 A script works on a copy of the instance's data: only what it leaves behind, all checked to be
 storable (`engine.limits.require_storable`), goes back, so a script that fails changes nothing.
@@ -56,6 +57,7 @@ from .limits import (
     bounded_range,
     bounded_round,
     bounded_sum,
+    display,
     formatted,
     require_storable,
     require_text,
@@ -134,6 +136,42 @@ class _Policy(RestrictingNodeTransformer):
             node.value = _call("_unpack_", [node.value], node)
         return node
 
+    def _display(self, node, kind):
+        # `[1, *a, *b]` as `_display_("list", (False, (1,)), (True, a), (True, b))`: counted in all.
+        if not any(isinstance(e, ast.Starred) for e in node.elts):
+            return self.node_contents_visit(node)
+        pieces, plain = [], []
+        for element in node.elts:
+            if isinstance(element, ast.Starred):
+                if plain:
+                    pieces.append((False, ast.Tuple(plain, ast.Load())))
+                    plain = []
+                pieces.append((True, self.visit(element.value)))
+            else:
+                plain.append(self.visit(element))
+        if plain:
+            pieces.append((False, ast.Tuple(plain, ast.Load())))
+        args = [ast.Constant(kind)]
+        for starred, value in pieces:
+            args.append(ast.Tuple([ast.Constant(starred), value], ast.Load()))
+        for made in ast.walk(ast.Tuple(args, ast.Load())):
+            if not hasattr(made, "lineno"):
+                ast.copy_location(made, node)
+        return _call("_display_", args, node)
+
+    def visit_List(self, node):
+        return (
+            self._display(node, "list") if isinstance(node.ctx, ast.Load) else self.node_contents_visit(node)
+        )
+
+    def visit_Tuple(self, node):
+        return (
+            self._display(node, "tuple") if isinstance(node.ctx, ast.Load) else self.node_contents_visit(node)
+        )
+
+    def visit_Set(self, node):
+        return self._display(node, "set")
+
     def visit_Try(self, node):
         self.error(node, "try statements are not allowed: a step that fails becomes an incident")
 
@@ -189,6 +227,7 @@ GUARDS = {
     "_arith_": arith,
     "_format_": formatted,
     "_unpack_": unpacked,
+    "_display_": display,
     "_write_": _write,
     "_print_": PrintCollector,
 }

@@ -143,7 +143,15 @@ def test_work_inside_one_call_or_nested_loops_is_bounded(env, code, problem):
         ("x = big + big", "adding a str to a str"),
         ("x = max(*range(10 ** 8))", "range()"),
         ("x = [*biglist, *[0] * (10 ** 7 + 1)]", "too long"),  # the repetition itself
-        ("x = [0, *[*biglist, *biglist], 1]", "unpacking a list"),
+        ("x = [0, *[*biglist, *biglist], 1]", "a list of unpacked items"),
+        # Ways around the checks, each of tens of millions of items in one C call:
+        ("x = str.ljust('', 20_000_000)", "padding text"),  # the method read from the type
+        ("x = list(map(str.center, [''], [n]))", "padding text"),
+        ("x = str.join('', [big, big])", "joining text"),
+        ("x = 'aa'.translate([None] * 97 + [big])", "translating text"),  # a list as the table
+        ("x = '%((x))20000000s' % {'(x)': ''}", "a `%` template"),  # a key with parentheses
+        ("x = [*biglist, *biglist[:3_000_000], *biglist[:2_000_000]]", "a list of unpacked items"),
+        ("x = (*biglist, *biglist)", "a tuple of unpacked items"),
     ],
 )
 def test_text_or_a_list_too_long_for_one_step_is_refused(env, code, problem):
@@ -163,11 +171,18 @@ def test_text_or_a_list_too_long_for_one_step_is_refused(env, code, problem):
         ("for i in range(30):\n    s = s + s", "adding a str to a str"),
         ("for i in range(30):\n    s += s", "adding a str to a str"),
         ("for i in range(30):\n    items.extend(items)", "extending a list"),
-        ("for i in range(30):\n    items = [*items, *items]", "unpacking a list"),
+        ("for i in range(30):\n    items = [*items, *items]", "a list of unpacked items"),
+        ("for i in range(30):\n    list.extend(items, items)", "extending a list"),
+        ("for i in range(30):\n    items.extend(reversed(items))", "extending a list"),  # no len()
+        ("items.extend(map(int, items))", None),  # over the list it extends: it never ended in C
     ],
 )
 def test_text_or_a_list_doubled_in_a_loop_is_stopped_before_it_fills_the_memory(env, script, problem):
     context = {"s": "x" * 1000, "items": [0] * 1000}
+    if problem is None:  # it ends, with what it read before it began
+        env.execute(script, context)
+        assert len(context["items"]) == 2000
+        return
     with pytest.raises(SandboxError, match=re.escape(problem)):
         env.execute(script, context)
     assert (len(context["s"]), len(context["items"])) == (1000, 1000)  # the data kept as it was

@@ -249,7 +249,8 @@ def migrate_instance(
     step = StepResult(
         [_migrated_event(actor, now, old_version, target.version, method, diff.renamed, reason)]
     )
-    moved._advance(step)  # a step the target made automatic runs now, as after any other step
+    if moved.status == "running":  # suspended or in error, nothing moves until resumed or retried
+        moved._advance(step)  # a step the target made automatic runs now, as after any other step
     _snapshot(session, record, "migration", actor, now)
     record.process_version_id = target.id
     record.process_version = target

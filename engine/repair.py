@@ -56,7 +56,10 @@ class RepairMixin:
         if not self.suspended:
             raise InstanceStateError("the instance is not suspended")
         del self._extra["suspended"]
-        return self._admin_result("resumed", actor, {"reason": (reason or "").strip()})
+        result = self._admin_result("resumed", actor, {"reason": (reason or "").strip()})
+        if self.status == "running":
+            self._advance(result)  # what became ready meanwhile (a migration's automatic step) runs
+        return result
 
     def terminate(self, actor, reason):
         """End an instance for good, cancelling what is open. Returns StepResult."""

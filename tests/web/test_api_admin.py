@@ -425,3 +425,30 @@ def test_every_admin_action_is_refused_403_to_others_and_changes_nothing(
         response = getattr(caller, method)(path.format(id=started), body)
         assert (response.status_code, response.get_json()["error"]) == (403, "forbidden")
     assert snapshot(app) == before
+
+
+def test_a_suspended_instance_migrated_moves_only_once_resumed(app, people):
+    """The target version made its waiting step automatic (a script): migrating a suspended
+    instance ran it, though nothing moves until the instance is resumed."""
+    from bundles import FORM, bpmn, user_task
+
+    script = user_task(form="f").replace(
+        '<bpmn:userTask id="t" name="Check" camunda:candidateGroups="it" camunda:formRef="f" />',
+        '<bpmn:scriptTask id="t" scriptFormat="python"><bpmn:script>done = 1</bpmn:script></bpmn:scriptTask>',
+    )
+    assert "scriptTask" in script
+    with app.app_context():
+        engine.deploy(db.session, {"p.bpmn": bpmn(user_task(form="f")), "f.form": FORM}, "po")
+        db.session.commit()
+    admin, it = people["admin"], people["it"]
+    started = it.post("/processes/p/instances", {"data": {}}).get_json()
+    assert admin.post(f"/instances/{started['id']}/suspend", {"reason": "待定"}).status_code == 200
+    with app.app_context():
+        engine.deploy(db.session, {"p.bpmn": bpmn(script), "f.form": FORM}, "po")
+        db.session.commit()
+    moved = admin.post(f"/instances/{started['id']}/migrate", {"version": 2, "reason": "新版"})
+    assert moved.status_code == 200, moved.get_json()
+    after = admin.get(f"/instances/{started['id']}").get_json()
+    assert (after["version"], after["status"], "done" in after["data"]) == (2, "suspended", False)
+    resumed = admin.post(f"/instances/{started['id']}/resume", {"reason": "繼續"}).get_json()
+    assert (resumed["status"], resumed["data"]["done"]) == ("completed", 1)

@@ -8,6 +8,7 @@ event subprocesses (`triggeredByEvent`), which 3.2's Camunda subprocess parser t
 ordinary subprocesses, and swaps timers for the clock-aware ones in `engine.timers`.
 """
 
+import re
 from typing import ClassVar
 
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
@@ -45,6 +46,10 @@ CAMUNDA_ATTRIBUTES = (
     "initiator",
 )
 LIST_ATTRIBUTES = ("candidateGroups", "candidateUsers")
+
+
+# A FEEL list of texts, or one text: `=["it", "finance"]`, `="it"`.
+_FEEL_TEXTS = re.compile(r'=\s*(\[\s*("[^"]*"\s*(,\s*"[^"]*"\s*)*)?\]|"[^"]*")\s*')
 
 
 def _split(value):
@@ -90,8 +95,13 @@ class ExtensionsMixin:
             if a.get("assignee"):
                 ext.setdefault("assignee", a.get("assignee"))
             for name in LIST_ATTRIBUTES:
-                if a.get(name):
-                    ext.setdefault(name, _split(a.get(name).lstrip("=").strip("[]").replace('"', "")))
+                value = a.get(name)
+                if not value:
+                    continue
+                if value.startswith("=") and not _FEEL_TEXTS.fullmatch(value):
+                    ext.setdefault(name, [value])  # an expression (`=initiator`): evaluated, not a name
+                else:  # names, or a FEEL list of texts (`=["it", "finance"]`)
+                    ext.setdefault(name, _split(value.lstrip("=").strip("[]").replace('"', "")))
         schedule = self._xpath(node, "./bpmn:extensionElements/zeebe:taskSchedule")
         if schedule and schedule[0].get("dueDate"):
             ext.setdefault("dueDate", schedule[0].get("dueDate"))

@@ -122,6 +122,16 @@ def test_a_candidate_users_expression_names_the_initiator(owner, people):
     assert business.post(f"/tasks/{task['id']}/complete", {"data": {"decision": "a"}}).status_code == 200
 
 
+def test_a_zeebe_candidate_users_expression_is_evaluated(owner, people):
+    """`=initiator` lost its `=` and named a user called "initiator": nobody could do the task."""
+    body = ZEEBE_TASK.replace('candidateGroups="it, finance"', 'candidateUsers="=initiator"')
+    deploy(owner, {"z.bpmn": bpmn(body, "z", namespaces=ZEEBE_NS), "f.form": FORM})
+    business = people["business"]
+    [task] = business.post("/processes/z/instances", {"data": {}}).get_json()["tasks"]
+    assert [t["id"] for t in business.get("/tasks").get_json()] == [task["id"]]
+    assert business.post(f"/tasks/{task['id']}/complete", {"data": {"decision": "a"}}).status_code == 200
+
+
 CONDITIONS = [
     # JUEL's `empty`: null, "" or no items; a 0 or a false is a value (was `not`: taken for empty).
     ("${empty t.count}", "end_b"),

@@ -191,7 +191,8 @@ def _record_review(session, record, data, events, now):
 def _add_version(session, spec, instance_id, content, data, previous, now, edited_by=None):
     done = _completions(session, instance_id, set(spec.authors) | set(spec.reviewers) | set(spec.signoffs))
     author = edited_by or next((done[e].actor for e in reversed(spec.authors) if e in done), None)
-    approval = _approval(spec, done)
+    # Content an administrator changed was approved by no one, whatever was approved before.
+    approval = None if edited_by else _approval(spec, done)
     session.add(
         DocumentVersionRecord(
             instance_id=instance_id,

@@ -291,7 +291,7 @@ def _check_expressions(name, tree):
             )
             continue
         language = (script_task.get("scriptFormat") or "python").strip().lower()
-        if language not in ("python", "py", "text/x-python"):
+        if language not in ("python", "python3", "py", "text/x-python"):
             problems.append(
                 Problem(
                     name,

@@ -399,3 +399,20 @@ def test_an_administrators_edit_of_a_documents_data_is_a_new_version_by_them(app
 def contract_data(app, instance_id) -> dict:
     with app.app_context():
         return dict(engine.get_instance(db.session, instance_id).data["sign_contract"])
+
+
+def test_content_an_administrator_changed_is_approved_by_no_one(app, drive, make_user, people):
+    """The edited plan took the plan review's approval, given to the plan before the edit."""
+    instance_id = drive.start(make_user("applicant", "business"))
+    drive.walk(instance_id, "implement")  # the plan is reviewed and approved
+    [plan] = [r for r in stored(app, instance_id) if r.document_id == "implementation_plan"]
+    assert plan.reviewer is not None
+    with app.app_context():
+        current = dict(engine.get_instance(db.session, instance_id).data["implementation_plan"])
+    edited = people["admin"].patch(
+        f"/instances/{instance_id}/data",
+        {"changes": {"implementation_plan": {**current, "team": "項目經理一名。"}}, "reason": "更正"},
+    )
+    assert edited.status_code == 200, edited.get_json()
+    plans = [r for r in stored(app, instance_id) if r.document_id == "implementation_plan"]
+    assert [(p.version, p.reviewer is None) for p in plans] == [(1, False), (2, True)]

@@ -7,18 +7,16 @@ process owner can download them back into Camunda Modeler. Parsed definitions ar
 version in this process: a version never changes once stored.
 """
 
-import hashlib
-import json
 import logging
-import re
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
 from .errors import DeploymentError, EngineError, NotAllowed, Problem
 from .groups import PROCESS_OWNER
+from .identities import content_hash, diagrams_of, file_identity, new_forms
 from .models import InstanceRecord, ProcessVersionRecord, TaskRecord
-from .specs import Bundle, ProcessDefinition, safe_xml
+from .specs import Bundle, ProcessDefinition
 from .tasks import Actor
 from .versions import VersionDiff, diff_definitions
 from .views import DeployedProcess, ProcessInfo, VersionInfo
@@ -28,96 +26,11 @@ class ProcessNotFound(EngineError):
     """No deployed process (or version) with that id."""
 
 
-# Marks a form editor writes into every form it saves, whatever changed: a form saved unchanged in
-# another editor (form-js raises `schemaVersion`) is the same form and keeps its version.
-EDITOR_MARKS = ("schemaVersion", "exporter")
-
-
-def _content_hash(dumped: dict, linked_forms, diagrams: dict[str, str]) -> str:
-    """SHA-256 of what makes a version, as canonical JSON: a definition's `dump()` with only the
-    forms its steps link (`linked_forms`), without the forms' editor marks, and the layout of
-    `diagrams`, the files its processes are drawn in: a shape moved is a change a process owner
-    deployed, and downloads back (a file only written out again, as a modeller saves it, is not)."""
-    forms = {
-        form_id: {key: value for key, value in schema.items() if key not in EDITOR_MARKS}
-        for form_id, schema in dumped.get("forms", {}).items()
-        if form_id in linked_forms
-    }
-    identity = {
-        "process_id": dumped.get("process_id"),
-        "specs": dumped.get("specs"),
-        "forms": forms,
-        "layout": [_layout(text) for _, text in sorted(diagrams.items())],
-    }
-    canonical = json.dumps(identity, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-_DI = "{http://www.omg.org/spec/BPMN/20100524/DI}"
-_BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
-_DC = "{http://www.omg.org/spec/DD/20100524/DC}"
-_WAYPOINT = "{http://www.omg.org/spec/DD/20100524/DI}waypoint"
-
-
-def _layout(text: str) -> list:
-    """A diagram as drawn and written, as values: every shape's and label's bounds, every edge's
-    waypoints, by the element drawn, and its elements' names and texts (whatever the file's
-    formatting or the order of its attributes)."""
-    try:
-        tree = safe_xml(text.encode("utf-8"), "diagram")
-    except DeploymentError:
-        return [text]  # checked already; a file that does not parse is its text
-    drawn = []
-    for kind in ("BPMNShape", "BPMNEdge"):
-        for element in tree.iter(f"{_DI}{kind}"):
-            bounds = [
-                [_number(b.get(k)) for k in ("x", "y", "width", "height")]
-                for b in element.iter(f"{_DC}Bounds")
-            ]
-            points = [[_number(w.get("x")), _number(w.get("y"))] for w in element.iter(_WAYPOINT)]
-            flags = [element.get("isExpanded"), element.get("isHorizontal")]
-            drawn.append([kind, element.get("bpmnElement") or "", bounds, points, flags])
-    # And what it says: every element's name, an annotation's text, documentation (a flow's
-    # label or a note changes no spec, and is still what the owner deployed).
-    for element in tree.iter():
-        if not isinstance(element.tag, str) or not element.tag.startswith(_BPMN):
-            continue
-        local = element.tag[len(_BPMN) :]
-        if local in ("text", "documentation"):
-            owner = element.getparent()
-            drawn.append([local, owner.get("id") or "", (element.text or "").strip()])
-        elif element.get("id") and element.get("name") is not None:
-            drawn.append(["name", element.get("id"), element.get("name")])
-    return sorted(drawn, key=lambda item: (item[0], item[1], json.dumps(item, ensure_ascii=False)))
-
-
-def _number(value):
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return value
-
-
-def _diagrams(definition: ProcessDefinition, sources: dict[str, str]) -> dict[str, str]:
-    """{file name: text} of the files that hold the process or a process it calls."""
-    ids = {process_id for process_id, _ in definition.all_specs()}
-    found = {}
-    for name, text in sources.items():
-        for match in _PROCESS_ID.finditer(text):
-            if match.group(1) in ids:
-                found[name] = text
-                break
-    return found
-
-
-_PROCESS_ID = re.compile(r"<(?:[\w.-]+:)?process\b[^>]*?\sid=[\"']([^\"']+)[\"']")
-
-
 def _version_hash(record: ProcessVersionRecord) -> str:
-    """A stored version's hash as `_content_hash` makes it now (versions stored before took in
+    """A stored version's hash as `content_hash` makes it now (versions stored before took in
     every form of their bundle, and no layout)."""
     definition = definition_of(record)
-    return _content_hash(record.definition, definition.linked_forms(), _diagrams(definition, record.sources))
+    return content_hash(record.definition, definition.linked_forms(), diagrams_of(definition, record.sources))
 
 
 def _decode_sources(files: dict[str, bytes]) -> tuple[dict[str, str], list[Problem]]:
@@ -145,20 +58,6 @@ def deploy_bundle(session, files: dict[str, bytes], actor: Actor) -> list[Deploy
     if not may_own_processes(actor):
         raise NotAllowed(f"{actor.username} is neither an administrator nor a process owner")
     return deploy(session, files, actor.username)
-
-
-def _new_forms(dumped: dict, deployed_forms: dict) -> set[str]:
-    """The ids of a definition's forms that no deployed process holds as they are (editor marks
-    aside)."""
-
-    def plain(schema):
-        return {key: value for key, value in (schema or {}).items() if key not in EDITOR_MARKS}
-
-    return {
-        form_id
-        for form_id, schema in dumped.get("forms", {}).items()
-        if plain(schema) != plain(deployed_forms.get(form_id))
-    }
 
 
 def _deployed_forms(session) -> dict[str, dict]:
@@ -190,8 +89,8 @@ def deploy(session, files: dict[str, bytes], deployed_by: str | None) -> list[De
         dumped = definition.dump()
         # The forms it links, and those of the bundle no process deployed has as they are here:
         # a form sent to be linked later is kept (a version), one already deployed is no change.
-        kept = definition.linked_forms() | _new_forms(dumped, deployed_forms)
-        digest = _content_hash(dumped, kept, _diagrams(definition, sources))
+        kept = definition.linked_forms() | new_forms(dumped, deployed_forms)
+        digest = content_hash(dumped, kept, diagrams_of(definition, sources))
         latest = _latest(session, process_id)
         # The latest's own definition, hashed now: versions stored before carry a digest made
         # another way (of every form in their bundle, with the editor marks, without layout).
@@ -332,34 +231,19 @@ def current_sources(session, process_id) -> dict[str, tuple[str, int, str]]:
     Raises ProcessNotFound.
     """
     own = version_record(session, process_id)
-    identities = {name: _file_identity(name, text) for name, text in own.sources.items()}
+    identities = {name: file_identity(name, text) for name, text in own.sources.items()}
     newest: dict[str, ProcessVersionRecord] = {name: own for name in own.sources}
     for info in list_processes(session):
         record = version_record(session, info.id, info.version)
         for name, text in record.sources.items():
             # The same file: its name and what it defines (two processes' `diagram_1.bpmn` are not).
-            same = name in identities and _file_identity(name, text) == identities[name]
+            same = name in identities and file_identity(name, text) == identities[name]
             if same and record.id > newest[name].id:
                 newest[name] = record
     return {
         name: (newest[name].process_id, newest[name].version, newest[name].sources[name])
         for name in own.sources
     }
-
-
-_DEFINES = re.compile(r"<(?:[\w.-]+:)?(?:process|decision)\b[^>]*?\sid=[\"']([^\"']+)[\"']")
-
-
-def _file_identity(name: str, text: str):
-    """What a deployed file is, whatever its version: the processes or decisions it defines, a
-    form's id (else its name)."""
-    if name.endswith(".form"):
-        try:
-            form = json.loads(text)
-        except ValueError:
-            return name
-        return form.get("id") if isinstance(form, dict) and form.get("id") else name
-    return frozenset(_DEFINES.findall(text)) or name
 
 
 def list_versions(session, process_id) -> list[VersionInfo]:

@@ -35,11 +35,11 @@ from .form_fields import (
     INPUT_TYPES,
     MAX_SAFE_INTEGER,
     MSG_REQUIRED,
-    MSG_ROWS,
     MSG_UNKNOWN,
     _field,
 )
 from .sandbox import SandboxEnvironment, SandboxError, compile_expression
+from .shown_values import protect, shown_lists
 
 _SHOWN: ContextVar[dict] = ContextVar("shown_values", default={})  # noqa: B039 - never mutated
 
@@ -205,44 +205,6 @@ def _flatten(messages, prefix=""):
     return flat
 
 
-def _protect(components, submitted, initial):
-    """Put the shown values back into read-only fields; returns problems (path -> messages)."""
-    problems = {}
-    for component in components or []:
-        kind = component.get("type")
-        if kind == "group":
-            path = component.get("path")
-            if path:
-                inner = submitted.get(path)
-                if isinstance(inner, dict):
-                    problems.update(
-                        _prefixed(path, _protect(component.get("components"), inner, initial.get(path) or {}))
-                    )
-            else:
-                problems.update(_protect(component.get("components"), submitted, initial))
-        elif kind == "dynamiclist":
-            path = component.get("path") or component.get("key")
-            rows, shown = submitted.get(path), initial.get(path) or []
-            if not isinstance(rows, list) or not isinstance(shown, list):
-                continue
-            if component.get("allowAddRemove") is False and len(rows) != len(shown):
-                problems[path] = [MSG_ROWS]
-                continue
-            for index, row in enumerate(rows[: len(shown)]):
-                if isinstance(row, dict) and isinstance(shown[index], dict):
-                    found = _protect(component.get("components"), row, shown[index])
-                    problems.update(_prefixed(f"{path}.{index}", found))
-        elif component.get("key") and (
-            component.get("readonly") is True or component.get("disabled") is True
-        ):
-            key = component["key"]
-            if key in initial:
-                submitted[key] = deepcopy(initial[key])
-            else:
-                submitted.pop(key, None)
-    return problems
-
-
 def _list_field(component, rows):
     """A dynamic list's field. Left out: a list hidden by a condition stays out (form-js does not
     send it; the data keeps its rows), a fixed list is required (its rows are the ones shown; the
@@ -252,23 +214,6 @@ def _list_field(component, rows):
     if component.get("allowAddRemove") is False:
         return fields.List(rows, required=True, error_messages={"required": MSG_REQUIRED})
     return fields.List(rows, load_default=list)
-
-
-def _shown_lists(components):
-    """The paths of the top-level dynamic lists a form shows (not those hidden by a condition)."""
-    for component in components or []:
-        if not isinstance(component, dict) or (component.get("conditional") or {}).get("hide"):
-            continue
-        if component.get("type") == "group" and not component.get("path"):
-            yield from _shown_lists(component.get("components"))
-        elif component.get("type") == "dynamiclist":
-            path = component.get("path") or component.get("key")
-            if isinstance(path, str) and "." not in path:
-                yield path
-
-
-def _prefixed(prefix, problems):
-    return {f"{prefix}.{path}": messages for path, messages in problems.items()}
 
 
 MAX_FORM_ID = 200  # engine/models.py: tasks.form_id
@@ -390,11 +335,11 @@ class Form:
             )
         if shown is not None:
             data = deepcopy(data)
-            for path in _shown_lists(self.schema["components"]):
+            for path in shown_lists(self.schema["components"]):
                 # A list left out keeps the rows it was shown with (else it is no rows).
                 if path not in data and isinstance(shown.get(path), list):
                     data[path] = deepcopy(shown[path])
-            problems = _protect(self.schema["components"], data, shown)
+            problems = protect(self.schema["components"], data, shown)
             if problems:
                 raise FormValidationError(problems)
         schema = self._marshmallow

@@ -87,11 +87,13 @@ def deploy(session, files: dict[str, bytes], deployed_by: str | None) -> list[De
     deployed = []
     for process_id, definition in sorted(bundle.definitions.items()):
         dumped = definition.dump()
-        # The forms it links, and those of the bundle no process deployed has as they are here:
-        # a form sent to be linked later is kept (a version), one already deployed is no change.
-        kept = definition.linked_forms() | new_forms(dumped, deployed_forms)
-        digest = content_hash(dumped, kept, diagrams_of(definition, sources))
         latest = _latest(session, process_id)
+        # The forms it links, and those of the bundle neither its latest version nor any process
+        # holds as they are here: a form sent to be linked later is kept (a version), the same
+        # again is none.
+        held = latest.definition.get("forms", {}) if latest is not None else {}
+        kept = definition.linked_forms() | new_forms(dumped, held, deployed_forms)
+        digest = content_hash(dumped, kept, diagrams_of(definition, sources))
         # The latest's own definition, hashed now: versions stored before carry a digest made
         # another way (of every form in their bundle, with the editor marks, without layout).
         if latest is not None and (digest == latest.content_hash or digest == _version_hash(latest)):

@@ -39,7 +39,7 @@ from .form_fields import (
     _field,
 )
 from .sandbox import SandboxEnvironment, SandboxError, compile_expression
-from .shown_values import protect, shown_lists
+from .shown_values import protect, rows_as_sent, shown_lists
 
 _SHOWN: ContextVar[dict] = ContextVar("shown_values", default={})  # noqa: B039 - never mutated
 
@@ -335,10 +335,11 @@ class Form:
             )
         if shown is not None:
             data = deepcopy(data)
-            for path in shown_lists(self.schema["components"]):
-                # A list left out keeps the rows it was shown with (else it is no rows).
+            for path, keys in shown_lists(self.schema["components"]):
+                # A list left out keeps the rows it was shown with, as the form would send them
+                # back (else it is no rows).
                 if path not in data and isinstance(shown.get(path), list):
-                    data[path] = deepcopy(shown[path])
+                    data[path] = rows_as_sent(shown[path], keys)
             problems = protect(self.schema["components"], data, shown)
             if problems:
                 raise FormValidationError(problems)

@@ -94,9 +94,10 @@ def diagrams_of(definition: ProcessDefinition, sources: dict[str, str]) -> dict[
 _PROCESS_ID = re.compile(r"<(?:[\w.-]+:)?process\b[^>]*?\sid=[\"']([^\"']+)[\"']")
 
 
-def new_forms(dumped: dict, deployed_forms: dict) -> set[str]:
-    """The ids of a definition's forms that no deployed process holds as they are (editor marks
-    aside)."""
+def new_forms(dumped: dict, held: dict, deployed: dict) -> set[str]:
+    """The ids of a definition's forms that neither `held` (the forms of the process's latest
+    version) nor `deployed` (the latest forms of every process) hold as they are, editor marks
+    aside: what this deployment brings anew."""
 
     def plain(schema):
         return {key: value for key, value in (schema or {}).items() if key not in EDITOR_MARKS}
@@ -104,7 +105,7 @@ def new_forms(dumped: dict, deployed_forms: dict) -> set[str]:
     return {
         form_id
         for form_id, schema in dumped.get("forms", {}).items()
-        if plain(schema) != plain(deployed_forms.get(form_id))
+        if plain(schema) not in (plain(held.get(form_id)), plain(deployed.get(form_id)))
     }
 
 

@@ -165,13 +165,17 @@ def display(kind, *pieces):
     """A list, tuple or set display with `*` in it (`[1, *a, *b]`), its pieces each a tuple of
     plain items or a starred value: at most MAX_LENGTH items in all (each `*` alone was checked,
     so `[*a, *a, *a]` made three times as many)."""
-    room, parts = MAX_LENGTH, []
+    made = set() if kind == "set" else []
     for starred, piece in pieces:
+        # A set's pieces may overlap: each is checked alone, then what the set holds.
+        room = MAX_LENGTH if kind == "set" else MAX_LENGTH - len(made)
         part = _items(piece, room, f"a {kind} of unpacked items") if starred else piece
-        room -= len(part)
-        parts.append(part)
-    made = [item for part in parts for item in part]
-    return {"list": list, "tuple": tuple, "set": set}[kind](made)
+        if kind == "set":
+            made.update(part)  # a set holds each item once: only those count
+        else:
+            made.extend(part)
+        _too_long(len(made), f"a {kind} of unpacked items")
+    return tuple(made) if kind == "tuple" else made
 
 
 def _length(value) -> int:
@@ -240,14 +244,14 @@ def bounded_method(obj, name):
         return lambda more: _extended(obj, more)
     # The same method read from the type (`str.ljust('', n)`, `map(str.center, ...)`).
     if (obj in (str, bytes) and name in _BOUNDED) or (obj is list and name == "extend"):
-        return lambda own, *args: _unbound(obj, name, own, args)
+        return lambda own, *args, **kwargs: _unbound(obj, name, own, args, kwargs)
     return None
 
 
-def _unbound(kind, name, own, args):
+def _unbound(kind, name, own, args, kwargs):
     if not isinstance(own, kind):
-        return getattr(kind, name)(own, *args)  # raises as Python does
-    return bounded_method(own, name)(*args)
+        return getattr(kind, name)(own, *args, **kwargs)  # raises as Python does
+    return bounded_method(own, name)(*args, **kwargs)
 
 
 def bounded_pow(base, exp, mod=None):

@@ -58,7 +58,13 @@ class RepairMixin:
         del self._extra["suspended"]
         result = self._admin_result("resumed", actor, {"reason": (reason or "").strip()})
         if self.status == "running":
-            self._advance(result)  # what became ready meanwhile (a migration's automatic step) runs
+            # Timers that fell due meanwhile fire now, logged as the worker logs them; then what
+            # became ready meanwhile (a migration's automatic step) runs.
+            fired = self.fire_timers()
+            result.events.extend(fired.events)
+            result.notifications.extend(fired.notifications)
+            if not fired.events:
+                self._advance(result)
         return result
 
     def terminate(self, actor, reason):

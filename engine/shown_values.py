@@ -46,7 +46,7 @@ def protect(components, submitted, initial):
 
 
 def shown_lists(components):
-    """The paths of the top-level dynamic lists a form shows (not those hidden by a condition)."""
+    """(path, row keys) of the top-level dynamic lists a form shows (not those a condition hides)."""
     for component in components or []:
         if not isinstance(component, dict) or (component.get("conditional") or {}).get("hide"):
             continue
@@ -55,7 +55,30 @@ def shown_lists(components):
         elif component.get("type") == "dynamiclist":
             path = component.get("path") or component.get("key")
             if isinstance(path, str) and "." not in path:
-                yield path
+                yield path, _row_keys(component.get("components"))
+
+
+def _row_keys(components) -> set:
+    """The keys a list's row submits (form-js sends those of its fields, nothing else of the row)."""
+    keys = set()
+    for component in components or []:
+        if not isinstance(component, dict):
+            continue
+        if isinstance(component.get("key"), str):
+            keys.add(component["key"].split(".")[0])
+        if isinstance(component.get("path"), str):
+            keys.add(component["path"].split(".")[0])
+        elif component.get("type") == "group":
+            keys |= _row_keys(component.get("components"))
+    return keys
+
+
+def rows_as_sent(rows, keys) -> list:
+    """Shown rows as a form sends them back: only the keys its fields have."""
+    return [
+        {key: deepcopy(value) for key, value in row.items() if key in keys} if isinstance(row, dict) else row
+        for row in rows
+    ]
 
 
 def _prefixed(prefix, problems):

@@ -153,7 +153,13 @@ def _check(kind_id, element_id, filename, content, max_bytes) -> str:
 def _write(upload_dir, sha, content) -> None:
     path = Path(upload_dir) / sha[:2] / sha
     if path.exists():
-        return  # the same content is already stored, and stored files never change
+        # The same content is stored already (stored files never change). Touched: a file a new
+        # upload relies on is fresh, which `delete_unused_files` leaves alone.
+        try:
+            os.utime(path)
+            return
+        except FileNotFoundError:
+            pass  # deleted just now: written again below
     path.parent.mkdir(parents=True, exist_ok=True)
     # Write then rename: a reader (or a backup) never sees half a file.
     handle, temporary = tempfile.mkstemp(dir=path.parent)

@@ -24,7 +24,7 @@ def create_app(config=None):
     if not app.config.get("SECRET_KEY"):
         try:
             app.config["SECRET_KEY"] = kept_secret_key(app.instance_path)
-        except (OSError, ValueError) as error:
+        except OSError as error:
             # A folder the user may not write, a key file another user made: this process
             # signs with a key of its own (sessions end with it), and says so.
             app.logger.warning(

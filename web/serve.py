@@ -7,6 +7,7 @@ of processes or hosts may serve one database.
 
 import gc
 import logging
+import os
 
 import click
 from gunicorn.app.base import BaseApplication
@@ -60,6 +61,18 @@ def warm_up(app):
 @click.option("--timeout", default=30, show_default=True, help="Seconds before a stuck worker is restarted.")
 def serve_command(workers, port, host, timeout):
     """Serve the app with gunicorn (production)."""
+    if not os.environ.get("SECRET_KEY"):
+        # Every worker must sign with one key: the one kept in the instance folder.
+        from flask import Flask
+
+        from . import kept_secret_key
+
+        try:
+            kept_secret_key(Flask("web").instance_path)  # the folder create_app keeps it in
+        except (OSError, ValueError) as error:
+            raise click.ClickException(
+                f"SECRET_KEY is not set and no key can be kept ({error}); set SECRET_KEY"
+            ) from None
     Server(
         {
             "bind": f"{host}:{port}",

@@ -138,6 +138,24 @@ def test_a_note_or_a_flows_label_changed_is_a_new_version(Session, files):
         assert "改過的標籤" in engine.process_sources(session, "software_upgrade", 2)["software_upgrade.bpmn"]
 
 
+def test_the_same_files_again_are_no_change_after_another_process_changed_a_form_they_carry(Session):
+    """A bundle carrying a form another process later changed made a new version when sent again."""
+    from tests.web.bundles import FORM, NOTE_FORM, bpmn, user_task
+
+    a_files = {"a.bpmn": bpmn(user_task(form="f"), "a_proc"), "f.form": FORM, "check.form": NOTE_FORM}
+    with Session.begin() as session:
+        engine.deploy(
+            session, {"b.bpmn": bpmn(user_task(form="check"), "b_proc"), "check.form": NOTE_FORM}, "po"
+        )
+        assert [d.version for d in engine.deploy(session, a_files, "po") if d.id == "a_proc"] == [1]
+        changed = NOTE_FORM.replace(b'"Note"', b'"Remark"')
+        engine.deploy(
+            session, {"b.bpmn": bpmn(user_task(form="check"), "b_proc"), "check.form": changed}, "po"
+        )
+        again = {d.id: d for d in engine.deploy(session, a_files, "po")}
+    assert (again["a_proc"].version, again["a_proc"].created) == (1, False)
+
+
 def test_a_running_instance_stays_on_its_version(Session, files):
     with Session.begin() as session:
         old = engine.start_instance(session, "software_upgrade", REQUEST, ALICE)

@@ -22,6 +22,18 @@ def test_a_suspended_instance_does_nothing_until_resumed(start):
     assert next(e for e in flow.events if e.kind == "suspended").data == {"reason": "等待預算確認"}
 
 
+def test_a_timer_due_while_suspended_fires_on_resume_and_is_logged(start):
+    flow = start()
+    flow.reach("implement")
+    flow.repair(lambda i: i.suspend(ADMIN, "待定"))
+    flow.advance(days=15)
+    assert flow.ready() == ["implement"]  # nothing moves while suspended
+    flow.repair(lambda i: i.resume(ADMIN, "繼續"))
+    assert "risk_reassessment" in flow.ready()
+    kinds = [e.kind for e in flow.events]
+    assert kinds[kinds.index("resumed") :][:2] == ["resumed", "timer_fired"]
+
+
 def test_a_terminated_instance_takes_no_step_and_no_message(start):
     flow = start()
     flow.reach("implement")

@@ -151,3 +151,16 @@ def test_a_list_left_out_is_not_taken_for_no_rows(start, step):
         flow.complete(step, risks=MISSING)
     assert all(field.startswith("risks.0.") for field in refused.value.errors)
     assert flow.data == before and step in flow.ready()
+
+
+def test_a_reassessment_leaving_its_list_out_is_asked_only_what_its_rows_lack(start):
+    """The rows kept were the shown rows whole, with keys of earlier steps no row of this form has
+    (priority, monitoring): refused for unknown fields the client never sent."""
+    flow = start()
+    flow.reach("implement")
+    flow.advance(days=14)
+    before = flow.data
+    with pytest.raises(FormValidationError) as refused:
+        flow.complete("risk_reassessment", risks=MISSING, effectiveness="持續有效。")
+    assert {field.split(".")[-1] for field in refused.value.errors} == {"status"}  # each row's own
+    assert flow.data == before

@@ -287,3 +287,8 @@ def test_compile_errors_name_the_problem():
         compile_script("x._secret")
     with pytest.raises(SandboxError, match="expression"):
         compile_expression("${a ==}")
+
+
+def test_type_methods_take_keywords_and_a_set_counts_what_it_holds(env):
+    assert env.evaluate("str.expandtabs('a\\tb', tabsize=4)", {}) == "a   b"
+    assert len(env.evaluate("{*items, *items}", {"items": list(range(6_000_000))})) == 6_000_000

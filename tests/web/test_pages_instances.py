@@ -195,3 +195,25 @@ def test_a_called_step_is_drawn_at_every_call_activity_to_it_and_through_nested_
     assert _drawn_at(sources, "main", "check") == {"first_review", "second_review"}  # two calls deep
     assert _drawn_at(sources, "sub", "check") == {"deep"}
     assert _drawn_at(sources, "main", "first_review") == {"first_review"}
+
+
+def test_a_called_step_is_found_once_through_calls_inside_one_file():
+    """Calls from a called file to another process of that file were searched again and again:
+    five of them took seconds on every page view."""
+    from bundles import bpmn
+
+    from web.pages.instances import _drawn_at
+    from web.pages.sources import Sources
+
+    calls = "".join(f'<bpmn:callActivity id="c{n}" calledElement="q"/>' for n in range(12))
+    sub = (
+        bpmn(calls, "p")
+        .decode()
+        .replace(
+            "</bpmn:definitions>",
+            '<bpmn:process id="q" isExecutable="false"><bpmn:userTask id="u"/></bpmn:process></bpmn:definitions>',
+        )
+    )
+    main = bpmn('<bpmn:callActivity id="call_p" calledElement="p"/>', "main").decode()
+    sources = Sources({"main.bpmn": main, "sub.bpmn": sub})
+    assert _drawn_at(sources, "main", "u") == {"call_p"}

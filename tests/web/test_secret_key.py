@@ -51,3 +51,17 @@ def test_an_app_that_cannot_keep_a_key_still_starts(monkeypatch, caplog):
     app = web.create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert len(app.config["SECRET_KEY"]) == 64
     assert "SECRET_KEY is not set" in caplog.text
+
+
+def test_a_key_file_cut_short_stops_the_app_naming_it(monkeypatch):
+    """Taken for a failure to keep a key, it made each worker sign with a key of its own."""
+    import web
+
+    def cut_short(folder):
+        raise ValueError(
+            f"{folder}/secret_key holds no key (empty or cut short); remove it to make a new one"
+        )
+
+    monkeypatch.setattr(web, "kept_secret_key", cut_short)
+    with pytest.raises(ValueError, match="holds no key"):
+        web.create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})

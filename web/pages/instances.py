@@ -96,24 +96,25 @@ def _diagram(info, sources: Sources, process_id):
     }
 
 
-def _drawn_at(sources: Sources, process_id, element_id, depth=0) -> set:
+def _drawn_at(sources: Sources, process_id, element_id) -> set:
     """The elements of `process_id`'s diagram that show `element_id`: itself, or every call
-    activity that calls (directly or through other calls) the process that holds it."""
-    element = sources.elements.get(element_id)
-    if element is None or element.file == sources.process_files.get(process_id) or depth > 8:
-        return {element_id}
-    callers = [
-        call
-        for call in sources.elements.values()
-        if call.kind == "callActivity" and sources.process_files.get(call.called) == element.file
-    ]
-    shown = set()
-    for call in callers:
-        shown |= _drawn_at(sources, process_id, call.id, depth + 1)
+    activity of that diagram that calls (directly or through other calls) the process holding it."""
     main = sources.process_files.get(process_id)
-    return {e for e in shown if sources.elements.get(e) is None or sources.elements[e].file == main} or {
-        element_id
-    }
+    element = sources.elements.get(element_id)
+    if element is None or element.file == main:
+        return {element_id}
+    shown, seen, files = set(), set(), [element.file]
+    while files:  # the files whose processes are called, walked up to the main diagram once each
+        file = files.pop()
+        for call in sources.elements.values():
+            if call.kind != "callActivity" or sources.process_files.get(call.called) != file:
+                continue
+            if call.file == main:
+                shown.add(call.id)
+            elif call.file not in seen:
+                seen.add(call.file)
+                files.append(call.file)
+    return shown or {element_id}
 
 
 @bp.get("/instances/<int:instance_id>")

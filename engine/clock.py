@@ -16,6 +16,12 @@ def naive_utc(value):
     return value
 
 
+def aware_utc(value: datetime) -> datetime:
+    """A stored datetime as aware UTC: SQLite hands back naive datetimes for timezone-aware
+    columns (they were stored as UTC)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 class ManualClock:
     """A clock that stands still until moved; for tests, benchmarks and replay."""
 

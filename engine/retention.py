@@ -5,11 +5,11 @@ and who destroyed it, and logs `document_destroyed` in the project's event log. 
 (test cases, a contract's scan, manuals) are due by their category alike: their row and hash
 stay, `upload_destroyed` is logged, and the file is deleted once no upload in force uses it."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
-from .clock import system_clock
+from .clock import aware_utc, system_clock
 from .document_catalog import CATEGORY, SPEC
 from .documents import DocumentInfo, _info
 from .errors import NotAllowed
@@ -37,7 +37,7 @@ def expire_documents(session, actor: Actor, clock=system_clock, confirm=False) -
     )
     due = []
     for row, ended_at, title in rows:
-        if _aware(ended_at) + timedelta(days=CATEGORY[row.category].retention_days) > _aware(now):
+        if not _due(ended_at, row.category, now):
             continue
         if confirm:
             row.content = None
@@ -77,7 +77,7 @@ def expire_uploads(session, actor: Actor, clock=system_clock, confirm=False) -> 
     )
     due = []
     for row, ended_at in rows:
-        if _aware(ended_at) + timedelta(days=CATEGORY[row.category].retention_days) > _aware(now):
+        if not _due(ended_at, row.category, now):
             continue
         if confirm:
             row.destroyed_at = now
@@ -99,6 +99,6 @@ def expire_uploads(session, actor: Actor, clock=system_clock, confirm=False) -> 
     return due
 
 
-def _aware(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes for timezone-aware columns; they were stored as UTC.
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+def _due(ended_at, category, now) -> bool:
+    """Whether a project's `category` records are past their retention, counted from its end."""
+    return aware_utc(ended_at) + timedelta(days=CATEGORY[category].retention_days) <= aware_utc(now)

@@ -7,13 +7,12 @@ history; the latest one is the register.
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC
 from types import SimpleNamespace
 
 from sqlalchemy import select
 from sqlalchemy.orm import defer
 
-from .clock import system_clock
+from .clock import aware_utc, system_clock
 from .deployments import definition_of
 from .document_catalog import require_register
 from .errors import FormValidationError, InstanceStateError, NotAllowed
@@ -117,7 +116,7 @@ def _register(record, found, raised, clock) -> RiskRegister:
     ratings += [(row.raised_at, "raised", row) for row in raised]
     register = RiskRegister(record.id, record.title)
     rated_list, extra = [], []
-    for _, kind, row in sorted(ratings, key=lambda item: (_aware(item[0]), item[1] == "raised")):
+    for _, kind, row in sorted(ratings, key=lambda item: (aware_utc(item[0]), item[1] == "raised")):
         if kind == "step":
             rated_list = _rated(definition, (row.data or {}).get("risks"), clock)
             register.history.append(Rating(row.element_id, row.actor, row.at, rated_list))
@@ -131,10 +130,6 @@ def _register(record, found, raised, clock) -> RiskRegister:
         if cell in register.matrix and risk.get("status") != "closed":
             register.matrix[cell] += 1
     return register
-
-
-def _aware(value):
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _raised(session, ids) -> dict:

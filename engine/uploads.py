@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from .clock import system_clock
+from .clock import aware_utc, system_clock
 from .document_catalog import may_read
 from .errors import EngineError, FormValidationError, NotAllowed
 from .models import TaskRecord, UploadRecord
@@ -258,14 +258,10 @@ def delete_unused_files(session, upload_dir, now: datetime) -> int:
     deleted = 0
     for sha in sorted(destroyed - used):
         path = content_path(upload_dir, sha)
-        if path.is_file() and datetime.fromtimestamp(path.stat().st_mtime, UTC) <= _aware(now) - FRESH:
+        if path.is_file() and datetime.fromtimestamp(path.stat().st_mtime, UTC) <= aware_utc(now) - FRESH:
             path.unlink()
             deleted += 1
     return deleted
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def ready_task_uploads(session, task_id) -> list[UploadInfo]:

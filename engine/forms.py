@@ -121,7 +121,9 @@ def _build_schema(components, name="Form"):
     return _schema_from_tree(tree, rules, name, checks)
 
 
-def _collect(components, tree, rules, checks):
+def _collect(components, tree, rules, checks, hidden=False):
+    """Fields of `components` into `tree`. `hidden`: they sit in a group a condition may hide
+    (form-js leaves out what a hidden group holds), so none of them is required."""
     if components is not None and not isinstance(components, list):
         raise ValueError(f"'components' must be a list, not {type(components).__name__}")
     for component in components or []:
@@ -133,21 +135,21 @@ def _collect(components, tree, rules, checks):
         kind = component.get("type")
         if kind in DISPLAY_ONLY:
             continue
+        # form-js leaves a hidden field out; its condition runs in the browser
+        hides = hidden or bool((component.get("conditional") or {}).get("hide"))
         if kind == "group":
             path = component.get("path")
             target = _subtree(tree, path.split(".")) if path else tree
-            _collect(component.get("components"), target, rules, checks)
+            _collect(component.get("components"), target, rules, checks, hides)
         elif kind == "dynamiclist":
             path = component.get("path") or component.get("key")
             item_tree, item_rules, item_checks = {}, {}, {}
             _collect(component.get("components"), item_tree, item_rules, item_checks)
             item_schema = _schema_from_tree(item_tree, item_rules, f"Row_{path}", item_checks)
             parts = path.split(".")
-            _subtree(tree, parts[:-1])[parts[-1]] = _list_field(component, fields.Nested(item_schema))
+            _subtree(tree, parts[:-1])[parts[-1]] = _list_field(component, fields.Nested(item_schema), hides)
         elif kind in INPUT_TYPES and component.get("key"):
-            required = bool((component.get("validate") or {}).get("required"))
-            if (component.get("conditional") or {}).get("hide"):
-                required = False  # form-js leaves a hidden field out; its condition runs in the browser
+            required = bool((component.get("validate") or {}).get("required")) and not hides
             parts = component["key"].split(".")
             _subtree(tree, parts[:-1])[parts[-1]] = _field(component, required)
             if len(parts) == 1:
@@ -205,11 +207,12 @@ def _flatten(messages, prefix=""):
     return flat
 
 
-def _list_field(component, rows):
-    """A dynamic list's field. Left out: a list hidden by a condition stays out (form-js does not
-    send it; the data keeps its rows), a fixed list is required (its rows are the ones shown; the
-    rows shown are filled in by `Form.validate`), another is no rows, as form-js sends []."""
-    if (component.get("conditional") or {}).get("hide"):
+def _list_field(component, rows, hidden=False):
+    """A dynamic list's field. Left out: a list a condition may hide (its own, or its group's)
+    stays out (form-js does not send it; the data keeps its rows), a fixed list is required (its
+    rows are the ones shown; `Form.validate` fills them in), another is no rows, as form-js
+    sends []."""
+    if hidden:
         return fields.List(rows)
     if component.get("allowAddRemove") is False:
         return fields.List(rows, required=True, error_messages={"required": MSG_REQUIRED})

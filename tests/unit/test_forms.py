@@ -255,3 +255,30 @@ def test_a_conditionally_required_field_given_a_bad_value_is_named_once():
         form.validate({"kind": "b", "amount": "lots"})
     assert refused.value.errors == {"amount": [refused.value.errors["amount"][0]]}
     assert "required" not in refused.value.errors["amount"][0]
+
+
+def test_what_a_hidden_group_holds_is_never_required():
+    """form-js leaves out what a group hidden by a condition holds: its fixed list and its
+    required field were refused as missing though the user never saw them."""
+    form = Form(
+        {
+            "components": [
+                {
+                    "type": "group",
+                    "label": "Details",
+                    "conditional": {"hide": "=kind != 'b'"},
+                    "components": [
+                        listed("fixed", allowAddRemove=False),
+                        {"key": "reason", "type": "textfield", "validate": {"required": True}},
+                    ],
+                },
+                {"key": "kind", "type": "textfield"},
+            ]
+        },
+        "hidden.form",
+    )
+    assert form.validate({"kind": "a"}, {}) == {"kind": "a"}
+    accepted = form.validate(
+        {"kind": "b", "fixed": [{"name": "x"}], "reason": "因為"}, {"fixed": [{"name": "x"}]}
+    )
+    assert accepted["reason"] == "因為" and accepted["fixed"] == [{"name": "x"}]

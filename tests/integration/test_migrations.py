@@ -154,32 +154,41 @@ def test_the_phase_revision_fills_existing_rows(app_on):
     }
 
 
+def at_revision_with_an_instance_row(revision, **row):
+    """The schema at `revision`, the procedure deployed, and instance 1 inserted with `row`."""
+    upgrade(revision=revision)
+    engine.deploy(db.session, engine.bundle_files("processes", "forms"), deployed_by="tests")
+    db.session.commit()
+    insert_instance(1, row["status"], row["created"], row["updated"])
+
+
+def insert_instance(instance_id, status, created, updated, ended=None):
+    """An instance row as an older revision holds it (the columns every revision since 0001 has)."""
+    version = db.session.execute(sa.text("SELECT id FROM process_versions LIMIT 1")).scalar()
+    db.session.execute(
+        sa.text(
+            "INSERT INTO instances (id, process_version_id, process_id, status, initiator, state,"
+            " state_format, created_at, updated_at, ended_at, version_id) VALUES (:id, :version,"
+            " 'software_upgrade', :status, 'a', '{}', 1, :created, :updated, :ended, 1)"
+        ),
+        {
+            "id": instance_id,
+            "version": version,
+            "status": status,
+            "created": created,
+            "updated": updated,
+            "ended": ended,
+        },
+    )
+
+
 def test_instances_terminated_before_0113_get_their_end(app_on):
     with app_on.app_context():
-        upgrade(revision="0112")
-        engine.deploy(db.session, engine.bundle_files("processes", "forms"), deployed_by="tests")
-        db.session.commit()
-        version = db.session.execute(sa.text("SELECT id FROM process_versions LIMIT 1")).scalar()
-        for instance_id, status, ended in (
-            (1, "terminated", None),
-            (2, "running", None),
-            (3, "completed", "2026-01-03 00:00:00"),
-        ):
-            db.session.execute(
-                sa.text(
-                    "INSERT INTO instances (id, process_version_id, process_id, status, initiator, state,"
-                    " state_format, created_at, updated_at, ended_at, version_id) VALUES (:id, :version,"
-                    " 'software_upgrade', :status, 'a', '{}', 1, :created, :updated, :ended, 1)"
-                ),
-                {
-                    "id": instance_id,
-                    "version": version,
-                    "status": status,
-                    "created": "2026-01-01 00:00:00",
-                    "updated": "2026-01-02 00:00:00",
-                    "ended": ended,
-                },
-            )
+        at_revision_with_an_instance_row(
+            "0112", status="terminated", created="2026-01-01 00:00:00", updated="2026-01-02 00:00:00"
+        )
+        for instance_id, status, ended in ((2, "running", None), (3, "completed", "2026-01-03 00:00:00")):
+            insert_instance(instance_id, status, "2026-01-01 00:00:00", "2026-01-02 00:00:00", ended=ended)
         db.session.commit()
         upgrade()
         ended = db.session.execute(sa.text("SELECT id, ended_at FROM instances ORDER BY id")).all()
@@ -189,18 +198,7 @@ def test_instances_terminated_before_0113_get_their_end(app_on):
 
 def test_tasks_open_to_several_groups_or_people_are_marked_shared_by_0117(app_on):
     with app_on.app_context():
-        upgrade(revision="0116")
-        engine.deploy(db.session, engine.bundle_files("processes", "forms"), deployed_by="tests")
-        db.session.commit()
-        version = db.session.execute(sa.text("SELECT id FROM process_versions LIMIT 1")).scalar()
-        db.session.execute(
-            sa.text(
-                "INSERT INTO instances (id, process_version_id, process_id, status, initiator, state,"
-                " state_format, created_at, updated_at, version_id) VALUES (1, :version,"
-                " 'software_upgrade', 'running', 'a', '{}', 1, '2026-01-01', '2026-01-01', 1)"
-            ),
-            {"version": version},
-        )
+        at_revision_with_an_instance_row("0116", status="running", created="2026-01-01", updated="2026-01-01")
         for task_id, groups, users in (
             ("one", '["it"]', "[]"),
             ("two", '["it", "business"]', "[]"),

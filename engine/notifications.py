@@ -61,9 +61,10 @@ def _text(kind, title, instance_title, instance_id):
     return TEXTS[kind].format(title=title or "", instance=instance_title or f"#{instance_id}")
 
 
-def step_notifications(record: InstanceRecord, before: set, ready, events, now) -> list[NotificationRecord]:
-    """The rows a step adds besides its scripts' messages: a task assigned for every task that
-    became ready (`before`: the ready task ids before the step), and `ended` when it ended."""
+def step_notifications(record: InstanceRecord, before: set, ready, events, now) -> list[dict]:
+    """The rows a step adds besides its scripts' messages (as values for one INSERT): a task
+    assigned for every task that became ready (`before`: the ready task ids before the step), and
+    `ended` when it ended."""
     notes = []
     for task in ready:
         if task.id in before:
@@ -71,24 +72,25 @@ def step_notifications(record: InstanceRecord, before: set, ready, events, now) 
         recipients = [task.assignee] if task.assignee else [f"group:{g}" for g in task.groups] or ["all"]
         for recipient in recipients:
             notes.append(
-                NotificationRecord(
-                    instance_id=record.id,
-                    recipient=recipient,
-                    kind="task_assigned",
-                    task_id=task.id,
-                    text=_text("task_assigned", task.name, record.title, record.id),
-                    created_at=now,
-                )
+                {
+                    "instance_id": record.id,
+                    "recipient": recipient,
+                    "text": _text("task_assigned", task.name, record.title, record.id),
+                    "kind": "task_assigned",
+                    "created_at": now,
+                    "task_id": task.id,
+                }
             )
     if any(e.kind == "ended" for e in events):
         notes.append(
-            NotificationRecord(
-                instance_id=record.id,
-                recipient=record.initiator,
-                kind="ended",
-                text=_text("ended", None, record.title, record.id),
-                created_at=now,
-            )
+            {
+                "instance_id": record.id,
+                "recipient": record.initiator,
+                "text": _text("ended", None, record.title, record.id),
+                "kind": "ended",
+                "created_at": now,
+                "task_id": None,
+            }
         )
     return notes
 

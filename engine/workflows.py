@@ -10,7 +10,7 @@ instance at once, the later flush raises `InstanceConflict` instead of overwriti
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.exc import StaleDataError
@@ -161,38 +161,45 @@ def _save(
         _set(row, shared=len(task.groups) > 1 or bool(task.users))
         _set(row, users=list(task.users), assignee=task.assignee, claimed_by=task.claimed_by)
         _set(row, form_id=task.form, due_at=_dt(task.due))
-    for event in result.events:
-        session.add(
-            EventRecord(
-                instance_id=record.id,
-                type=event.kind,
-                element_id=event.element_id,
-                task_id=event.task_id,
-                actor=event.actor,
-                at=_dt(event.at),
-                data=event.data,
-            )
-        )
-    for note in result.notifications:
-        session.add(
-            NotificationRecord(
-                instance_id=record.id,
-                recipient=note["to"],
-                text=note["text"],
-                kind="message",
-                created_at=_dt(note["at"]),
-            )
-        )
     announced = before
     if replaced:
         waiting_before = {rows[task_id].element_id for task_id in before}
         announced = before | {task.id for task in ready if task.element_id in waiting_before}
-    session.add_all(step_notifications(record, announced, ready, result.events, now))
-    session.flush()
+    session.flush()  # the projection's rows
+    # The log and the outbox are only appended to: one INSERT each, without the unit of work.
+    if result.events:
+        session.execute(insert(EventRecord.__table__), [_event_row(record.id, e) for e in result.events])
+    notes = [_note_row(record.id, note) for note in result.notifications]
+    notes += step_notifications(record, announced, ready, result.events, now)
+    if notes:
+        session.execute(insert(NotificationRecord.__table__), notes)
     # The regulation's documents made from this step's data (R4): a new version only on change.
     if any(event.kind in DOCUMENT_EVENTS for event in result.events):
         record_documents(session, record, record.data, result.events, now)
     return [_task_info(row) for row in sorted(current, key=lambda row: naive_utc(row.created_at))]
+
+
+def _event_row(instance_id, event) -> dict:
+    return {
+        "instance_id": instance_id,
+        "type": event.kind,
+        "element_id": event.element_id,
+        "task_id": event.task_id,
+        "actor": event.actor,
+        "at": _dt(event.at),
+        "data": event.data,
+    }
+
+
+def _note_row(instance_id, note) -> dict:
+    return {
+        "instance_id": instance_id,
+        "recipient": note["to"],
+        "text": note["text"],
+        "kind": "message",
+        "created_at": _dt(note["at"]),
+        "task_id": None,
+    }
 
 
 def flush_row(session, record: InstanceRecord):

@@ -13,8 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import load_only
+from sqlalchemy import bindparam, func, insert, select, update
 
 from .document_catalog import CATEGORY, SPEC, SPECS, Spec, may_read
 from .errors import EngineError, NotAllowed
@@ -103,26 +102,24 @@ def _signoffs(spec: Spec, data: dict, done: dict) -> list:
 
 
 # Statements of every step, built once. The latest version of each document of an instance, with
-# what the comparison and the approval need (not the content of every document):
-_LATEST = (
-    select(DocumentVersionRecord)
-    .options(
-        load_only(
-            DocumentVersionRecord.document_id,
-            DocumentVersionRecord.version,
-            DocumentVersionRecord.sha256,
-            DocumentVersionRecord.reviewer,
-            DocumentVersionRecord.approved_at,
-        )
-    )
-    .where(
-        DocumentVersionRecord.instance_id == bindparam("instance_id"),
-        DocumentVersionRecord.id.in_(
-            select(func.max(DocumentVersionRecord.id))
-            .where(DocumentVersionRecord.instance_id == bindparam("instance_id"))
-            .group_by(DocumentVersionRecord.document_id)
-        ),
-    )
+# what the comparison and the approval need (not the content of every document), as plain rows:
+_LATEST = select(
+    DocumentVersionRecord.id,
+    DocumentVersionRecord.document_id,
+    DocumentVersionRecord.version,
+    DocumentVersionRecord.sha256,
+).where(
+    DocumentVersionRecord.instance_id == bindparam("instance_id"),
+    DocumentVersionRecord.id.in_(
+        select(func.max(DocumentVersionRecord.id))
+        .where(DocumentVersionRecord.instance_id == bindparam("instance_id"))
+        .group_by(DocumentVersionRecord.document_id)
+    ),
+)
+_APPROVE = (
+    update(DocumentVersionRecord.__table__)
+    .where(DocumentVersionRecord.__table__.c.id == bindparam("version_id"))
+    .values(reviewer=bindparam("reviewer"), approved_at=bindparam("approved_at"))
 )
 # The completions (and the start) of some steps of an instance, oldest first.
 _COMPLETIONS = (
@@ -157,21 +154,30 @@ def record_documents(session, record: InstanceRecord, data: dict, events, now: d
         _record_review(session, record, data, events, now)
         return 0
     instance_id = record.id
-    latest = {row.document_id: row for row in session.scalars(_LATEST, {"instance_id": instance_id})}
-    added = 0
+    latest = {row.document_id: row for row in session.execute(_LATEST, {"instance_id": instance_id})}
+    added = []
     for spec in SPECS:
         content = _content(spec, data)
         previous = latest.get(spec.id)
-        if content is not None and (previous is None or previous.sha256 != content_hash(content)):
-            _add_version(session, spec, instance_id, content, data, previous, now, edited_by)
-            added += 1
+        digest = content_hash(content) if content is not None else None
+        if digest is not None and (previous is None or previous.sha256 != digest):
+            added.append(
+                _new_version(session, spec, instance_id, content, digest, data, previous, now, edited_by)
+            )
         elif previous is not None and completed & set(spec.reviewers):
             done = _completions(session, instance_id, set(spec.reviewers))
             approval = _approval(spec, done)
-            previous.reviewer = approval.actor if approval else None
-            previous.approved_at = approval.at if approval else None
-    session.flush()
-    return added
+            session.execute(
+                _APPROVE,
+                {
+                    "version_id": previous.id,
+                    "reviewer": approval.actor if approval else None,
+                    "approved_at": approval.at if approval else None,
+                },
+            )
+    if added:  # one INSERT for the step's new versions, without the unit of work
+        session.execute(insert(DocumentVersionRecord.__table__), added)
+    return len(added)
 
 
 def _record_review(session, record, data, events, now):
@@ -188,27 +194,26 @@ def _record_review(session, record, data, events, now):
     session.flush()
 
 
-def _add_version(session, spec, instance_id, content, data, previous, now, edited_by=None):
+def _new_version(session, spec, instance_id, content, digest, data, previous, now, edited_by=None) -> dict:
+    """The row of a new version of `spec`'s document, after `previous` (None for the first)."""
     done = _completions(session, instance_id, set(spec.authors) | set(spec.reviewers) | set(spec.signoffs))
     author = edited_by or next((done[e].actor for e in reversed(spec.authors) if e in done), None)
     # Content an administrator changed was approved by no one, whatever was approved before.
     approval = None if edited_by else _approval(spec, done)
-    session.add(
-        DocumentVersionRecord(
-            instance_id=instance_id,
-            document_id=spec.id,
-            category=spec.category,
-            version=(previous.version + 1) if previous is not None else 1,
-            title=spec.title,
-            content=content,
-            sha256=content_hash(content),
-            author=author,
-            reviewer=approval.actor if approval else None,
-            approved_at=approval.at if approval else None,
-            signoffs=_signoffs(spec, data, done),
-            created_at=now,
-        )
-    )
+    return {
+        "instance_id": instance_id,
+        "document_id": spec.id,
+        "category": spec.category,
+        "version": (previous.version + 1) if previous is not None else 1,
+        "title": spec.title,
+        "content": content,
+        "sha256": digest,
+        "author": author,
+        "reviewer": approval.actor if approval else None,
+        "approved_at": approval.at if approval else None,
+        "signoffs": _signoffs(spec, data, done),
+        "created_at": now,
+    }
 
 
 def _info(row: DocumentVersionRecord, with_content=False, title=None) -> DocumentInfo:

@@ -49,8 +49,12 @@ from .repair import RepairMixin
 from .sandbox import ScriptEngine
 from .serialization import copy_data, dump_state, load_state
 from .tasks import Actor, HumanTask, describe_task, element_of, may_take
-from .timers import end_cycles_before, timer_fired
+from .timers import end_cycles_before, is_timer_event, timer_fired
 from .variables import OPEN, camunda_variables, share_with_open_branches
+
+# Rounds of "fire what is due, run what follows" in one step: a repeating timer skips the
+# intervals it missed, so a second round fires only timers reached and due at once.
+MAX_TIMER_ROUNDS = 10
 
 
 class Instance(ClaimsMixin, MessagesMixin, RepairMixin):
@@ -233,18 +237,12 @@ class Instance(ClaimsMixin, MessagesMixin, RepairMixin):
         result = StepResult()
         if self.status != "running":
             return result
-        before = {t.id: deepcopy(t.internal_data) for t in self._workflow.event_manager.tasks.values()}
-        waiting = {t.id: t for t in self._workflow.event_manager.tasks.values()}
         try:
-            self._workflow.refresh_timers()
+            fired = self._fire_due_timers(result)
         except Exception as error:  # a timer that cannot be evaluated is an incident, as a failing step is
             self._incident(error, result)
             return result
-        for task_id, task in waiting.items():
-            if task.internal_data != before[task_id] and timer_fired(before[task_id], task):
-                self._count(task.task_spec.name)
-                result.events.append(self._event("timer_fired", task.task_spec.name, task, None, None))
-        if result.events:
+        if fired:
             self._advance(result)
         return result
 
@@ -307,7 +305,13 @@ class Instance(ClaimsMixin, MessagesMixin, RepairMixin):
         outbox = self._engine.outbox
         outbox.clear()
         try:
-            self._workflow.do_engine_steps(did_complete_task=self._count_task)
+            self._run_engine_steps(result)
+            # A timer that fell due before this step fires now, as the worker would fire it
+            # (SpiffWorkflow's own do_engine_steps would mark it fired and not go on).
+            for _ in range(MAX_TIMER_ROUNDS):
+                if not self._fire_due_timers(result):
+                    break
+                self._run_engine_steps(result)
         except Exception as error:  # any failing step is an incident, not a crash of the request
             self._incident(error, result)
         compact_all(self._workflow, self._max_depth)
@@ -316,6 +320,35 @@ class Instance(ClaimsMixin, MessagesMixin, RepairMixin):
         outbox.clear()
         if self._workflow.is_completed() and not self._extra.get("error"):
             result.events.append(self._event("ended", None, None, None, None))
+
+    def _run_engine_steps(self, result: StepResult):
+        """SpiffWorkflow's do_engine_steps without its last `refresh_timers()`, which would take a
+        due timer as fired without running what follows it."""
+        while self._workflow._do_engine_steps(did_complete_task=lambda task: self._ran(task, result)):
+            pass
+
+    def _ran(self, task, result: StepResult):
+        """After the engine ran `task`: counted; a timer event (one that fell due, whatever step
+        noticed it: the worker's, a person's, a message's) is logged `timer_fired`."""
+        self._count_task(task)
+        if is_timer_event(task.task_spec):
+            result.events.append(self._event("timer_fired", task.task_spec.name, task, None, None))
+
+    def _fire_due_timers(self, result: StepResult) -> bool:
+        """Let the waiting timers that are due fire. Returns whether any did. One that fired is
+        logged as it runs (`_ran`); a repeating one that stays waiting for its next time, here.
+        Raises what evaluating a timer raises."""
+        waiting = dict(self._workflow.event_manager.tasks)
+        before = {task_id: (task.state, deepcopy(task.internal_data)) for task_id, task in waiting.items()}
+        self._workflow.refresh_timers()
+        fired = False
+        for task_id, task in waiting.items():
+            if timer_fired(*before[task_id], task):
+                fired = True
+                if task.state == TaskState.WAITING:
+                    self._count(task.task_spec.name)
+                    result.events.append(self._event("timer_fired", task.task_spec.name, task, None, None))
+        return fired
 
     def _incident(self, error: Exception, result: StepResult):
         """Put the instance in `error`: the failed element, the message, the data it saw."""

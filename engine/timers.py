@@ -193,8 +193,19 @@ def use_clock_timers(event_definition):
     return event_definition
 
 
-def timer_fired(before: dict, task) -> bool:
-    """Whether a waiting timer task fired since its internal data was `before`."""
+def is_timer_event(task_spec) -> bool:
+    """Whether the spec is a timer event (a catch, a boundary or an event subprocess's start)."""
+    return isinstance(getattr(task_spec, "event_definition", None), TimerEventDefinition)
+
+
+def timer_fired(state_before, before: dict, task) -> bool:
+    """Whether a waiting timer task fired since its state was `state_before` and its internal
+    data `before`: it left waiting (a catch event now ready, a boundary event that ran at once),
+    was marked fired, or a cycle moved on to its next time."""
+    if task.state != state_before and not task.has_state(TaskState.CANCELLED):
+        return True
+    if task.internal_data == before:
+        return False
     if task.internal_data.get("event_fired") and not before.get("event_fired"):
         return True
     old, new = before.get("event_value"), task.internal_data.get("event_value")

@@ -11,7 +11,7 @@ next batch goes on without it."""
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from .clock import system_clock
@@ -75,12 +75,37 @@ def _unreadable(session, instance_id, error, now):
     _incident(session, instance_id, f"state cannot be read: {error!r}", now)
 
 
-def _incident(session, instance_id, message, now):
+def _incident(session, instance_id, message, now) -> bool:
     """Put the instance in `error` (the incidents list shows it), so that no worker picks its
-    timers again until an administrator has dealt with it."""
+    timers again until an administrator has dealt with it. One statement that neither reads the
+    state (it may be what cannot be read) nor overwrites what a request did meanwhile: only a
+    row still running with its timer due is marked; one that was ended, terminated or moved on
+    since is left as it is, and the next round looks at its timers again. Returns whether it
+    was marked."""
+    at = _dt(now)
+    marked = session.execute(
+        update(InstanceRecord)
+        .where(
+            InstanceRecord.id == instance_id,
+            InstanceRecord.status == "running",
+            InstanceRecord.timer_due_at <= now,
+        )
+        .values(
+            status="error",
+            timer_due_at=None,
+            error={"element": None, "message": message, "data": None, "at": at.isoformat()},
+            updated_at=at,
+            version_id=InstanceRecord.version_id + 1,  # the instance cache's copies are stale
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if marked != 1:
+        log.warning("instance %s: changed meanwhile, no incident recorded (%s)", instance_id, message)
+        return False
     log.error("instance %s: %s; its timers do not fire", instance_id, message)
-    record = session.get(InstanceRecord, instance_id)
-    record.status, record.timer_due_at = "error", None
-    record.error = {"element": None, "message": message, "data": None, "at": _dt(now).isoformat()}
-    session.add(EventRecord(instance_id=instance_id, type="error", at=_dt(now), data={"message": message}))
-    session.flush()
+    session.execute(
+        insert(EventRecord.__table__).values(
+            instance_id=instance_id, type="error", at=at, data={"message": message}
+        )
+    )
+    return True

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from bundles import NOTE_FORM, bpmn, user_task
 from conftest_pages import REQUEST, Browser, browser_fixture, start_request  # noqa: F401 - the browser fixture
 
@@ -244,3 +245,38 @@ def test_a_task_open_to_several_groups_and_people_is_in_each_ones_inbox(app, bro
     for page in (ivan.get("/").text, bella.get("/").text, fiona.get("/").text):
         assert task_id in page
     assert task_id not in quinn.get("/").text
+
+
+def test_a_claim_while_another_branch_is_completed_is_retried_not_refused(
+    app, drive, people, browser, monkeypatch, request
+):
+    """Finance claims the budget audit from the inbox at the moment management completes the
+    initiation review of the same project (parallel branches). The claim is made again on the
+    new row, as the REST API's is, not answered "conflict"; both steps are kept."""
+    if request.config.getoption("--db") == "postgresql":
+        pytest.skip("PostgreSQL: the claim holds the instance's row lock, so no step can commit in between")
+    from apiclient import form_data
+    from sqlalchemy.orm import Session
+
+    from engine.claims import ClaimsMixin
+
+    instance_id = drive.start(people["business"].user)
+    audit = drive.reach(instance_id, "budget_audit")
+    review = drive.task(instance_id, "initiation_review")
+    claim = ClaimsMixin.claim
+
+    def another_branch_first(self, *args, **kwargs):
+        monkeypatch.setattr(ClaimsMixin, "claim", claim)
+        actor = drive.actor_for(review)
+        with Session(db.engine) as session, session.begin():
+            _, _, values = engine.get_task(session, review.id, actor, clock=drive.clock)
+            engine.complete_task(session, review.id, form_data(review, values), actor, clock=drive.clock)
+        return claim(self, *args, **kwargs)
+
+    fiona = browser("fiona", "finance")
+    monkeypatch.setattr(ClaimsMixin, "claim", another_branch_first)
+    response = fiona.post_form(f"/tasks/{audit.id}/claim", {"next": "/"})
+    assert response.status_code == 302
+    ready = {t.name: t for t in drive.ready(instance_id)}
+    assert ready["budget_audit"].assignee == "fiona"
+    assert "initiation_review" not in ready

@@ -9,6 +9,7 @@ import engine
 from ..auth import safe_next
 from ..extensions import db
 from ..extensions import engine_clock as clock
+from ..transactions import committed
 from . import bp
 from .layout import by_urgency
 
@@ -37,8 +38,7 @@ def _back(task_id):
 @bp.post("/tasks/<task_id>/claim")
 def claim(task_id):
     """Take a group task, so that only I may complete it until I give it back."""
-    info = engine.claim_task(db.session, task_id, current_user.actor, clock=clock())
-    db.session.commit()
+    info = committed(lambda: engine.claim_task(db.session, task_id, current_user.actor, clock=clock()))
     title = next((t.title or t.name for t in info.tasks if t.id == task_id), "")
     flash(gettext("已認領「%(task)s」。其他同事將不能再處理此任務，直到您放棄認領。", task=title), "success")
     return _back(task_id)
@@ -47,8 +47,7 @@ def claim(task_id):
 @bp.post("/tasks/<task_id>/unclaim")
 def unclaim(task_id):
     """Give a claimed task back to its groups."""
-    info = engine.unclaim_task(db.session, task_id, current_user.actor, clock=clock())
-    db.session.commit()
+    info = committed(lambda: engine.unclaim_task(db.session, task_id, current_user.actor, clock=clock()))
     title = next((t.title or t.name for t in info.tasks if t.id == task_id), "")
     flash(gettext("已放棄認領「%(task)s」，任務已退回部門待辦。", task=title), "success")
     return redirect(safe_next(request.form.get("next")) or url_for("pages.inbox"))

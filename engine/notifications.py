@@ -2,8 +2,9 @@
 
 Kinds: `message` (a script's `notify(...)`), `task_assigned` (a task became ready for a user or
 a group), `due_soon` and `overdue` (a ready task's due date; recorded by the worker, once per
-task), `ended` (the instance completed; to its initiator). A recipient is a user name, `group:<id>`
-(every member) or `all`. Rows are shown in the web UI; the worker e-mails the unsent ones after
+task), `ended` (the instance completed, or an administrator terminated it; to its initiator).
+A recipient is a user name, `group:<id>` (every member) or `all`; a task's notes go to its
+assignee, else to each of its groups and candidate users, and to `all` only when it names none. Rows are shown in the web UI; the worker e-mails the unsent ones after
 commit when SMTP is configured, so a rolled-back step sends nothing.
 
 E-mail is delivered at least once: `claim_unsent` leases a row to one worker (`claimed_at`), the
@@ -34,6 +35,7 @@ TEXTS = {
     "due_soon": "任務即將到期：{title}（{instance}） / Task due soon: {title} ({instance})",
     "overdue": "任務已逾期：{title}（{instance}） / Task overdue: {title} ({instance})",
     "ended": "流程已結束：{instance} / Procedure ended: {instance}",
+    "terminated": "流程已終止：{instance}（{reason}） / Procedure terminated: {instance} ({reason})",
 }
 
 
@@ -57,8 +59,30 @@ class Outgoing:
     text: str
 
 
-def _text(kind, title, instance_title, instance_id):
-    return TEXTS[kind].format(title=title or "", instance=instance_title or f"#{instance_id}")
+# The texts read "Chinese / English" (the web UI shows the reader's half, e-mail subjects the
+# first): a " / " in what a user typed (a title such as "ERP / CRM") is written with a full-width
+# slash, so that the two languages still part where they should.
+SEPARATOR = " / "
+
+
+def _text(kind, title, instance_title, instance_id, reason=None):
+    return TEXTS[kind].format(
+        title=_inline(title or ""),
+        instance=_inline(instance_title or f"#{instance_id}"),
+        reason=_inline(reason or ""),
+    )
+
+
+def _inline(value: str) -> str:
+    return str(value).replace(SEPARATOR, " ／ ")
+
+
+def recipients_of(assignee, groups, users) -> list[str]:
+    """Who is told about a task: its assignee; else each of its groups and each of the users it
+    is offered to (candidate users); `all` only for a task offered to no one in particular."""
+    if assignee:
+        return [assignee]
+    return [f"group:{g}" for g in groups or []] + [u for u in users or [] if u] or ["all"]
 
 
 def step_notifications(record: InstanceRecord, before: set, ready, events, now) -> list[dict]:
@@ -69,7 +93,7 @@ def step_notifications(record: InstanceRecord, before: set, ready, events, now) 
     for task in ready:
         if task.id in before:
             continue
-        recipients = [task.assignee] if task.assignee else [f"group:{g}" for g in task.groups] or ["all"]
+        recipients = recipients_of(task.assignee, task.groups, task.users)
         for recipient in recipients:
             notes.append(
                 {
@@ -81,12 +105,14 @@ def step_notifications(record: InstanceRecord, before: set, ready, events, now) 
                     "task_id": task.id,
                 }
             )
-    if any(e.kind == "ended" for e in events):
+    ended = next((e for e in events if e.kind in ("ended", "terminated")), None)
+    if ended is not None:  # completed, or terminated by an administrator: the initiator is told
+        reason = (ended.data or {}).get("reason") if ended.kind == "terminated" else None
         notes.append(
             {
                 "instance_id": record.id,
                 "recipient": record.initiator,
-                "text": _text("ended", None, record.title, record.id),
+                "text": _text(ended.kind, None, record.title, record.id, reason),
                 "kind": "ended",
                 "created_at": now,
                 "task_id": None,
@@ -134,7 +160,7 @@ def escalate_due_tasks(session, clock=system_clock, soon=DUE_SOON, limit=500) ->
             .limit(limit)
         )
         for task, instance_title in session.execute(query).all():
-            recipients = [task.assignee] if task.assignee else [f"group:{g}" for g in task.groups or []]
+            recipients = recipients_of(task.assignee, task.groups, task.users)
             text = _text(kind, task.title or task.element_id, instance_title, task.instance_id)
             rows = [
                 {
@@ -148,7 +174,7 @@ def escalate_due_tasks(session, clock=system_clock, soon=DUE_SOON, limit=500) ->
                     # once; only the first recipient's row carries it.
                     "key": f"{kind}:{task.id}:{naive_utc(task.created_at).isoformat()}" if i == 0 else None,
                 }
-                for i, recipient in enumerate(recipients or ["all"])
+                for i, recipient in enumerate(recipients)
             ]
             if _insert_once(session, rows[0]):  # another worker may have escalated it just now
                 session.add_all(NotificationRecord(**row) for row in rows[1:])

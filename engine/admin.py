@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from .clock import system_clock
+from .consistency import row_disagreement
 from .deployments import definition_of, version_record
 from .errors import EngineError, InstanceStateError, NotAllowed, StateFormatError
 from .event_log import instance_events
@@ -157,8 +158,9 @@ class _Empty:
 
 def verify_instances(session, actor: Actor, clock=system_clock, statuses=None) -> list[ReplayReport]:
     """Replay every instance (dry run), or those in `statuses`. Returns the reports of those that
-    differ, and of those that cannot be replayed at all (their state or log cannot be read): one
-    such instance does not stop the others from being checked."""
+    differ, of those whose row or task rows disagree with their state (`row_disagreement`), and
+    of those that cannot be replayed at all (their state or log cannot be read): one such
+    instance does not stop the others from being checked."""
     require_admin(actor)
     query = select(InstanceRecord.id).order_by(InstanceRecord.id)
     if statuses:
@@ -167,15 +169,23 @@ def verify_instances(session, actor: Actor, clock=system_clock, statuses=None) -
     for instance_id in list(session.scalars(query)):
         try:
             report = replay_instance(session, instance_id, actor, dry_run=True, clock=clock)
+            disagreement = row_disagreement(session, instance_id, clock) if report.matches else None
         except OperationalError:
             raise  # the database is gone: no instance can be checked
         except Exception as error:  # any instance that cannot be replayed is reported
             session.rollback()
-            reason = f"cannot be replayed: {error}"
-            report = ReplayReport(instance_id, 0, False, 0, {"seq": None, "event": None, "reason": reason})
+            report = ReplayReport(instance_id, 0, False, 0, _found(f"cannot be replayed: {error}"))
+        else:
+            if disagreement is not None:
+                reason = f"the row disagrees with its state: {disagreement}"
+                report = ReplayReport(instance_id, report.version, False, report.applied, _found(reason))
         if not report.matches:
             reports.append(report)
     return reports
+
+
+def _found(reason) -> dict:
+    return {"seq": None, "event": None, "reason": reason}
 
 
 def undo(session, instance_id, actor: Actor, clock=system_clock, reason=""):

@@ -266,3 +266,33 @@ def test_a_replay_or_undo_that_puts_a_state_back_does_not_announce_its_steps_aga
 def test_migrate_refuses_a_process_id_that_is_not_utf8(runner):
     result = runner.invoke(args=["migrate", "--process", "a\udcff", "--to", "1"])
     assert result.exit_code == 2 and "is not UTF-8 text" in result.output
+
+
+def test_verify_finds_a_row_that_disagrees_with_its_state(app, runner, people, drive, clock, monkeypatch):
+    """Written around the engine: one instance's ready task lost its inbox row, another's row
+    says it ended. Both are reported with what disagrees; a worker's incident (an `error` on the
+    row alone, its state running) is not."""
+    from engine.instances import Instance
+    from engine.models import TaskRecord
+    from web.worker import run_once
+
+    business = people["business"].user
+    lost, ended, incident = (drive.start(business) for _ in range(3))
+    drive.reach(incident, "implement")
+    with app.app_context():
+        db.session.query(TaskRecord).filter_by(instance_id=lost).delete()
+        db.session.get(InstanceRecord, ended).status = "completed"
+        db.session.commit()
+    clock.advance(days=15)
+    with monkeypatch.context() as patched, app.app_context():
+        patched.setattr(Instance, "fire_timers", lambda self: 1 / 0)  # its timers cannot fire
+        run_once()
+    result = runner.invoke(args=["verify"])
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert [line.split(" differs")[0] for line in lines[:-1]] == [f"instance {lost}", f"instance {ended}"]
+    assert "the row disagrees with its state" in lines[0] and "without a row" in lines[0]
+    assert "status completed, its state running" in lines[1]
+    assert lines[-1] == "2 instance(s) differ from their replay"
+    with app.app_context():
+        assert db.session.get(InstanceRecord, incident).status == "error"

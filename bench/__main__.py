@@ -11,14 +11,14 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import api, documents, engine_only, growth, listing, startup
+from . import api, documents, engine_only, growth, listing, parts, startup
 from .setup import database, pg_available, prepared_app
 
 SIZES = {
     "full": {"clients": 8, "procedures": 6, "single": 100, "engine": 10, "instances": 100_000, "events": 10,
-             "rounds": 300, "versions": 20, "starts": 5, "pdf": (300, 3000, 20000)},
+             "rounds": 300, "versions": 20, "starts": 5, "pdf": (300, 3000, 20000), "parts": 3},
     "tiny": {"clients": 2, "procedures": 1, "single": 3, "engine": 1, "instances": 200, "events": 2,
-             "rounds": 1, "versions": 2, "starts": 1, "pdf": (300,)},
+             "rounds": 1, "versions": 2, "starts": 1, "pdf": (300,), "parts": 1},
 }  # fmt: skip
 TARGETS = {
     "api": "≥ 150 completions/s, p99 < 50 ms",
@@ -38,6 +38,7 @@ def run_on(kind, size, say) -> dict:
         say(f"[{kind}] 1. REST API throughput")
         results = {"api": api.throughput(url, tokens, size["clients"], size["procedures"])}
         results["single"] = api.single(url, tokens, size["single"])
+        results["parts"] = parts.completion_parts(app, tokens, size["parts"])
         say(f"[{kind}] 4. cost growth")
         results["growth"] = growth.growth(url, size["rounds"])
         say(f"[{kind}] 5. start-up")
@@ -89,6 +90,7 @@ def report(results, size_name) -> str:
             f"latency under load {fmt(a['latency'])} | {TARGETS['api']} |",
             f"| 1. one completion, unloaded | {fmt(single)} | p99 < 50 ms |",
             f"| 2. API / engine (p50) | {ratio}× | {TARGETS['ratio']} |",
+            f"| 2. where one completion goes, in process (no HTTP): {_parts(r['parts'])} | — |",
         ]
         for name, q in r["listing"].items():
             lines.append(f"| 3. {name} ({q['rows']} rows) | {fmt(q)} | {TARGETS['listing']} |")
@@ -107,6 +109,15 @@ def report(results, size_name) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+def _parts(p) -> str:
+    rest = round(p["request"]["p50"] - p["step"]["p50"] - p["save"]["p50"] - p["commit"]["p50"], 2)
+    return (
+        "request, engine step, save (of which the state's JSON), commit, the rest (token, parsing, "
+        f"loading, answer) | p50 {p['request']['p50']} ms = {p['step']['p50']} + {p['save']['p50']} "
+        f"({p['state']['p50']}) + {p['commit']['p50']} + {rest} (n={p['request']['n']})"
+    )
 
 
 def fmt(s) -> str:

@@ -3,8 +3,10 @@
 `MessagesMixin` is part of `Instance` (kept apart to keep each module small). SpiffWorkflow lets
 a workflow catch a message even after it has ended; here an ended instance refuses every message,
 and a message start event may name the steps during which it is accepted (`acceptedWhile`), the
-steps during which it is refused (`refusedWhile`: e.g. one cost overrun review at a time) and the
-groups that may send it (`senderGroups`), all as `camunda:property` in the diagram.
+steps during which it is refused (`refusedWhile`: e.g. one cost overrun review at a time), a
+condition on the data of the step it waits at (`acceptedWhen`: a problem is reported only until
+the support period ends, R3.6.4) and the groups that may send it (`senderGroups`), all as
+`camunda:property` in the diagram.
 """
 
 from copy import deepcopy
@@ -15,6 +17,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 
 from .errors import FormValidationError, MessageRefused, NotAllowed
 from .events import StepResult
+from .expressions import to_python
 from .guards import guarded_steps, property_of
 from .tasks import Actor
 
@@ -90,13 +93,32 @@ class MessagesMixin:
             raise MessageRefused(f"the process has no message {name!r}")
         catcher = catchers[0]
         allowed = guarded_steps(catcher, "acceptedWhile")
-        if allowed and not any(t.task_spec.name in allowed for t in self._open_tasks()):
+        waiting = [t for t in self._open_tasks() if t.task_spec.name in allowed]
+        if allowed and not waiting:
             raise MessageRefused(
                 f"message {name!r} is accepted only while {', '.join(sorted(allowed))} is open"
             )
+        self._require_accepted_when(catcher, name, waiting)
         refused = guarded_steps(catcher, "refusedWhile")
         if refused:
             open_now = sorted({t.task_spec.name for t in self._open_tasks()} & refused)
             if open_now:
                 raise MessageRefused(f"message {name!r} is refused while {', '.join(open_now)} is open")
         return catcher
+
+    def _require_accepted_when(self, catcher, name, waiting):
+        """Refuse the message unless its `acceptedWhen` condition holds on the data of the step
+        it waits at (its first open `acceptedWhile` step; else the process's data)."""
+        condition = property_of(catcher, "acceptedWhen")
+        if not condition:
+            return
+        where = waiting[0] if waiting else self._workflow.task_tree
+        try:
+            holds = self._engine.evaluate(where, to_python(condition))
+        except Exception as error:  # a variable not yet set: the condition does not hold
+            holds, why = False, f"{condition} cannot be evaluated yet ({error})"
+        else:
+            why = f"{condition} does not hold"
+        if not holds:
+            title = catcher.bpmn_name or name
+            raise MessageRefused(f"「{title}」此時不受理 / message {name!r} is not accepted now: {why}")

@@ -16,6 +16,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from .code_checks import unknown_calls
 from .decisions import check_decisions
 from .errors import Problem
+from .expressions import to_python
 from .groups import GROUP_IDS, LANE_GROUPS
 from .guards import STEP_GUARDS
 from .sandbox import SandboxError, compile_expression, compile_script
@@ -139,6 +140,9 @@ def _check_step_guards(task_spec, ext, steps, file, line):
     properties = ext.get("properties") or {}
     guards = [name for name in STEP_GUARDS if properties.get(name)]
     problems = []
+    condition = properties.get("acceptedWhen")
+    if condition:
+        problems.extend(_compile(file, line, task_spec.name, to_python(str(condition))))
     for guard in guards:
         unknown = sorted({part.strip() for part in str(properties[guard]).split(",")} - steps)
         if unknown:

@@ -1,6 +1,8 @@
 """R3.6.4 技術支持: during the support period problems are reported, the vendor resolves them and
 IT confirms; the project is not closed while one is open."""
 
+from datetime import date, timedelta
+
 import pytest
 
 from engine import Actor, FormValidationError, InstanceStateError, MessageRefused, NotAllowed
@@ -46,13 +48,15 @@ def test_reopening_needs_a_comment(start):
 
 def test_the_project_is_not_closed_while_a_reported_problem_is_open(start):
     flow = in_support_period(start)
+    reported = False
     while "project_closure" not in flow.ready():
         flow.advance(days=30)
         if "project_closure" not in flow.ready() and flow.tasks("inspection"):
-            if flow.instance.data["support_end"] <= flow.clock.now.date().isoformat():
-                flow.send(
-                    "support_request", problem="結項前發現報表錯誤。", severity="low"
-                )  # during the last inspection
+            support_end = date.fromisoformat(flow.instance.data["support_end"])
+            last = support_end <= flow.clock.now.date() + timedelta(days=30)
+            if last and not reported:  # the last inspection inside the support period
+                flow.send("support_request", problem="結項前發現報表錯誤。", severity="low")
+                reported = True
             flow.complete("inspection")
     assert flow.ready() == ["project_closure", "resolve_support_request"]
     with pytest.raises(InstanceStateError, match="解決問題"):
@@ -82,3 +86,44 @@ def test_the_vendor_and_finance_do_not_report_problems_for_the_users(start, grou
     flow = in_support_period(start)
     with pytest.raises(NotAllowed, match="may not send"):
         flow.send("support_request", Actor(f"{group}_user", frozenset({group})), **REPORT)
+
+
+def twelve_months_of_support(start):
+    flow = start()
+    flow.reach("sign_contract")
+    flow.complete("sign_contract", support_months=12)
+    flow.reach("golive")
+    flow.complete("golive", decision="success")  # 2026-01-05
+    assert flow.data["support_end"] == "2027-01-05"
+    return flow
+
+
+def test_the_last_inspection_is_on_the_day_support_ends_and_closure_follows(start):
+    """R3.6.4: the vendor supports for the contract's period. Inspections come every 30 days,
+    the last on the day the period ends (not up to 29 days after it); closure follows it."""
+    flow = twelve_months_of_support(start)
+    inspections = []
+    while "project_closure" not in flow.ready():
+        while "inspection" not in flow.ready():
+            flow.advance(days=1)
+        inspections.append(flow.clock.now.date().isoformat())
+        flow.complete("inspection")
+    assert len(inspections) == 13 and inspections[-2:] == ["2026-12-31", "2027-01-05"]
+    assert flow.ready() == ["project_closure"]
+
+
+def test_a_problem_is_not_taken_once_the_support_period_has_ended(start):
+    """On the day the period ends its last inspection is open; a problem reported then (or
+    later) is refused, saying why, and nothing reaches the vendor."""
+    flow = twelve_months_of_support(start)
+    for _ in range(12):
+        flow.advance(days=30)
+        flow.complete("inspection")
+    flow.send("support_request", **REPORT)  # 2026-12-31: still in the period
+    flow.complete("resolve_support_request")
+    flow.complete("confirm_support_resolution")
+    flow.advance(days=5)  # 2027-01-05: the last inspection
+    assert flow.ready() == ["inspection"]
+    with pytest.raises(MessageRefused, match="today\\(\\) < support_end"):
+        flow.send("support_request", **REPORT)
+    assert flow.ready() == ["inspection"]

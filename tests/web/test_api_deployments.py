@@ -348,6 +348,30 @@ BAD_BUNDLES = {
         "t",
         "refusedWhile names no step of the processes: nowhere",
     ),
+    "message condition that cannot be evaluated": (
+        {
+            "p.bpmn": bpmn(
+                GUARDED.replace(
+                    'name="refusedWhile" value="t, nowhere"', 'name="acceptedWhen" value="today( &lt;"'
+                )
+            )
+        },
+        "p.bpmn",
+        "t",
+        "expression does not compile",
+    ),
+    "message condition calling what diagrams do not have": (
+        {
+            "p.bpmn": bpmn(
+                GUARDED.replace(
+                    'name="refusedWhile" value="t, nowhere"', 'name="acceptedWhen" value="open(x)"'
+                )
+            )
+        },
+        "p.bpmn",
+        "t",
+        "calls open",
+    ),
     "long task name": (
         {"p.bpmn": bpmn(user_task(name="任務" * 151)), "f.form": FORM},
         "p.bpmn",

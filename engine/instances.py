@@ -49,7 +49,7 @@ from .repair import RepairMixin
 from .sandbox import ScriptEngine
 from .serialization import copy_data, dump_state, load_state
 from .tasks import Actor, HumanTask, describe_task, element_of, may_take
-from .timers import end_cycles_before, is_timer_event, timer_fired
+from .timers import end_cycles_before, ran_on_a_timer, repeating_timer, timer_fired
 from .variables import OPEN, camunda_variables, share_with_open_branches
 
 # Rounds of "fire what is due, run what follows" in one step: a repeating timer skips the
@@ -329,9 +329,12 @@ class Instance(ClaimsMixin, MessagesMixin, RepairMixin):
 
     def _ran(self, task, result: StepResult):
         """After the engine ran `task`: counted; a timer event (one that fell due, whatever step
-        noticed it: the worker's, a person's, a message's) is logged `timer_fired`."""
+        noticed it: the worker's, a person's, a message's) is logged `timer_fired`. A repeating
+        timer was counted and logged each time it fired (`_fire_due_timers`)."""
+        if repeating_timer(task):
+            return
         self._count_task(task)
-        if is_timer_event(task.task_spec):
+        if ran_on_a_timer(task):
             result.events.append(self._event("timer_fired", task.task_spec.name, task, None, None))
 
     def _fire_due_timers(self, result: StepResult) -> bool:

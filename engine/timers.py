@@ -10,6 +10,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
@@ -193,9 +194,26 @@ def use_clock_timers(event_definition):
     return event_definition
 
 
-def is_timer_event(task_spec) -> bool:
-    """Whether the spec is a timer event (a catch, a boundary or an event subprocess's start)."""
-    return isinstance(getattr(task_spec, "event_definition", None), TimerEventDefinition)
+def repeating_timer(task) -> bool:
+    """Whether `task` is a repeating timer (`R/P14D`): it fires each time its next time moves on;
+    its own end, when its repetitions run out, is no firing."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    return isinstance(definition, TimerEventDefinition) and isinstance(
+        task.internal_data.get("event_value"), dict
+    )
+
+
+def ran_on_a_timer(task) -> bool:
+    """Whether `task`, which has just run, ran because a timer fired: a timer catch, a boundary
+    timer or an event subprocess's timer start (see `repeating_timer` for the repeating ones),
+    or an event-based gateway that a timer, not a message, decided."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    if isinstance(definition, TimerEventDefinition):
+        return not repeating_timer(task)
+    if isinstance(definition, MultipleEventDefinition):
+        seen = task.internal_data.get("seen_events") or []
+        return any(isinstance(event.event_definition, TimerEventDefinition) for event in seen)
+    return False
 
 
 def timer_fired(state_before, before: dict, task) -> bool:
@@ -206,7 +224,7 @@ def timer_fired(state_before, before: dict, task) -> bool:
         return True
     if task.internal_data == before:
         return False
-    if task.internal_data.get("event_fired") and not before.get("event_fired"):
-        return True
     old, new = before.get("event_value"), task.internal_data.get("event_value")
-    return isinstance(old, dict) and isinstance(new, dict) and old.get("next") != new.get("next")
+    if isinstance(old, dict):  # a repeating timer fires as its next time moves on (not as it ends)
+        return isinstance(new, dict) and old.get("next") != new.get("next")
+    return bool(task.internal_data.get("event_fired") and not before.get("event_fired"))

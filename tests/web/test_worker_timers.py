@@ -82,3 +82,71 @@ def test_a_boundary_timer_due_when_another_branch_completes_interrupts_its_task(
         assert db.session.get(InstanceRecord, instance_id).timer_due_at is None
         assert run_once()["timers"] == 0
     assert fired(app, instance_id) == ["late"]
+
+
+GATEWAY = bpmn(
+    """
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait"/>
+    <bpmn:eventBasedGateway id="wait"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="hour"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="wait" targetRef="day"/>
+    <bpmn:intermediateCatchEvent id="hour"><bpmn:timerEventDefinition>
+      <bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+    <bpmn:intermediateCatchEvent id="day"><bpmn:timerEventDefinition>
+      <bpmn:timeDuration>P1D</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f4" sourceRef="hour" targetRef="after"/>
+    <bpmn:userTask id="after" name="After" camunda:candidateGroups="it" camunda:formRef="check"/>
+    <bpmn:sequenceFlow id="f5" sourceRef="after" targetRef="e1"/>
+    <bpmn:endEvent id="e1"/>
+    <bpmn:sequenceFlow id="f6" sourceRef="day" targetRef="e2"/>
+    <bpmn:endEvent id="e2"/>""",
+    process_id="gateway",
+)
+
+TWICE = bpmn(
+    """
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work"/>
+    <bpmn:userTask id="work" name="Work" camunda:candidateGroups="it" camunda:formRef="check"/>
+    <bpmn:boundaryEvent id="tick" attachedToRef="work" cancelActivity="false"><bpmn:timerEventDefinition>
+      <bpmn:timeCycle>R2/PT1H</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>
+    <bpmn:sequenceFlow id="f4" sourceRef="tick" targetRef="remind"/>
+    <bpmn:scriptTask id="remind" scriptFormat="python"><bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f5" sourceRef="remind" targetRef="e1"/>
+    <bpmn:endEvent id="e1"/>
+    <bpmn:sequenceFlow id="f6" sourceRef="work" targetRef="e2"/>
+    <bpmn:endEvent id="e2"/>""",
+    process_id="twice",
+)
+
+
+def started(app, people, clock, source, process_id):
+    it = people["it"].user
+    with app.app_context():
+        engine.deploy(db.session, {f"{process_id}.bpmn": source, "check.form": NOTE_FORM}, deployed_by="t")
+        instance_id = engine.start_instance(db.session, process_id, {}, it.actor, clock=clock).id
+        db.session.commit()
+    return instance_id
+
+
+def test_an_event_based_gateway_decided_by_a_timer_is_logged_at_the_gateway(app, people, clock):
+    admin = people["admin"].user.actor
+    instance_id = started(app, people, clock, GATEWAY, "gateway")
+    clock.advance(hours=2)
+    with app.app_context():
+        assert run_once()["timers"] == 1
+        assert [t.name for t in engine.get_instance(db.session, instance_id).tasks] == ["after"]
+        assert engine.verify_instances(db.session, admin) == []
+    assert fired(app, instance_id) == ["wait"]
+
+
+def test_a_timer_repeating_twice_is_logged_and_counted_twice(app, people, clock):
+    """`R2/PT1H`: two firings, two reminders; the end of its repetitions is no third firing."""
+    instance_id = started(app, people, clock, TWICE, "twice")
+    for _ in range(4):
+        clock.advance(hours=1, minutes=1)
+        with app.app_context():
+            run_once()
+    with app.app_context():
+        counts = engine.get_instance(db.session, instance_id).completed_elements
+    assert fired(app, instance_id) == ["tick", "tick"]
+    assert (counts["tick"], counts["remind"]) == (2, 2)

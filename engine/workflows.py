@@ -156,11 +156,7 @@ def _save(
             session.add(row)
         current.append(row)
         # Assigned only where changed, so an unchanged ready task costs no UPDATE.
-        _set(row, element_id=task.element_id, title=task.name)
-        _set(row, group_id=task.groups[0] if task.groups else None, groups=list(task.groups))
-        _set(row, shared=len(task.groups) > 1 or bool(task.users))
-        _set(row, users=list(task.users), assignee=task.assignee, claimed_by=task.claimed_by)
-        _set(row, form_id=task.form, due_at=_dt(task.due))
+        _set(row, **projected(task))
     announced = before
     if replaced:
         waiting_before = {rows[task_id].element_id for task_id in before}
@@ -221,6 +217,23 @@ def flush_row(session, record: InstanceRecord):
             f"instance {instance_id}: the step left data its state cannot keep ({cause}); "
             "nothing was saved: the diagram's scripts need fixing"
         ) from None
+
+
+def projected(task) -> dict:
+    """A ready task's row in the projection (the inbox reads it): written by `_save`, compared
+    with the state by `verify` (engine/consistency.py)."""
+    return {
+        "element_id": task.element_id,
+        "title": task.name,
+        "group_id": task.groups[0] if task.groups else None,
+        "groups": list(task.groups),
+        "shared": len(task.groups) > 1 or bool(task.users),
+        "users": list(task.users),
+        "assignee": task.assignee,
+        "claimed_by": task.claimed_by,
+        "form_id": task.form,
+        "due_at": _dt(task.due),
+    }
 
 
 def _set(row, **values):

@@ -270,18 +270,24 @@ def test_migrate_refuses_a_process_id_that_is_not_utf8(runner):
 
 def test_verify_finds_a_row_that_disagrees_with_its_state(app, runner, people, drive, clock, monkeypatch):
     """Written around the engine: one instance's ready task lost its inbox row, another's row
-    says it ended. Both are reported with what disagrees; a worker's incident (an `error` on the
-    row alone, its state running) is not."""
+    says it ended, a third's claimed task row was handed to another group and lost its claim.
+    Each is reported with what disagrees; a worker's incident (an `error` on the row alone, its
+    state running) is not."""
     from engine.instances import Instance
     from engine.models import TaskRecord
     from web.worker import run_once
 
     business = people["business"].user
-    lost, ended, incident = (drive.start(business) for _ in range(3))
+    lost, ended, moved, incident = (drive.start(business) for _ in range(4))
     drive.reach(incident, "implement")
+    claimed = drive.task(moved, "preliminary_review")
+    drive._run(lambda s: engine.claim_task(s, claimed.id, engine.Actor("it1", frozenset({"it"}))))
     with app.app_context():
         db.session.query(TaskRecord).filter_by(instance_id=lost).delete()
         db.session.get(InstanceRecord, ended).status = "completed"
+        row = db.session.get(TaskRecord, claimed.id)
+        row.assignee = row.claimed_by = None
+        row.group_id, row.groups = "finance", ["finance"]
         db.session.commit()
     clock.advance(days=15)
     with monkeypatch.context() as patched, app.app_context():
@@ -290,9 +296,14 @@ def test_verify_finds_a_row_that_disagrees_with_its_state(app, runner, people, d
     result = runner.invoke(args=["verify"])
     assert result.exit_code == 1, result.output
     lines = result.output.splitlines()
-    assert [line.split(" differs")[0] for line in lines[:-1]] == [f"instance {lost}", f"instance {ended}"]
+    assert [line.split(" differs")[0] for line in lines[:-1]] == [
+        f"instance {lost}",
+        f"instance {ended}",
+        f"instance {moved}",
+    ]
     assert "the row disagrees with its state" in lines[0] and "without a row" in lines[0]
     assert "status completed, its state running" in lines[1]
-    assert lines[-1] == "2 instance(s) differ from their replay"
+    assert "differs in group_id, groups, assignee, claimed_by" in lines[2]
+    assert lines[-1] == "3 instance(s) differ from their replay"
     with app.app_context():
         assert db.session.get(InstanceRecord, incident).status == "error"

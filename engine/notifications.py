@@ -16,6 +16,7 @@ not tried again; one that failed for the time being is tried again later, behind
 most MAX_MAIL_ATTEMPTS times.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -60,9 +61,9 @@ class Outgoing:
 
 
 # The texts read "Chinese / English" (the web UI shows the reader's half, e-mail subjects the
-# first): a " / " in what a user typed (a title such as "ERP / CRM") is written with a full-width
-# slash, so that the two languages still part where they should.
-SEPARATOR = " / "
+# first): a slash beside a space in what a user typed (a title such as "ERP / CRM", or ending
+# in " /") is written full-width, so that the two languages still part where they should.
+_LOOSE_SLASH = re.compile(r"(?:^|(?<=\s))/|/(?=\s|$)")
 
 
 def _text(kind, title, instance_title, instance_id, reason=None):
@@ -74,7 +75,7 @@ def _text(kind, title, instance_title, instance_id, reason=None):
 
 
 def _inline(value: str) -> str:
-    return str(value).replace(SEPARATOR, " ／ ")
+    return _LOOSE_SLASH.sub("／", str(value))
 
 
 def recipients_of(assignee, groups, users) -> list[str]:

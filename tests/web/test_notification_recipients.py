@@ -68,3 +68,12 @@ def test_a_title_with_a_slash_still_reads_in_one_language(app, drive, people):
     with app.test_request_context():
         session["locale"] = "en"
         assert split_message(assigned.text) == english
+
+
+def test_a_slash_at_either_end_of_a_title_does_not_split_the_languages_either():
+    from engine.notifications import _text
+
+    for title in ("升級 ERP /", "/ 升級 ERP", "ERP/CRM"):
+        text = _text("task_assigned", title, "項目", 1)
+        assert len(text.split(" / ")) == 2, text
+    assert _text("task_assigned", "ERP/CRM", "項目", 1).startswith("新任務：ERP/CRM（")

@@ -26,6 +26,7 @@ MSG_TIME = "時間格式不正確（HH:MM） / Not a valid time (HH:MM)."
 MSG_DATETIME = "日期時間格式不正確（YYYY-MM-DDTHH:MM） / Not a valid date and time (YYYY-MM-DDTHH:MM)."
 MSG_TYPE = "類型不正確 / Invalid type."
 MSG_ROWS = "不能增加或刪除行 / Rows cannot be added or removed here."
+MSG_A_ROW = "至少須填寫一行 / At least one row is required."
 
 DISPLAY_ONLY = {
     "text",

@@ -26,7 +26,7 @@ from copy import deepcopy
 from functools import cached_property, lru_cache
 from typing import ClassVar
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from .errors import FormValidationError
 from .expressions import to_python
@@ -34,6 +34,7 @@ from .form_fields import (
     DISPLAY_ONLY,
     INPUT_TYPES,
     MAX_SAFE_INTEGER,
+    MSG_A_ROW,
     MSG_REQUIRED,
     MSG_UNKNOWN,
     _field,
@@ -210,12 +211,16 @@ def _flatten(messages, prefix=""):
 def _list_field(component, rows, hidden=False):
     """A dynamic list's field. Left out: a list a condition may hide (its own, or its group's)
     stays out (form-js does not send it; the data keeps its rows), a fixed list is required (its
-    rows are the ones shown; `Form.validate` fills them in), another is no rows, as form-js
-    sends []."""
+    rows are the ones shown; `Form.validate` fills them in), a required one (`validate.required`)
+    needs a row at least, another is no rows, as form-js sends []."""
     if hidden:
         return fields.List(rows)
     if component.get("allowAddRemove") is False:
         return fields.List(rows, required=True, error_messages={"required": MSG_REQUIRED})
+    if (component.get("validate") or {}).get("required"):
+        # Ours: form-js has no rule for a list; `validate.required` here means one row at least.
+        at_least_one = validate.Length(min=1, error=MSG_A_ROW)
+        return fields.List(rows, required=True, validate=at_least_one, error_messages={"required": MSG_A_ROW})
     return fields.List(rows, load_default=list)
 
 

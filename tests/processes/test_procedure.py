@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine import Actor, NotAllowed
+from engine import Actor, FormValidationError, NotAllowed
 
 ANALYSIS = ["requirement_analysis", "risk_identification", "risk_response", "analysis_report"]
 
@@ -203,3 +203,27 @@ def test_a_rolled_back_golive_is_planned_and_announced_again(start):
     flow.complete("golive", decision="success")
     assert flow.ready() == []
     assert flow.data["support_end"] == "2026-04-05"  # 3 months (sign_contract) from 2026-01-05
+
+
+def test_training_is_recorded_session_by_session(start):
+    """R6.2.1: training runs per plan; a record with no session is refused, naming the list."""
+    flow = start()
+    flow.reach("training")
+    with pytest.raises(FormValidationError) as refused:
+        flow.complete("training", sessions=[])
+    assert refused.value.errors == {"sessions": ["至少須填寫一行 / At least one row is required."]}
+    assert flow.ready() == ["training"] and "training" not in flow.data
+
+
+def test_training_passes_only_on_every_trainees_recorded_result(start):
+    """R6.2.3: trainees are assessed; training passes only when each one's result is recorded
+    and passed (no result at all is no pass)."""
+    flow = start()
+    flow.reach("training_assessment")
+    for results in ([], [{"trainee": "陳大文", "result": "pass"}, {"trainee": "李小明", "result": "fail"}]):
+        with pytest.raises(FormValidationError) as refused:
+            flow.complete("training_assessment", decision="pass", pass_rate=50, results=results)
+        assert set(refused.value.errors) <= {"results", "decision"} and refused.value.errors
+    assert flow.ready() == ["training_assessment"]
+    flow.complete("training_assessment", decision="pass", results=[{"trainee": "陳大文", "result": "pass"}])
+    assert flow.ready() == ["golive_plan"]

@@ -125,14 +125,18 @@ def test_the_response_list_keeps_its_rows(start):
     assert flow.ready() == ["risk_response"]
 
 
-def test_no_risk_list_sent_is_no_risks_not_a_failed_output_mapping(start):
-    """`{}` at the identification was a 409 ("output mapping failed: ${risk_identification.risks}"):
-    a list left out is no rows, as form-js sends it."""
+@pytest.mark.parametrize("risks", [MISSING, []], ids=["left out", "no rows"])
+def test_risks_are_identified_one_at_least(start, risks):
+    """R5.1.1: IT identifies the project's risks before initiation; the form says to register
+    one at least. A list left out (once a 409: "output mapping failed") or empty is refused,
+    naming the list, and the step stays open with nothing stored."""
     flow = start()
     flow.reach("risk_identification")
-    flow.complete("risk_identification", risks=MISSING)
-    assert flow.ready() == ["risk_response"]
-    assert flow.data["risks"] == [] and flow.data["risk_identification"] == {"risks": []}
+    with pytest.raises(FormValidationError) as refused:
+        flow.complete("risk_identification", risks=risks)
+    assert refused.value.errors == {"risks": ["至少須填寫一行 / At least one row is required."]}
+    assert flow.ready() == ["risk_identification"]
+    assert "risk_identification" not in flow.data
 
 
 @pytest.mark.parametrize("step", ["risk_response", "risk_reassessment"])

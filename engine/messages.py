@@ -108,15 +108,17 @@ class MessagesMixin:
 
     def _require_accepted_when(self, catcher, name, waiting):
         """Refuse the message unless its `acceptedWhen` condition holds on the data of the step
-        it waits at (its first open `acceptedWhile` step; else the process's data)."""
+        it waits at (its first open `acceptedWhile` step; else the process's data as it stands)."""
         condition = property_of(catcher, "acceptedWhen")
         if not condition:
             return
-        where = waiting[0] if waiting else self._workflow.task_tree
+        values = waiting[0].data if waiting else self.data
         try:
-            holds = self._engine.evaluate(where, to_python(condition))
-        except Exception as error:  # a variable not yet set: the condition does not hold
-            holds, why = False, f"{condition} cannot be evaluated yet ({error})"
+            holds = self._engine.environment.evaluate(to_python(condition), values)
+        except NameError as error:  # a value the process has not set yet: the condition does not hold
+            holds, why = False, f"{error.name or error} is not set yet ({condition})"
+        except Exception as error:  # any other failure of the condition: it does not hold either
+            holds, why = False, f"{condition} cannot be evaluated ({error})"
         else:
             why = f"{condition} does not hold"
         if not holds:

@@ -286,3 +286,18 @@ def test_an_instance_without_an_approved_budget_raises_nothing(Session):
     recorded = _spend(Session, instance_id, clock, "1000000")
     assert (recorded.budget, recorded.over_budget, recorded.overrun_review) == (None, False, "no_budget")
     assert _reviews(Session, instance_id) == [] and _messages(Session, instance_id) == 0
+
+
+def test_no_overrun_is_taken_before_a_budget_is_approved(start):
+    """An overrun is of the approved budget (R2.3.2): before the initiation is approved there is
+    none, and a `cost_overrun` sent then is refused, saying why; nothing is opened for finance."""
+    flow = start()
+    with pytest.raises(MessageRefused, match="initiation_approval is not set yet"):
+        flow.send("cost_overrun", actor=FINANCE)
+    flow.reach("initiation_review")
+    with pytest.raises(MessageRefused):
+        flow.send("cost_overrun", actor=FINANCE)
+    assert "cost_overrun_review" not in flow.ready()
+    flow.reach("sign_contract")
+    flow.send("cost_overrun", actor=FINANCE)
+    assert flow.ready() == ["cost_overrun_review", "sign_contract"]

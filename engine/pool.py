@@ -45,6 +45,7 @@ PHASES = (
             "sign_contract",
             "implementation_plan",
             "plan_review",
+            "assign_business_testers",
             "implement",
             "risk_reassessment",
             "reassessment_response",

@@ -65,7 +65,7 @@ def test_the_whole_procedure_by_clicking(page, live, artifacts):
 
     # R3.4: contract, plan, implementation — with a change request on the way (R3.4.5).
     staff.complete(instance_id, "sign_contract", support_months=1)
-    for step in ("implementation_plan", "plan_review"):
+    for step in ("implementation_plan", "plan_review", "assign_business_testers"):
         staff.complete(instance_id, step)
     change_request(staff, live, instance_id)
     staff.complete(instance_id, "change_review")

@@ -48,7 +48,14 @@ def instances(Session, clock):
     for element in (*ANALYSIS, "analysis_report"):
         past_removed.complete(element)
     implementing = Driver(Session, clock)
-    for element in (*ANALYSIS, *INITIATION, "sign_contract", "implementation_plan", "plan_review"):
+    for element in (
+        *ANALYSIS,
+        *INITIATION,
+        "sign_contract",
+        "implementation_plan",
+        "plan_review",
+        "assign_business_testers",
+    ):
         implementing.complete(element)
     return at_renamed, at_removed, past_removed, implementing
 
@@ -250,6 +257,7 @@ def test_an_incident_is_fixed_by_a_new_version_then_retried(Session, clock):
         "sign_contract",
         "implementation_plan",
         "plan_review",
+        "assign_business_testers",
         "implement",
     ):
         driver.complete(element)
@@ -285,7 +293,14 @@ def test_an_instance_neither_the_diff_nor_the_replay_carries_is_refused_and_left
     driver = Driver(Session, clock)
     driver.complete("preliminary_review", decision="return")
     driver.complete("revise_request")
-    for element in (*ANALYSIS, *INITIATION, "sign_contract", "implementation_plan", "plan_review"):
+    for element in (
+        *ANALYSIS,
+        *INITIATION,
+        "sign_contract",
+        "implementation_plan",
+        "plan_review",
+        "assign_business_testers",
+    ):
         driver.complete(element)
     files = engine.bundle_files("processes", "forms")
     # Version 2 calls the implementation under another id (the diff cannot align it) and no

@@ -61,7 +61,7 @@ def run_procedure(driver):
     driver.complete("initiation_application")
     driver.complete("budget_audit")
     driver.complete("initiation_review")
-    for element in ("sign_contract", "implementation_plan", "plan_review"):
+    for element in ("sign_contract", "implementation_plan", "plan_review", "assign_business_testers"):
         driver.complete(element)
     driver.send("change_request", reason="增加電子簽章。")
     driver.wait(days=15)  # one risk reassessment

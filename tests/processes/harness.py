@@ -105,6 +105,10 @@ DEFAULTS = {
         "trainers": "供應商實施顧問",
     },
     "plan_review": {"decision": "approve"},
+    "assign_business_testers": {
+        "testers": [{"name": "陳業務", "functions": "移動端審批、報表查詢"}],
+        "contact": "業務部王主任",
+    },
     "implement": {
         "installation": "已完成安裝。",
         "configuration": "已完成配置。",
@@ -181,6 +185,7 @@ HAPPY_PATH = (
     "sign_contract",
     "implementation_plan",
     "plan_review",
+    "assign_business_testers",
     "implement",
     "self_test",
     "joint_test",

@@ -32,9 +32,20 @@ def test_an_upgrade_goes_from_request_to_project_closure(start):
     assert flow.data["initiation_approval"] == {"approved_on": "2026-01-05", "budget": 180000}
 
     # R3.4 項目實施
-    for step in ["sign_contract", "implementation_plan", "plan_review", "implement"]:
+    for step in [
+        "sign_contract",
+        "implementation_plan",
+        "plan_review",
+        "assign_business_testers",
+        "implement",
+    ]:
         assert flow.ready() == [step]
+        if step == "assign_business_testers":  # R3.4.4: the business department names its testers
+            assert flow.task(step).groups == ("business",)
         flow.complete(step, **({"support_months": 2} if step == "sign_contract" else {}))
+    assert flow.data["assign_business_testers"]["testers"] == [
+        {"name": "陳業務", "functions": "移動端審批、報表查詢"}
+    ]
 
     # R3.5 測試與驗收
     flow.complete("self_test")
@@ -178,7 +189,7 @@ def test_a_plan_sent_back_for_revision_is_reviewed_again(start):
     assert flow.ready() == ["implementation_plan"]
     flow.complete("implementation_plan")
     flow.complete("plan_review", decision="approve")
-    assert flow.ready() == ["implement"]
+    assert flow.ready() == ["assign_business_testers"]
 
 
 def test_users_who_fail_the_training_assessment_are_trained_again(start):

@@ -35,6 +35,7 @@ WHO = {
     "sign_contract": "it",
     "implementation_plan": "vendor",
     "plan_review": "it",
+    "assign_business_testers": "business",
     "implement": "vendor",
     "risk_reassessment": "it",
     "reassessment_response": "it",

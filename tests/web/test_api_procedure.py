@@ -60,7 +60,9 @@ def test_an_upgrade_goes_through_every_loop_to_project_closure(people, drive):
     step(vendor, "implementation_plan", ["plan_review"])
     step(it, "plan_review", ["implementation_plan"], decision="revise")
     step(vendor, "implementation_plan", ["plan_review"])
-    step(it, "plan_review", ["implement"], decision="approve")
+    step(it, "plan_review", ["assign_business_testers"], decision="approve")
+    # R3.4.4 the business department names its testers and a contact before the vendor implements
+    step(business, "assign_business_testers", ["implement"])
 
     # R3.4.5 a change request while `implement` is open, reviewed and approved beside it
     response = vendor.post(
@@ -133,7 +135,7 @@ def test_an_upgrade_goes_through_every_loop_to_project_closure(people, drive):
     for task, actor in completed:
         by_group.setdefault(group_of[actor], set()).add(task)
     assert by_group == {
-        "business": {"revise_request", "business_acceptance"},
+        "business": {"revise_request", "assign_business_testers", "business_acceptance"},
         "finance": {"budget_audit"},
         "management": {"initiation_review", "change_approval"},
         "qa": {"joint_test"},

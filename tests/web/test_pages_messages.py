@@ -17,7 +17,7 @@ EVERYONE = engine.Actor("observer", frozenset(g.id for g in engine.GROUPS))
 def walk_to(app, instance_id, element):
     """Complete the open steps with the harness's defaults until `element` is open."""
     with app.app_context():
-        for _ in range(20):
+        for _ in range(30):
             tasks = [t for t in engine.list_tasks(db.session, EVERYONE) if t.instance_id == instance_id]
             if element in [t.name for t in tasks]:
                 return

@@ -104,31 +104,51 @@ def _create_app():
     return create_app()
 
 
-DATABASE_UNAVAILABLE = 3  # exit status of any command that could not reach the database
+DATABASE_UNAVAILABLE = 3  # exit status of any command that could not reach or use the database
 
 
-def _no_tables(error) -> bool:
-    # SQLite: "no such table"; PostgreSQL: undefined_table (42P01).
-    return "no such table" in str(error.orig) or getattr(error.orig, "sqlstate", None) == "42P01"
+# Why a statement failed, when the cause is the database's set-up rather than a bug of ours:
+# SQLite says it in words, PostgreSQL by sqlstate (undefined_table, undefined_column).
+_NOT_SET_UP_WORDS = ("no such table", "no such column", "has no column named")
+_NOT_SET_UP_STATES = frozenset({"42P01", "42703"})
+_NO_RIGHTS_STATE = "42501"  # insufficient_privilege: the role may not read or write a table
+
+
+def _not_set_up(error) -> bool:
+    # A missing table (a new database) or column (one not upgraded since the code was).
+    return any(words in str(error.orig) for words in _NOT_SET_UP_WORDS) or (
+        getattr(error.orig, "sqlstate", None) in _NOT_SET_UP_STATES
+    )
+
+
+def _no_rights(error) -> bool:
+    return getattr(error.orig, "sqlstate", None) == _NO_RIGHTS_STATE
 
 
 class Group(FlaskGroup):
     """Flask's command group, saying in one line what is wrong with the database instead of a
-    traceback: unreachable (exit status 3), or a DATABASE_URL that names no usable database (2)."""
+    traceback: unreachable, not upgraded for this version, or the role without rights (exit
+    status 3), or a DATABASE_URL that names no usable database (2). Any other ProgrammingError is
+    a bug in a statement of ours and keeps its traceback."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except (OperationalError, ProgrammingError) as error:
             reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-            if _no_tables(error):
-                click.echo(
-                    f"error: the database is not set up ({reason}): run `upgradeflow db upgrade`", err=True
+            if _not_set_up(error):
+                message = (
+                    f"the database is not set up for this version ({reason}): run `upgradeflow db upgrade`"
                 )
-                ctx.exit(DATABASE_UNAVAILABLE)
-            if isinstance(error, ProgrammingError):
+            elif _no_rights(error):
+                message = (
+                    f"the database refuses this user ({reason}): grant its role the rights on the tables"
+                )
+            elif isinstance(error, ProgrammingError):
                 raise
-            click.echo(f"error: the database is unavailable: {reason}", err=True)
+            else:
+                message = f"the database is unavailable: {reason}"
+            click.echo(f"error: {message}", err=True)
             ctx.exit(DATABASE_UNAVAILABLE)
         except (ArgumentError, NoSuchModuleError) as error:
             click.echo(f"error: DATABASE_URL names no database Upgradeflow can use: {error}", err=True)

@@ -108,6 +108,7 @@ def register_extensions(app):
     from . import database, jsontext
 
     app.json = jsontext.Provider(app)
+    database.require_driver(str(app.config["SQLALCHEMY_DATABASE_URI"]))  # before the engine is made
     # JSON columns (instance state, events) through orjson, and the pool's connection checks, per
     # database (web/database.py); options the configuration gives win.
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {

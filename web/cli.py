@@ -10,6 +10,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, P
 import engine
 
 from . import cli_admin
+from .database import UnusableDatabaseUrl
 from .extensions import db
 
 
@@ -128,14 +129,20 @@ def _no_rights(error) -> bool:
 class Group(FlaskGroup):
     """Flask's command group, saying in one line what is wrong with the database instead of a
     traceback: unreachable, not upgraded for this version, or the role without rights (exit
-    status 3), or a DATABASE_URL that names no usable database (2). Any other ProgrammingError is
-    a bug in a statement of ours and keeps its traceback."""
+    status 3), or a DATABASE_URL that names no usable database, a driver not installed or a
+    setting the driver refuses (2). Any other ProgrammingError is a bug in a statement of ours
+    and keeps its traceback."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except (OperationalError, ProgrammingError) as error:
             reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            if isinstance(error, ProgrammingError) and error.statement is None:
+                # Refused before any statement, on connecting: a setting in the URL the driver
+                # does not take (psycopg: `?connect_timeout=abc`, an unknown option).
+                click.echo(f"error: DATABASE_URL has a setting the driver refuses: {reason}", err=True)
+                ctx.exit(2)
             if _not_set_up(error):
                 message = (
                     f"the database is not set up for this version ({reason}): run `upgradeflow db upgrade`"
@@ -152,6 +159,9 @@ class Group(FlaskGroup):
             ctx.exit(DATABASE_UNAVAILABLE)
         except (ArgumentError, NoSuchModuleError) as error:
             click.echo(f"error: DATABASE_URL names no database Upgradeflow can use: {error}", err=True)
+            ctx.exit(2)
+        except UnusableDatabaseUrl as error:
+            click.echo(f"error: {error}", err=True)
             ctx.exit(2)
 
 

@@ -72,6 +72,24 @@ def engine_options(url: str, connect_timeout=CONNECT_TIMEOUT_S) -> dict:
     return options
 
 
+class UnusableDatabaseUrl(Exception):
+    """DATABASE_URL names a database this installation cannot open (the CLI: one line, exit 2)."""
+
+
+def require_driver(url: str):
+    """Import the driver (DBAPI module) that `url` names, as creating the engine does, and raise
+    UnusableDatabaseUrl naming it when it is not installed (`postgresql+psycopg2://`, `mysql://`):
+    SQLAlchemy's own ModuleNotFoundError reads as a broken installation, not a wrong setting.
+    Only this import is looked at: a module missing anywhere else is still a bug."""
+    try:
+        make_url(url).get_dialect().import_dbapi()
+    except ImportError as error:
+        raise UnusableDatabaseUrl(
+            f"DATABASE_URL names a driver that is not installed ({error.name or error}): "
+            "use postgresql+psycopg:// or sqlite:///"
+        ) from None
+
+
 def configure(bind):
     """Install the settings on `bind` (an SQLAlchemy Engine) for every new connection."""
     if bind.dialect.name == "sqlite":

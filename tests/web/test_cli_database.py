@@ -116,3 +116,35 @@ def test_another_programming_error_keeps_its_traceback():
     finally:
         main.commands.pop("fails-for-this-test")
     assert isinstance(result.exception, sa.exc.ProgrammingError)
+
+
+@pytest.mark.parametrize(
+    ("url", "driver"),
+    [
+        ("postgresql+psycopg2://postgres@127.0.0.1:1/test", "psycopg2"),
+        ("mysql://u@127.0.0.1:1/db", "MySQLdb"),
+    ],
+)
+def test_a_driver_that_is_not_installed_is_exit_status_2_naming_it(url, driver):
+    """SQLAlchemy imports the driver when the engine is made: a ModuleNotFoundError traceback
+    (exit status 1) where the README promises 2."""
+    result = upgradeflow(url, "instances", "list")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"error: DATABASE_URL names a driver that is not installed ({driver}): "
+        "use postgresql+psycopg:// or sqlite:///"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [("connect_timeout=abc", "bad value for connect_timeout: 'abc'"), ("bogus=1", 'option "bogus"')],
+)
+def test_a_setting_the_driver_refuses_is_exit_status_2_naming_it(query, reason):
+    """psycopg refuses the URL's settings on connecting, before any statement: that was a
+    ProgrammingError traceback (no server is reached: the port is closed)."""
+    result = upgradeflow(f"postgresql+psycopg://postgres@127.0.0.1:1/test?{query}", "instances", "list")
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: DATABASE_URL has a setting the driver refuses: ")
+    assert line.endswith(reason)

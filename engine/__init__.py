@@ -41,6 +41,7 @@ from .dashboard import (
     overdue_tasks,
 )
 from .deployments import (
+    DeploymentConflict,
     ProcessNotFound,
     current_sources,
     deploy,
@@ -208,6 +209,7 @@ __all__ = [
     "CostSummary",
     "Dashboard",
     "DeployedProcess",
+    "DeploymentConflict",
     "DeploymentError",
     "DocumentInfo",
     "DocumentNotFound",

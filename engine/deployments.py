@@ -11,6 +11,7 @@ import logging
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from .errors import DeploymentError, EngineError, NotAllowed, Problem
 from .groups import PROCESS_OWNER
@@ -24,6 +25,20 @@ from .views import DeployedProcess, ProcessInfo, VersionInfo
 
 class ProcessNotFound(EngineError):
     """No deployed process (or version) with that id."""
+
+
+class DeploymentConflict(EngineError):
+    """Another deployment stored the same version number of the process first: both read the
+    latest version before either stored the next one (the process_id/version unique key kept
+    the first). Nothing of this deployment is kept once the caller rolls back; deploying again
+    makes the next version."""
+
+    def __init__(self, process_id: str, version: int):
+        self.process_id, self.version = process_id, version
+        super().__init__(
+            f"another deploy of {process_id} stored version {version} at the same time; "
+            "nothing was stored: deploy again"
+        )
 
 
 def _version_hash(record: ProcessVersionRecord) -> str:
@@ -72,7 +87,9 @@ def deploy(session, files: dict[str, bytes], deployed_by: str | None) -> list[De
     """Check and deploy a bundle. Returns one DeployedProcess per executable process.
 
     A user task may link a form from the bundle or one already deployed with another process.
-    Raises DeploymentError with every problem; then nothing is stored.
+    Raises DeploymentError with every problem; then nothing is stored. Raises
+    DeploymentConflict when another deployment stored the same version first; the session then
+    needs a rollback.
     """
     sources, undecodable = _decode_sources(files)
     try:  # the other files are checked too, so that the answer names every problem
@@ -100,7 +117,8 @@ def deploy(session, files: dict[str, bytes], deployed_by: str | None) -> list[De
             deployed.append(DeployedProcess(process_id, latest.version, created=False))
             continue
         version = (latest.version if latest else 0) + 1
-        session.add(
+        _store_version(
+            session,
             ProcessVersionRecord(
                 process_id=process_id,
                 version=version,
@@ -110,11 +128,27 @@ def deploy(session, files: dict[str, bytes], deployed_by: str | None) -> list[De
                 definition=dumped,
                 deployed_by=deployed_by,
                 deployed_at=datetime.now(UTC),
-            )
+            ),
         )
         deployed.append(DeployedProcess(process_id, version, created=True))
-    session.flush()
     return deployed
+
+
+def _store_version(session, record: ProcessVersionRecord):
+    # Flushed here, one version at a time, so that a lost race names its process (at the
+    # commit, or at the next query's autoflush, it was an IntegrityError about some version).
+    session.add(record)
+    try:
+        session.flush()
+    except IntegrityError as error:
+        if not _unique_violation(error):
+            raise
+        raise DeploymentConflict(record.process_id, record.version) from None
+
+
+def _unique_violation(error: IntegrityError) -> bool:
+    code = getattr(error.orig, "sqlstate", None)  # psycopg: unique_violation; SQLite: in words
+    return code == "23505" or (code is None and "UNIQUE constraint failed" in str(error.orig))
 
 
 def _latest(session, process_id) -> ProcessVersionRecord | None:

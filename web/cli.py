@@ -29,6 +29,10 @@ def deploy_command(paths):
         for problem in error.problems:
             click.echo(f"error: {problem}", err=True)
         sys.exit(1)
+    except engine.DeploymentConflict as error:  # another deploy took the version number first
+        db.session.rollback()
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
     db.session.commit()
     for item in deployed:
         state = "deployed" if item.created else "unchanged"

@@ -22,6 +22,7 @@ STATUS = {
     engine.NothingToUndo: (409, "nothing_to_undo"),
     engine.MigrationRefused: (409, "migration_refused"),
     engine.InstanceStateError: (409, "instance_state"),
+    engine.DeploymentConflict: (409, "conflict"),
     engine.DeploymentError: (400, "deployment_refused"),
     engine.UserError: (400, "invalid_user"),
     engine.PlanNotFound: (404, "plan_not_found"),
@@ -42,6 +43,13 @@ def error_response(status, code, message, **extra):
     return render_template("error.html", status=status, code=code, message=message, **extra), status
 
 
+DEPLOYED_AT_ONCE = (
+    "另一個部署剛同時建立了 {error.process_id} 的版本 {error.version}，您的部署沒有被保存，請再部署一次。 / "
+    "Another deploy of {error.process_id} stored version {error.version} at the same moment; nothing "
+    "of yours was saved. Deploy again."
+)
+
+
 def _engine_error(error):
     # Nothing of a refused request is kept, and the error page (its layout reads the inbox) may
     # use the session again: a step that lost a race leaves it needing a rollback.
@@ -52,6 +60,8 @@ def _engine_error(error):
     extra = {}
     if isinstance(error, engine.FormValidationError):
         extra["errors"] = error.errors
+    if isinstance(error, engine.DeploymentConflict):  # Chinese first, as the other 409s
+        return error_response(status, code, DEPLOYED_AT_ONCE.format(error=error))
     if isinstance(error, engine.DeploymentError):
         extra["problems"] = [
             {"file": p.file, "line": p.line, "element": p.element, "message": p.message}

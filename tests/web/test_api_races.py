@@ -3,9 +3,11 @@
 import threading
 
 from apiclient import API, form_data
+from bundles import multipart
 from sqlalchemy.orm import Session
 
 import engine
+import engine.deployments as deployments
 import engine.plans as plans
 from web.extensions import db
 
@@ -85,3 +87,40 @@ def test_two_plans_for_one_year_created_at_once_one_is_a_409_not_a_500(app, peop
         admin = engine.Actor("root", frozenset(), is_admin=True)
         found = [(p.year, p.version, str(p.budget_ceiling)) for p in engine.list_plans(db.session, admin)]
     assert found == [(2027, 1, "1.00")]  # the first request's, nothing of the second
+
+
+def test_two_deployments_taking_one_version_number_one_is_a_409_naming_the_process(
+    app, client, make_user, token_for, monkeypatch
+):
+    """Both read version 1 as the latest; the database keeps the first one's version 2. The
+    second answers 409 saying which process (it said only "the same thing"), and stores nothing."""
+    owner = make_user("olga", "process_owner")
+    files = engine.bundle_files("processes", "forms")
+    diagram = files["software_upgrade.bpmn"]
+    changed = {
+        **files,
+        "software_upgrade.bpmn": diagram.replace("需求初審".encode(), "需求初步審核".encode()),
+    }
+    latest = deployments._latest
+
+    def the_other_deployment_commits_right_after(session, process_id):
+        found = latest(session, process_id)
+        if process_id == "software_upgrade":
+            monkeypatch.setattr(deployments, "_latest", latest)
+            with app.app_context(), Session(db.engine) as other, other.begin():
+                engine.deploy(other, changed, deployed_by="other")
+        return found
+
+    monkeypatch.setattr(deployments, "_latest", the_other_deployment_commits_right_after)
+    response = client.post(
+        f"{API}/deployments",
+        headers={"Authorization": f"Bearer {token_for(owner)}"},
+        data=multipart(changed),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 409, response.get_json()
+    assert response.get_json()["error"] == "conflict"
+    assert response.get_json()["message"].startswith("另一個部署剛同時建立了 software_upgrade 的版本 2")
+    with app.app_context():
+        versions = engine.list_versions(db.session, "software_upgrade")
+        assert [(v.version, v.deployed_by) for v in versions] == [(2, "other"), (1, "tests")]

@@ -188,3 +188,41 @@ def test_a_database_without_tables_says_to_upgrade_it(tmp_path):
     result = _upgradeflow("verify", url=f"sqlite:///{tmp_path}/empty.db")
     assert result.returncode == 3
     assert "the database is not set up" in result.stderr and "upgradeflow db upgrade" in result.stderr
+
+
+def test_a_deploy_that_loses_the_version_number_to_another_says_so_and_stores_nothing(
+    app, runner, tmp_path, monkeypatch
+):
+    """Two `upgradeflow deploy` at once both read version 1 as the latest; the database keeps the
+    first one's version 2. The other crashed with an IntegrityError traceback."""
+    import shutil
+
+    from sqlalchemy.orm import Session
+
+    import engine.deployments as deployments
+
+    shutil.copytree("processes", tmp_path / "processes")
+    shutil.copytree("forms", tmp_path / "forms")
+    diagram = tmp_path / "processes" / "software_upgrade.bpmn"
+    diagram.write_bytes(diagram.read_bytes().replace("需求初審".encode(), "需求初步審核".encode()))
+    latest = deployments._latest
+
+    def the_other_deploy_commits_right_after(session, process_id):
+        found = latest(session, process_id)
+        if process_id == "software_upgrade":
+            monkeypatch.setattr(deployments, "_latest", latest)
+            with Session(db.engine) as other, other.begin():
+                files = engine.bundle_files(str(tmp_path / "processes"), str(tmp_path / "forms"))
+                engine.deploy(other, files, deployed_by="other")
+        return found
+
+    monkeypatch.setattr(deployments, "_latest", the_other_deploy_commits_right_after)
+    result = runner.invoke(args=["deploy", str(tmp_path / "processes")])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        "error: another deploy of software_upgrade stored version 2 at the same time; "
+        "nothing was stored: deploy again"
+    ]
+    with app.app_context():
+        versions = engine.list_versions(db.session, "software_upgrade")
+        assert [(v.version, v.deployed_by) for v in versions] == [(2, "other"), (1, "tests")]

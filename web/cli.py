@@ -67,7 +67,10 @@ def users_add(name, groups, admin):
             password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
         else:
             password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")  # a line ending, CRLF too
-    except UnicodeDecodeError:
+        # In a C or C.UTF-8 locale Python reads stdin with surrogateescape: bytes that are not
+        # UTF-8 arrive as lone surrogates instead of failing, and failed later, at hashing.
+        password.encode("utf-8")
+    except (UnicodeDecodeError, UnicodeEncodeError):
         raise click.ClickException(
             "the password is not UTF-8 text (is the terminal's encoding UTF-8?)"
         ) from None

@@ -109,6 +109,32 @@ def test_users_add_refuses_text_that_is_not_utf8_and_stores_nothing(app, runner)
         assert engine.get_user_by_name(db.session, "bob") is None
 
 
+def test_users_add_refuses_a_password_line_that_is_not_utf8_in_a_utf8_locale(app):
+    """Under LANG=C.UTF-8 Python reads stdin with surrogateescape: the bytes arrived as lone
+    surrogates and failed at hashing, a UnicodeEncodeError traceback. (A real process: the test
+    runner's stdin decodes by itself.)"""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    command = [str(Path(sys.executable).parent / "upgradeflow"), "users", "add", "bob"]
+    env = {
+        **os.environ,
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SECRET_KEY": "t",
+    }
+    result = subprocess.run(command, env=env, input=b"\xff\xfepassword\n", capture_output=True, timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.decode().splitlines() == [
+        "Error: the password is not UTF-8 text (is the terminal's encoding UTF-8?)"
+    ]
+    with app.app_context():
+        assert engine.get_user_by_name(db.session, "bob") is None
+
+
 def test_users_add_refuses_a_duplicate(app, runner):
     runner.invoke(args=["users", "add", "carol", "--admin"], input="long-enough\n")
     again = runner.invoke(args=["users", "add", "carol"], input="other-password\n")

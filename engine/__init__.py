@@ -167,7 +167,7 @@ from .users import (
 )
 from .versions import ProcessChanges, VersionDiff
 from .views import DeployedProcess, EventInfo, InstanceInfo, Page, ProcessInfo, TaskInfo, VersionInfo
-from .watch import admin_instances, list_incidents
+from .watch import admin_instances, every_admin_instance, list_incidents
 from .workflows import (
     InstanceChanged,
     InstanceConflict,
@@ -287,6 +287,7 @@ __all__ = [
     "end_sessions",
     "ensure_groups",
     "escalate_due_tasks",
+    "every_admin_instance",
     "expire_documents",
     "expire_uploads",
     "fire_due_timers",

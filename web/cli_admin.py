@@ -134,14 +134,15 @@ def instances_group():
 @with_appcontext
 def list_command(**filters):
     """Every instance, oldest first, one line each (an incident with its failed step)."""
-    page = engine.admin_instances(db.session, CLI_ADMIN, per_page=10_000, clock=clock(), **filters)
-    for info in page.items:
+    listed = 0
+    for info in engine.every_admin_instance(db.session, CLI_ADMIN, clock=clock(), **filters):
         waiting = ",".join(info.waiting_at) or "-"
         failed = f" error at {info.error['element']}: {info.error['message']}" if info.error else ""
         click.echo(
             f"{info.id}\t{info.process_id} v{info.version}\t{info.status}\t{waiting}\t{info.initiator}{failed}"
         )
-    click.echo(f"{page.total} instance(s)")
+        listed += 1
+    click.echo(f"{listed} instance(s)")
 
 
 def _repair(call, *args, **kwargs):

@@ -5,7 +5,9 @@ as the cost overrun review) it stays in the phase it was in. Each step writes it
 (`InstanceRecord.phase`, NULL for none yet), so counting and filtering by phase is plain SQL.
 """
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import Integer, case, func, literal, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from .models import InstanceRecord
 from .pool import PHASES
@@ -36,9 +38,30 @@ def phase_after_step(waiting_at: str | None, previous: str | None) -> str | None
 
 def waits_at_clause(element_id: str):
     """SQL condition: the instance row waits at `element_id` (a whole id of its comma-separated
-    `waiting_at`: `implement` is not `implementation_plan`; `_` and `%` are no wildcards)."""
+    `waiting_at`: `implement` is not `implementation_plan`; `_` and `%` are no wildcards; the
+    case counts, as in the diagram: `Preliminary_Review` is another id)."""
     padded = literal(",") + InstanceRecord.waiting_at + literal(",")
-    return padded.contains(f",{element_id},", autoescape=True)
+    return _position(padded, literal(f",{element_id},")) > 0
+
+
+class _position(FunctionElement):
+    """Where the second text starts in the first (from 1; 0 when it is not in it), byte for
+    byte on every database. Not LIKE: SQLite's LIKE ignores the case of ASCII letters, so a
+    filter by `PRELIMINARY_REVIEW` found instances at `preliminary_review` there and not on
+    PostgreSQL."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(_position)
+def _strpos(element, compiler, **kw):  # PostgreSQL
+    return f"strpos({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_position, "sqlite")
+def _instr(element, compiler, **kw):
+    return f"instr({compiler.process(element.clauses, **kw)})"
 
 
 def phase_clause(phase: str):

@@ -67,3 +67,27 @@ def test_every_admin_instance_reads_in_batches_and_keeps_none_it_handed_out(app)
             held.append(len(db.session.identity_map))
     assert listed == ids
     assert max(held) <= 2 * 100 + 1  # the rows of at most two batches and their process version
+
+
+def test_waiting_at_matches_the_element_id_exactly_in_the_cli_and_the_api(
+    app, runner, client, make_user, token_for
+):
+    """An element id is case-sensitive (the diagram's): SQLite's LIKE found `preliminary_review`
+    for `PRELIMINARY_REVIEW` where PostgreSQL did not. Neither a part of an id nor LIKE's
+    wildcards find one."""
+    [waiting] = bare_instances(app, 1, waiting_at="budget_audit,preliminary_review")
+    bare_instances(app, 1, waiting_at="implementation_plan")
+    headers = {"Authorization": f"Bearer {token_for(make_user('root', admin=True))}"}
+    for given, found in [
+        ("preliminary_review", [waiting]),
+        ("Preliminary_Review", []),
+        ("PRELIMINARY_REVIEW", []),
+        ("preliminary_revie", []),
+        ("preliminary%", []),
+        ("preliminary_revie_", []),
+    ]:
+        listed = runner.invoke(args=["instances", "list", "--waiting-at", given])
+        assert listed.exit_code == 0, listed.output
+        assert [int(line.split("\t")[0]) for line in listed.output.splitlines()[:-1]] == found, given
+        answer = client.get("/api/v1/admin/instances", query_string={"waiting_at": given}, headers=headers)
+        assert [item["id"] for item in answer.get_json()["items"]] == found, given

@@ -244,7 +244,7 @@ def _json_object(option, text):
     if text is None:
         return None
     try:
-        value = jsontext.loads(text)
+        value = jsontext.loads_exact(text)
     except ValueError as error:
         raise click.BadParameter(f"not JSON: {error}", param_hint=option) from None
     if not isinstance(value, dict):

@@ -239,6 +239,17 @@ def test_a_script_that_spoils_a_list_in_place_is_an_incident_naming_it(app, peop
             "nested more",
         ),
         ("/processes/software_upgrade/instances", '{"data": {"x": NaN}}', "data.x: NaN and Infinity"),
+        # orjson read these as floats, which were stored rounded (2**64 and -2**63 - 1).
+        (
+            "/processes/software_upgrade/instances",
+            '{"data": {"x": 18446744073709551616}}',
+            "data.x: a whole number beyond 64 bits",
+        ),
+        (
+            "/processes/software_upgrade/instances",
+            '{"data": {"x": [-9223372036854775809]}}',
+            "data.x.0: a whole number beyond 64 bits",
+        ),
         (
             "/processes/software_upgrade/instances",
             '{"data": {"x": 1e400}}',

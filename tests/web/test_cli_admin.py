@@ -217,6 +217,7 @@ def test_admins_watch_and_repair_instances_from_the_command_line(app, runner, pe
     [
         (["edit-data", "{id}", "--set", '{"note": "\\ud800"}', "--reason", "r"], "lone surrogate"),
         (["edit-data", "{id}", "--set", '{"x": ' + "[" * 70 + "]" * 70 + "}", "--reason", "r"], "nested"),
+        (["edit-data", "{id}", "--set", '{"x": 18446744073709551616}', "--reason", "r"], "beyond 64 bits"),
         (
             ["edit-data", "{id}", "--set", '{"x": ' + "[" * 5000 + "]" * 5000 + "}", "--reason", "r"],
             "not JSON",

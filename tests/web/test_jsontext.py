@@ -32,6 +32,23 @@ def test_loads_reads_what_the_standard_library_wrote_including_nan():
     assert str(jsontext.loads(json.dumps({"x": float("nan")}))["x"]) == "nan"
 
 
+def test_loads_exact_reads_whole_numbers_past_64_bits_exactly_and_the_rest_as_loads():
+    """orjson reads 2**64 as 1.8446744073709552e+19: `problem` saw a float and let it be stored
+    rounded. What people send is read exactly, so that it is refused."""
+    for text in ("18446744073709551616", "-9223372036854775809", "123456789012345678901234567890"):
+        for given in (text, text.encode(), f'{{"x": [{text}]}}'):
+            value = jsontext.loads_exact(given)
+            assert value == json.loads(given)
+            assert jsontext.problem(value).endswith("a whole number beyond 64 bits")
+    assert jsontext.loads_exact('{"n": 18446744073709551615, "s": "12345678901234567890123"}') == {
+        "n": 2**64 - 1,
+        "s": "12345678901234567890123",
+    }
+    assert str(jsontext.loads_exact('{"x": NaN}')["x"]) == "nan"
+    with pytest.raises(ValueError, match="lone surrogate"):
+        jsontext.loads_exact('{"n": 12345678901234567890123, "t": "\\ud800"}')
+
+
 @dataclass
 class Point:
     x: int

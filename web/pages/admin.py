@@ -243,7 +243,7 @@ def _json_object(text):
     """The editor's JSON object, read and checked as an API body is (no lone surrogates, NUL,
     NaN, numbers beyond 64 bits, or deep nesting: each made the instance unreadable)."""
     try:
-        value = jsontext.loads(text)
+        value = jsontext.loads_exact(text)
     except ValueError as error:
         abort(400, description=f"the data is not valid JSON: {error}")
     if not isinstance(value, dict):

@@ -160,9 +160,25 @@ def _snapshot_rows(src: Path) -> dict:
         finally:
             snapshot.dispose()
     if (src / JSON_FILE).exists():
-        export = json.loads((src / JSON_FILE).read_text(encoding="utf-8"))
-        return {t.name: [_decode(t, row) for row in export.get(t.name, [])] for t in _tables()}
+        return _json_rows(src / JSON_FILE)
     raise BackupError(f"no snapshot in {src}")
+
+
+def _json_rows(path: Path) -> dict:
+    # Read whole before anything is written: a file cut short (a copy that stopped, a full
+    # disk) or one that is not an export gives one line naming it, not a traceback.
+    try:
+        export = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:  # json.JSONDecodeError is a ValueError
+        raise BackupError(f"{path} is not a whole JSON snapshot (cut short?): {error}") from None
+    if not isinstance(export, dict) or not all(
+        isinstance(rows, list) and all(isinstance(row, dict) for row in rows) for rows in export.values()
+    ):
+        raise BackupError(f"{path} is no snapshot: it must hold an object of tables, each a list of rows")
+    try:
+        return {t.name: [_decode(t, row) for row in export.get(t.name, [])] for t in _tables()}
+    except (TypeError, ValueError, ArithmeticError) as error:  # a time or amount that does not read
+        raise BackupError(f"{path} holds a value that cannot be restored: {error}") from None
 
 
 def restore_database(bind, src, files_dir=None) -> dict:

@@ -39,6 +39,12 @@ def _busy(error: OperationalError) -> bool:
     return "database is locked" in str(error.orig)
 
 
+def _one_line(message: str) -> str:
+    # psycopg's reason comes in two lines (what failed, then "\tIs the server running …?"): the
+    # log and stderr say each round in one line, which one grep finds whole.
+    return "; ".join(line.strip() for line in message.splitlines() if line.strip())
+
+
 def _batch(call):
     try:
         result = call()
@@ -47,7 +53,7 @@ def _batch(call):
     except (engine.InstanceChanged, OperationalError) as error:
         db.session.rollback()
         if isinstance(error, OperationalError) and not _busy(error):
-            raise DatabaseUnavailable(str(error.orig).strip() or type(error.orig).__name__) from None
+            raise DatabaseUnavailable(_one_line(str(error.orig)) or type(error.orig).__name__) from None
         # Another worker got there first (or SQLite stayed busy): nothing of this batch is kept.
         current_app.logger.info("worker batch retried next round: %s", error)
         return 0

@@ -217,3 +217,17 @@ def test_a_connection_on_a_high_descriptor_is_checked_too(tmp_path):
     finally:
         for handle in filler:
             handle.close()
+
+
+def test_the_worker_says_an_unreachable_database_in_one_line_in_the_log_and_on_stderr(
+    unreachable_app, caplog
+):
+    """psycopg's reason is two lines (what failed, then "Is the server running …?"): each round
+    was two lines in the log and two more on stderr."""
+    result = unreachable_app.test_cli_runner().invoke(args=["worker", "--once"])
+    assert result.exit_code == 3
+    [said] = result.stderr.splitlines()
+    assert said.startswith("database unavailable, nothing done this round: connection failed: ")
+    assert said.endswith("; Is the server running on that host and accepting TCP/IP connections?")
+    [logged] = [r.getMessage() for r in caplog.records if "worker round skipped" in r.getMessage()]
+    assert "\n" not in logged and logged.endswith("accepting TCP/IP connections?")

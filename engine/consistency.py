@@ -10,7 +10,7 @@ from .clock import naive_utc
 from .deployments import definition_of
 from .instances import Instance
 from .models import InstanceRecord, TaskRecord
-from .workflows import projected
+from .step_rows import projected
 
 _TASK_ROWS = (
     select(TaskRecord)

@@ -17,7 +17,8 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from .clock import system_clock
 from .errors import EngineError
 from .models import EventRecord, InstanceRecord
-from .workflows import InstanceConflict, _dt, _load, _save
+from .step_rows import as_time
+from .workflows import InstanceConflict, _load, _save
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ def _incident(session, instance_id, message, now) -> bool:
     row still running with its timer due is marked; one that was ended, terminated or moved on
     since is left as it is, and the next round looks at its timers again. Returns whether it
     was marked."""
-    at = _dt(now)
+    at = as_time(now)
     marked = session.execute(
         update(InstanceRecord)
         .where(

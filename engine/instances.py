@@ -23,10 +23,8 @@ here:
 """
 
 from copy import deepcopy
-from datetime import datetime
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -49,15 +47,12 @@ from .repair import RepairMixin
 from .sandbox import ScriptEngine
 from .serialization import copy_data, dump_state, load_state
 from .tasks import Actor, HumanTask, describe_task, element_of, may_take
-from .timers import end_cycles_before, ran_on_a_timer, repeating_timer, timer_fired
+from .timer_steps import TimersMixin
+from .timers import end_cycles_before
 from .variables import OPEN, camunda_variables, share_with_open_branches
 
-# Rounds of "fire what is due, run what follows" in one step: a repeating timer skips the
-# intervals it missed, so a second round fires only timers reached and due at once.
-MAX_TIMER_ROUNDS = 10
 
-
-class Instance(ClaimsMixin, MessagesMixin, RepairMixin):
+class Instance(ClaimsMixin, MessagesMixin, RepairMixin, TimersMixin):
     """A running (or ended) instance of a process definition."""
 
     def __init__(self, definition, workflow, script_engine, extra=None, max_depth=DEFAULT_MAX_DEPTH):
@@ -180,19 +175,6 @@ class Instance(ClaimsMixin, MessagesMixin, RepairMixin):
             initial[name] = self._engine.evaluate(task, expression)
         return initial
 
-    def next_timer_due(self) -> datetime | None:
-        """When the earliest waiting timer is due, or None (for workers scheduling wake-ups)."""
-        dues = []
-        for task in self._workflow.event_manager.tasks.values():
-            value = task._get_internal_data("event_value")
-            if isinstance(value, dict):
-                value = value.get("next") if value.get("cycles") else None
-            if isinstance(value, str):
-                # Read as SpiffWorkflow reads it when it fires (a time without a zone is the
-                # server's local time), in UTC: SQLite keeps no offset, so it must be UTC.
-                dues.append(TimerEventDefinition.get_datetime(value))
-        return min(dues) if dues else None
-
     # -- acting -------------------------------------------------------------------------------
 
     def complete_task(
@@ -229,20 +211,6 @@ class Instance(ClaimsMixin, MessagesMixin, RepairMixin):
         if failed is not None:
             self._incident(failed, result)
         else:
-            self._advance(result)
-        return result
-
-    def fire_timers(self) -> StepResult:
-        """Fire every timer that is due by the instance's clock. Returns StepResult (maybe empty)."""
-        result = StepResult()
-        if self.status != "running":
-            return result
-        try:
-            fired = self._fire_due_timers(result)
-        except Exception as error:  # a timer that cannot be evaluated is an incident, as a failing step is
-            self._incident(error, result)
-            return result
-        if fired:
             self._advance(result)
         return result
 
@@ -305,13 +273,7 @@ class Instance(ClaimsMixin, MessagesMixin, RepairMixin):
         outbox = self._engine.outbox
         outbox.clear()
         try:
-            self._run_engine_steps(result)
-            # A timer that fell due before this step fires now, as the worker would fire it
-            # (SpiffWorkflow's own do_engine_steps would mark it fired and not go on).
-            for _ in range(MAX_TIMER_ROUNDS):
-                if not self._fire_due_timers(result):
-                    break
-                self._run_engine_steps(result)
+            self._run_until_waiting(result)
         except Exception as error:  # any failing step is an incident, not a crash of the request
             self._incident(error, result)
         compact_all(self._workflow, self._max_depth)
@@ -320,38 +282,6 @@ class Instance(ClaimsMixin, MessagesMixin, RepairMixin):
         outbox.clear()
         if self._workflow.is_completed() and not self._extra.get("error"):
             result.events.append(self._event("ended", None, None, None, None))
-
-    def _run_engine_steps(self, result: StepResult):
-        """SpiffWorkflow's do_engine_steps without its last `refresh_timers()`, which would take a
-        due timer as fired without running what follows it."""
-        while self._workflow._do_engine_steps(did_complete_task=lambda task: self._ran(task, result)):
-            pass
-
-    def _ran(self, task, result: StepResult):
-        """After the engine ran `task`: counted; a timer event (one that fell due, whatever step
-        noticed it: the worker's, a person's, a message's) is logged `timer_fired`. A repeating
-        timer was counted and logged each time it fired (`_fire_due_timers`)."""
-        if repeating_timer(task):
-            return
-        self._count_task(task)
-        if ran_on_a_timer(task):
-            result.events.append(self._event("timer_fired", task.task_spec.name, task, None, None))
-
-    def _fire_due_timers(self, result: StepResult) -> bool:
-        """Let the waiting timers that are due fire. Returns whether any did. One that fired is
-        logged as it runs (`_ran`); a repeating one that stays waiting for its next time, here.
-        Raises what evaluating a timer raises."""
-        waiting = dict(self._workflow.event_manager.tasks)
-        before = {task_id: (task.state, deepcopy(task.internal_data)) for task_id, task in waiting.items()}
-        self._workflow.refresh_timers()
-        fired = False
-        for task_id, task in waiting.items():
-            if timer_fired(*before[task_id], task):
-                fired = True
-                if task.state == TaskState.WAITING:
-                    self._count(task.task_spec.name)
-                    result.events.append(self._event("timer_fired", task.task_spec.name, task, None, None))
-        return fired
 
     def _incident(self, error: Exception, result: StepResult):
         """Put the instance in `error`: the failed element, the message, the data it saw."""

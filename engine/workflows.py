@@ -27,6 +27,7 @@ from .models import EventRecord, InstanceRecord, NotificationRecord, TaskRecord
 from .notifications import step_notifications
 from .phases import phase_after_step
 from .serialization import FORMAT_VERSION
+from .step_rows import as_time, event_row, note_row, projected
 from .tasks import Actor, may_complete
 from .views import InstanceInfo, TaskInfo
 
@@ -45,10 +46,6 @@ class InstanceChanged(InstanceConflict):
 
 
 ENDED = frozenset({"completed", "terminated"})  # statuses with an end time (`ended_at`)
-
-
-def _dt(value):
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 # The statements of every step, built once (building one costs about what running it does).
@@ -152,7 +149,7 @@ def _save(
     for task in ready:
         row = rows.get(task.id)
         if row is None:
-            row = TaskRecord(id=task.id, instance_id=record.id, created_at=_dt(task.ready_at) or now)
+            row = TaskRecord(id=task.id, instance_id=record.id, created_at=as_time(task.ready_at) or now)
             session.add(row)
         current.append(row)
         # Assigned only where changed, so an unchanged ready task costs no UPDATE.
@@ -164,8 +161,8 @@ def _save(
     session.flush()  # the projection's rows
     # The log and the outbox are only appended to: one INSERT each, without the unit of work.
     if result.events:
-        session.execute(insert(EventRecord.__table__), [_event_row(record.id, e) for e in result.events])
-    notes = [_note_row(record.id, note) for note in result.notifications]
+        session.execute(insert(EventRecord.__table__), [event_row(record.id, e) for e in result.events])
+    notes = [note_row(record.id, note) for note in result.notifications]
     notes += step_notifications(record, announced, ready, result.events, now)
     if notes:
         session.execute(insert(NotificationRecord.__table__), notes)
@@ -173,29 +170,6 @@ def _save(
     if any(event.kind in DOCUMENT_EVENTS for event in result.events):
         record_documents(session, record, record.data, result.events, now)
     return [_task_info(row) for row in sorted(current, key=lambda row: naive_utc(row.created_at))]
-
-
-def _event_row(instance_id, event) -> dict:
-    return {
-        "instance_id": instance_id,
-        "type": event.kind,
-        "element_id": event.element_id,
-        "task_id": event.task_id,
-        "actor": event.actor,
-        "at": _dt(event.at),
-        "data": event.data,
-    }
-
-
-def _note_row(instance_id, note) -> dict:
-    return {
-        "instance_id": instance_id,
-        "recipient": note["to"],
-        "text": note["text"],
-        "kind": "message",
-        "created_at": _dt(note["at"]),
-        "task_id": None,
-    }
 
 
 def flush_row(session, record: InstanceRecord):
@@ -217,23 +191,6 @@ def flush_row(session, record: InstanceRecord):
             f"instance {instance_id}: the step left data its state cannot keep ({cause}); "
             "nothing was saved: the diagram's scripts need fixing"
         ) from None
-
-
-def projected(task) -> dict:
-    """A ready task's row in the projection (the inbox reads it): written by `_save`, compared
-    with the state by `verify` (engine/consistency.py)."""
-    return {
-        "element_id": task.element_id,
-        "title": task.name,
-        "group_id": task.groups[0] if task.groups else None,
-        "groups": list(task.groups),
-        "shared": len(task.groups) > 1 or bool(task.users),
-        "users": list(task.users),
-        "assignee": task.assignee,
-        "claimed_by": task.claimed_by,
-        "form_id": task.form,
-        "due_at": _dt(task.due),
-    }
 
 
 def _set(row, **values):

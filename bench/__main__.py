@@ -39,6 +39,8 @@ def run_on(kind, size, say) -> dict:
         results = {"api": api.throughput(url, tokens, size["clients"], size["procedures"])}
         results["single"] = api.single(url, tokens, size["single"])
         results["parts"] = parts.completion_parts(app, tokens, size["parts"])
+        with app.app_context():  # the connections the in-process completions opened
+            db.engine.dispose()
         say(f"[{kind}] 4. cost growth")
         results["growth"] = growth.growth(url, size["rounds"])
         say(f"[{kind}] 5. start-up")

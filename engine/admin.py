@@ -16,7 +16,7 @@ from .errors import EngineError, InstanceStateError, NotAllowed, StateFormatErro
 from .event_log import instance_events
 from .instances import Instance
 from .models import EventRecord, InstanceRecord, SnapshotRecord
-from .replay import compare, replay
+from .replay import compare, replay, replay_through_migrations
 from .tasks import Actor
 from .workflows import (
     _ROW_LOCKED,
@@ -96,7 +96,13 @@ def replay_instance(
     target = version_record(session, record.process_id, version) if version else record.process_version
     definition = definition_of(target)
     events = _log_with_its_state(session, record)
-    result = replay(definition, events)
+    result = None
+    if version is None:  # on its own version: through its migrations, as they were made
+        result = replay_through_migrations(
+            events, lambda number: definition_of(version_record(session, record.process_id, number)), _moved
+        )
+    if result is None:
+        result = replay(definition, events)
     try:
         stored = Instance.restore(definition_of(record.process_version), record.state, clock)
     except StateFormatError as error:
@@ -136,6 +142,18 @@ def replay_instance(
         session.flush()
         report.replaced = True
     return report
+
+
+def _moved(instance, definition, number):
+    """`instance` moved to `definition` (version `number`) by diff, as `migrate_instance` moves
+    one, and its automatic steps run (for a replay of a migration)."""
+    from .events import StepResult
+    from .migration import _by_diff  # migration builds on this module
+
+    moved = _by_diff(instance, definition, number, instance._engine.clock)
+    if moved.status == "running":
+        moved._advance(StepResult())
+    return moved
 
 
 def _log_with_its_state(session, record, tries=5):

@@ -284,6 +284,43 @@ def replay(definition, events, renamed=None) -> ReplayResult:
     return ReplayResult(replayer.instance, len(events), None, renames, passed_over)
 
 
+def replay_through_migrations(events, version_definition, migrate) -> ReplayResult | None:
+    """Replay a log whose migrations were all made by diff as they happened: the events before
+    each `migrated` on the version they were made on (`version_definition(number)`), the instance
+    then moved as the migration moved it (`migrate(instance, definition, number)`), and the rest
+    on the version it went to. A replay of the whole log on the last version alone cannot repeat
+    what a version added before the point an instance was moved at (a step the old version did
+    not have). Returns None when the log has no migration, an undone one, or one made by replay:
+    `replay` is the way then."""
+    moves = [e for e in events if e.type == "migrated"]
+    if not moves or any(e.type == "undone" for e in events):
+        return None
+    if any((e.data or {}).get("method") != "diff" for e in moves):
+        return None
+    events = [e for e in events if e.type not in OUTCOMES | (ANNOTATIONS - {"migrated"})]
+    if not events or events[0].type != "started":
+        return ReplayResult(None, 0, Divergence(None, None, "the log does not begin with the start"))
+    replayer = _Replayer(version_definition(moves[0].data["from"]), events)
+    applied = 0  # the steps repeated (a migration is none)
+    for event in events:
+        try:
+            if event.type == "migrated":
+                replayer.clock.now = _at(event)
+                replayer.definition = version_definition(event.data["to"])
+                replayer.instance = migrate(replayer.instance, replayer.definition, event.data["to"])
+                continue
+            if event.type not in INPUTS | REPAIRS:
+                return ReplayResult(
+                    replayer.instance, applied, Divergence(event.seq, event.type, "unknown event type")
+                )
+            replayer.apply(event)
+        except (_Diverged, EngineError) as error:
+            return ReplayResult(replayer.instance, applied, Divergence(event.seq, event.type, str(error)))
+        applied += 1
+    replayer.instance.alias_tasks(replayer.task_ids)
+    return ReplayResult(replayer.instance, applied, None)
+
+
 def compare(
     stored: Instance, replayed: Instance, renamed: Renames | None = None, passed_over=frozenset()
 ) -> str | None:

@@ -289,15 +289,41 @@ def test_an_instance_without_an_approved_budget_raises_nothing(Session):
 
 
 def test_no_overrun_is_taken_before_a_budget_is_approved(start):
-    """An overrun is of the approved budget (R2.3.2): before the initiation is approved there is
-    none, and a `cost_overrun` sent then is refused, saying why; nothing is opened for finance."""
+    """An overrun is of the budget finance approved (R2.3.1, R2.3.2; `costs._approved` reads the
+    same): before the audit approves one, a `cost_overrun` is refused, saying why, and nothing is
+    opened for finance; once it has, even while management still reviews the initiation, it is
+    taken."""
     flow = start()
-    with pytest.raises(MessageRefused, match="initiation_approval is not set yet"):
+    with pytest.raises(MessageRefused, match="budget_audit is not set yet"):
         flow.send("cost_overrun", actor=FINANCE)
-    flow.reach("initiation_review")
-    with pytest.raises(MessageRefused):
+    flow.reach("budget_audit")
+    flow.complete("budget_audit", decision="revise")
+    with pytest.raises(MessageRefused, match="does not hold"):
         flow.send("cost_overrun", actor=FINANCE)
     assert "cost_overrun_review" not in flow.ready()
-    flow.reach("sign_contract")
+    flow.complete("initiation_review")
+    flow.complete("initiation_application")
+    flow.complete("budget_audit", decision="approve")
+    assert flow.ready() == ["initiation_review"]
     flow.send("cost_overrun", actor=FINANCE)
-    assert flow.ready() == ["cost_overrun_review", "sign_contract"]
+    assert flow.ready() == ["cost_overrun_review", "initiation_review"]
+
+
+def test_a_cost_recorded_while_management_still_reviews_the_initiation_raises_the_review(Session):
+    """Finance approved 180,000 and management has not decided yet: a cost that takes spending
+    past the threshold gives finance its review at once (the message was once refused until the
+    initiation was approved, and the level, already crossed, was never raised again)."""
+    clock = engine.ManualClock()
+    with Session.begin() as session:
+        applicant = Actor("applicant", frozenset({"business"}))
+        instance_id = engine.start_instance(session, "software_upgrade", REQUEST, applicant, clock=clock).id
+        _walk(session, instance_id, "budget_audit", clock)
+        audit = next(
+            t
+            for t in engine.get_instance(session, instance_id, clock=clock).tasks
+            if t.name == "budget_audit"
+        )
+        engine.complete_task(session, audit.id, DEFAULTS["budget_audit"], _actor(audit), clock=clock)
+    spent = _spend(Session, instance_id, clock, "250000")
+    assert spent.overrun_review == "raised"
+    assert _reviews(Session, instance_id) == [("finance", "cost_overrun_review")]

@@ -1,7 +1,7 @@
 """R3.6.4 技術支持: during the support period problems are reported, the vendor resolves them and
 IT confirms; the project is not closed while one is open."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -110,6 +110,17 @@ def test_the_last_inspection_is_on_the_day_support_ends_and_closure_follows(star
         flow.complete("inspection")
     assert len(inspections) == 13 and inspections[-2:] == ["2026-12-31", "2027-01-05"]
     assert flow.ready() == ["project_closure"]
+
+
+def test_the_last_inspection_is_due_at_the_start_of_the_last_day_in_utc(start):
+    """Due at 00:00 UTC of the day the period ends, the day `today()` (UTC) names: a date alone
+    would be read in the server's zone, and east of UTC the last inspection came while today()
+    still named the day before, so the period had not ended and it came again."""
+    flow = twelve_months_of_support(start)
+    for _ in range(12):
+        flow.advance(days=30)
+        flow.complete("inspection")
+    assert flow.instance.next_timer_due() == datetime(2027, 1, 5, tzinfo=UTC)
 
 
 def test_a_problem_is_not_taken_once_the_support_period_has_ended(start):

@@ -1,8 +1,9 @@
 """Whether an instance's row says what its state says. A step writes, beside the state, the
 columns the lists and the worker read (status, where it waits, when its next timer is due) and
 one row per ready task (the inbox: who may take it, who holds it, its form, its due date); all
-in one transaction, so they can only disagree if something wrote around the engine. `upgradeflow verify` reports such an instance as it reports
-one whose state disagrees with its event log."""
+in one transaction, so they can only disagree if something wrote around the engine.
+`upgradeflow verify` reports such an instance as it reports one whose state disagrees with its
+event log."""
 
 from sqlalchemy import bindparam, select
 

@@ -97,7 +97,7 @@ def replay_instance(
     definition = definition_of(target)
     events = _log_with_its_state(session, record)
     result = None
-    if version is None:  # on its own version: through its migrations, as they were made
+    if target.id == record.process_version_id:  # on its own version: through its migrations, as made
         result = replay_through_migrations(
             events, lambda number: definition_of(version_record(session, record.process_id, number)), _moved
         )

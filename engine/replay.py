@@ -290,13 +290,20 @@ def replay_through_migrations(events, version_definition, migrate) -> ReplayResu
     then moved as the migration moved it (`migrate(instance, definition, number)`), and the rest
     on the version it went to. A replay of the whole log on the last version alone cannot repeat
     what a version added before the point an instance was moved at (a step the old version did
-    not have). Returns None when the log has no migration, an undone one, or one made by replay:
-    `replay` is the way then."""
+    not have). A migration or replay that an `undone` took back does not count. Returns None when
+    no migration counts, or one was made by replay, or a replay (written) rebuilt the instance on
+    another version than it was on: `replay` is the way then."""
+    undone = _undone(events)
+    events = [e for at, e in enumerate(events) if at not in undone and e.type != "undone"]
     moves = [e for e in events if e.type == "migrated"]
-    if not moves or any(e.type == "undone" for e in events):
+    if not moves or any((e.data or {}).get("method") != "diff" for e in moves):
         return None
-    if any((e.data or {}).get("method") != "diff" for e in moves):
-        return None
+    on = moves[0].data.get("from")
+    for event in events:
+        if event.type == "migrated":
+            on = event.data.get("to")
+        elif event.type == "replayed" and (event.data or {}).get("version") != on:
+            return None  # rebuilt from the whole log on that version: as `replay` does
     events = [e for e in events if e.type not in OUTCOMES | (ANNOTATIONS - {"migrated"})]
     if not events or events[0].type != "started":
         return ReplayResult(None, 0, Divergence(None, None, "the log does not begin with the start"))

@@ -14,6 +14,7 @@ from .consistency import row_disagreement
 from .deployments import definition_of, version_record
 from .errors import EngineError, InstanceStateError, NotAllowed, StateFormatError
 from .event_log import instance_events
+from .events import StepResult
 from .instances import Instance
 from .models import EventRecord, InstanceRecord, SnapshotRecord
 from .replay import compare, replay, replay_through_migrations
@@ -147,7 +148,6 @@ def replay_instance(
 def _moved(instance, definition, number):
     """`instance` moved to `definition` (version `number`) by diff, as `migrate_instance` moves
     one, and its automatic steps run (for a replay of a migration)."""
-    from .events import StepResult
     from .migration import _by_diff  # migration builds on this module
 
     moved = _by_diff(instance, definition, number, instance._engine.clock)

@@ -36,32 +36,29 @@ def admin_instances(
     they wait at, age (started more than `older_than_days` ago) and initiator. Returns Page of
     InstanceInfo (with `error` for incidents, without data). Raises NotAllowed."""
     require_admin(actor)
-    query = _filtered(process_id, version, status, waiting_at, older_than_days, initiator, clock)
+    query = _filtered(
+        process_id=process_id,
+        version=version,
+        status=status,
+        waiting_at=waiting_at,
+        older_than_days=older_than_days,
+        initiator=initiator,
+        clock=clock,
+    )
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(query.order_by(InstanceRecord.id).offset((page - 1) * per_page).limit(per_page))
     return Page([_info(r) for r in rows], total, page, per_page)
 
 
-def every_admin_instance(
-    session,
-    actor: Actor,
-    *,
-    process_id=None,
-    version=None,
-    status=None,
-    waiting_at=None,
-    older_than_days=None,
-    initiator=None,
-    batch=1000,
-    clock=system_clock,
-) -> Iterator:
-    """Every instance `admin_instances` would list under the same filters, oldest first, however
-    many: an iterator of InstanceInfo that reads `batch` rows at a time (each batch one query,
-    from the last id on, so a later batch costs no more than the first), and keeps none it has
-    handed out (the session holds rows weakly). For a listing of them all (`upgradeflow instances
-    list`), where one page of 10,000 stopped at 10,000. Raises NotAllowed, at once."""
+def every_admin_instance(session, actor: Actor, *, batch=1000, clock=system_clock, **filters) -> Iterator:
+    """Every instance `admin_instances` would list under the same `filters` (its keywords),
+    oldest first, however many: an iterator of InstanceInfo that reads `batch` rows at a time
+    (each batch one query, from the last id on, so a later batch costs no more than the first),
+    and keeps none it has handed out (the session holds rows weakly). For a listing of them all
+    (`upgradeflow instances list`), where one page of 10,000 stopped at 10,000. Raises NotAllowed,
+    at once; TypeError for a filter `admin_instances` does not have."""
     require_admin(actor)
-    query = _filtered(process_id, version, status, waiting_at, older_than_days, initiator, clock)
+    query = _filtered(clock=clock, **filters)
     return _in_batches(session, query, batch)
 
 
@@ -78,7 +75,16 @@ def _in_batches(session, query, batch) -> Iterator:
         after = rows[-1].id
 
 
-def _filtered(process_id, version, status, waiting_at, older_than_days, initiator, clock):
+def _filtered(
+    *,
+    process_id=None,
+    version=None,
+    status=None,
+    waiting_at=None,
+    older_than_days=None,
+    initiator=None,
+    clock=system_clock,
+):
     # The rows without their state (the list shows none of it; a state is ~0.3 MB).
     query = (
         select(InstanceRecord)

@@ -63,3 +63,9 @@ def postgres_url():
     if not PG:
         pytest.skip(f"no PostgreSQL server answers at {PG_URL}")
     return PG_URL
+
+
+@pytest.fixture
+def clock():
+    """A clock the test moves (engine.ManualClock, 2026-01-05 09:00 UTC)."""
+    return engine.ManualClock()

@@ -32,11 +32,6 @@ INITIATION = ("analysis_report", "initiation_application", "budget_audit", "init
 
 
 @pytest.fixture
-def clock():
-    return engine.ManualClock()
-
-
-@pytest.fixture
 def instances(Session, clock):
     """Four instances on version 1, waiting at four different steps."""
     at_renamed = Driver(Session, clock)

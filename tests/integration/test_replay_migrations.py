@@ -13,11 +13,6 @@ from tests.integration.versions_v2 import deploy, deploy_version_two, version_th
 
 
 @pytest.fixture
-def clock():
-    return engine.ManualClock()
-
-
-@pytest.fixture
 def implementing(Session, clock):
     """On version 1, waiting at `implement` (past where version 2 adds the kick-off)."""
     driver = Driver(Session, clock)

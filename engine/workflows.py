@@ -9,10 +9,12 @@ instance at once, the later flush raises `InstanceConflict` instead of overwriti
 """
 
 from datetime import datetime
+from types import SimpleNamespace
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import defer
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import cache
@@ -56,15 +58,6 @@ _ROW = (
 )
 # The row as it is once the lock is ours, even if this session read it before.
 _ROW_LOCKED = _ROW.with_for_update(of=InstanceRecord).execution_options(populate_existing=True)
-# The projection as committed, not as this session may hold it from before another request's
-# commit: an unchanged-looking row would otherwise keep a value that commit replaced.
-_PROJECTION = (
-    select(TaskRecord)
-    .where(TaskRecord.instance_id == bindparam("instance_id"))
-    .execution_options(populate_existing=True)
-)
-
-
 _WITH_STATE = [
     "state",
     "version_id",
@@ -122,44 +115,37 @@ def _save(
     `data`: the instance's data if the caller has it already. `replaced`: an administrator put
     another state in place (replay, undo, migration), whose ready tasks may carry new ids: a
     step that was ready before is not announced again. Returns the ready tasks as the
-    projection now holds them, oldest first."""
-    record.state = instance.dump()
-    record.state_format = FORMAT_VERSION
-    record.data = instance.data if data is None else data
-    record.status = instance.status
-    record.error = instance.error
-    record.updated_at = now
+    projection now holds them, oldest first.
+
+    Every write is one Core statement (the unit of work costs more than the statements it runs);
+    `record` is kept as the database now holds it."""
     ready = instance.ready_tasks()
-    record.waiting_at = ",".join(sorted({t.element_id for t in ready})) or None
-    record.phase = phase_after_step(record.waiting_at, record.phase)
-    due = instance.next_timer_due()
-    record.timer_due_at = due if record.status == "running" else None
-    if record.status not in ENDED:
-        record.ended_at = None  # running again (an undone termination, say)
-    elif record.ended_at is None:
-        record.ended_at = now
+    status = instance.status
+    waiting_at = ",".join(sorted({t.element_id for t in ready})) or None
+    ended_at = None if status not in ENDED else (record.ended_at or now)  # None: running again
     # The instance row first: a lost race must fail before the projection is touched.
-    flush_row(session, record)
+    write_row(
+        session,
+        record,
+        state=instance.dump(),
+        state_format=FORMAT_VERSION,
+        data=instance.data if data is None else data,
+        status=status,
+        error=instance.error,
+        updated_at=now,
+        waiting_at=waiting_at,
+        phase=phase_after_step(waiting_at, record.phase),
+        timer_due_at=instance.next_timer_due() if status == "running" else None,
+        ended_at=ended_at,
+    )
     cache.stage(session, record, instance)
-    rows = {row.id: row for row in session.scalars(_PROJECTION, {"instance_id": record.id})}
-    before = set(rows)
-    for gone in before - {task.id for task in ready}:
-        session.delete(rows[gone])
-    current = []
-    for task in ready:
-        row = rows.get(task.id)
-        if row is None:
-            row = TaskRecord(id=task.id, instance_id=record.id, created_at=as_time(task.ready_at) or now)
-            session.add(row)
-        current.append(row)
-        # Assigned only where changed, so an unchanged ready task costs no UPDATE.
-        _set(row, **projected(task))
+    current = _write_projection(session, record.id, ready, now)
+    before = set(current.before)
     announced = before
     if replaced:
-        waiting_before = {rows[task_id].element_id for task_id in before}
+        waiting_before = set(current.before.values())
         announced = before | {task.id for task in ready if task.element_id in waiting_before}
-    session.flush()  # the projection's rows
-    # The log and the outbox are only appended to: one INSERT each, without the unit of work.
+    # The log and the outbox are only appended to.
     if result.events:
         session.execute(insert(EventRecord.__table__), [event_row(record.id, e) for e in result.events])
     notes = [note_row(record.id, note) for note in result.notifications]
@@ -169,12 +155,96 @@ def _save(
     # The regulation's documents made from this step's data (R4): a new version only on change.
     if any(event.kind in DOCUMENT_EVENTS for event in result.events):
         record_documents(session, record, record.data, result.events, now)
-    return [_task_info(row) for row in sorted(current, key=lambda row: naive_utc(row.created_at))]
+    return sorted(current.tasks, key=lambda task: naive_utc(task.created_at))
+
+
+_INSTANCES = InstanceRecord.__table__
+_TASKS = TaskRecord.__table__
+# The columns a step writes (and `version_id`), in one statement built once.
+_STEP_COLUMNS = (
+    "state",
+    "state_format",
+    "data",
+    "status",
+    "error",
+    "updated_at",
+    "waiting_at",
+    "phase",
+    "timer_due_at",
+    "ended_at",
+    "version_id",
+)
+_UPDATE_ROW = (
+    update(_INSTANCES)
+    .where(_INSTANCES.c.id == bindparam("row_id"), _INSTANCES.c.version_id == bindparam("seen_version"))
+    .values({name: bindparam(name) for name in _STEP_COLUMNS})
+)
+_PROJECTION_ROWS = select(_TASKS).where(_TASKS.c.instance_id == bindparam("instance_id"))
+_DELETE_TASKS = delete(_TASKS).where(_TASKS.c.id.in_(bindparam("ids", expanding=True)))
+_UPDATE_TASK = update(_TASKS).where(_TASKS.c.id == bindparam("task_id"))
+
+
+def write_row(session, record: InstanceRecord, **values):
+    """Write the step's columns (`_STEP_COLUMNS`, all of them) of the instance row in one UPDATE that holds only if no one else has
+    written it since it was read (its `version_id`), then keep `record` as the row now is.
+    Raises InstanceChanged when someone else did, StateNotStorable when the values cannot be
+    written (nothing of this transaction should be kept then)."""
+    flush_row(session, record)  # any change the caller made to the row itself first
+    instance_id, seen = record.id, record.version_id
+    values["version_id"] = seen + 1
+    try:
+        written = session.execute(
+            _UPDATE_ROW, {**values, "row_id": instance_id, "seen_version": seen}
+        ).rowcount
+    except (StatementError, TypeError, ValueError) as error:
+        _not_storable(instance_id, error)
+        raise
+    if written != 1:
+        raise InstanceChanged(f"instance {instance_id} was changed by someone else; reload and try again")
+    for name, value in values.items():
+        set_committed_value(record, name, value)
+
+
+class _Projection:
+    """The ready-task rows after a step (`tasks`, as TaskInfo) and those before it
+    (`before`: task id -> element id)."""
+
+    def __init__(self, tasks, before):
+        self.tasks = tasks
+        self.before = before
+
+
+def _write_projection(session, instance_id, ready, now) -> _Projection:
+    """Make the instance's task rows those of its ready tasks: one DELETE for the gone, one INSERT
+    for the new, one UPDATE for the changed (an unchanged ready task costs nothing). Read as
+    committed, not as this session may hold the rows from before another request's commit."""
+    rows = {row.id: row for row in session.execute(_PROJECTION_ROWS, {"instance_id": instance_id})}
+    ready_ids = {task.id for task in ready}
+    gone = [task_id for task_id in rows if task_id not in ready_ids]
+    if gone:
+        session.execute(_DELETE_TASKS, {"ids": gone})
+    added, changed, tasks = [], [], []
+    for task in ready:
+        values = projected(task)
+        row = rows.get(task.id)
+        if row is None:
+            values.update(id=task.id, instance_id=instance_id, created_at=as_time(task.ready_at) or now)
+            added.append(values)
+        else:
+            if any(naive_utc(getattr(row, name)) != naive_utc(value) for name, value in values.items()):
+                changed.append({**values, "task_id": task.id})
+            values.update(id=task.id, instance_id=instance_id, created_at=row.created_at)
+        tasks.append(_task_info(SimpleNamespace(**values)))
+    if added:
+        session.execute(insert(_TASKS), added)
+    if changed:
+        session.execute(_UPDATE_TASK, changed)
+    return _Projection(tasks, {task_id: row.element_id for task_id, row in rows.items()})
 
 
 def flush_row(session, record: InstanceRecord):
-    """Write the instance row's changes now. Raises InstanceChanged when its optimistic version
-    shows another writer got there first (nothing of this transaction should be kept)."""
+    """Write the instance row's pending changes now. Raises InstanceChanged when its optimistic
+    version shows another writer got there first (nothing of this transaction should be kept)."""
     instance_id = record.id  # read now: after a failed flush the row cannot be refreshed
     try:
         session.flush()
@@ -183,20 +253,20 @@ def flush_row(session, record: InstanceRecord):
             f"instance {instance_id} was changed by someone else; reload and try again"
         ) from None
     except (StatementError, TypeError, ValueError) as error:
-        # The state's JSON could not be written (psycopg raises the TypeError itself).
-        cause = error.orig if isinstance(error, StatementError) else error
-        if isinstance(error, DBAPIError) or not isinstance(cause, TypeError | ValueError):
-            raise
-        raise StateNotStorable(
-            f"instance {instance_id}: the step left data its state cannot keep ({cause}); "
-            "nothing was saved: the diagram's scripts need fixing"
-        ) from None
+        _not_storable(instance_id, error)
+        raise
 
 
-def _set(row, **values):
-    for name, value in values.items():
-        if naive_utc(getattr(row, name)) != naive_utc(value):
-            setattr(row, name, value)
+def _not_storable(instance_id, error):
+    """Raise StateNotStorable when `error` is the state's JSON that could not be written
+    (psycopg raises the TypeError itself); return for any other error."""
+    cause = error.orig if isinstance(error, StatementError) else error
+    if isinstance(error, DBAPIError) or not isinstance(cause, TypeError | ValueError):
+        return
+    raise StateNotStorable(
+        f"instance {instance_id}: the step left data its state cannot keep ({cause}); "
+        "nothing was saved: the diagram's scripts need fixing"
+    ) from None
 
 
 def _info(record: InstanceRecord, instance: Instance | None = None, tasks=None, data=None) -> InstanceInfo:

@@ -104,7 +104,6 @@ def _signoffs(spec: Spec, data: dict, done: dict) -> list:
 # Statements of every step, built once. The latest version of each document of an instance, with
 # what the comparison and the approval need (not the content of every document), as plain rows:
 _LATEST = select(
-    DocumentVersionRecord.id,
     DocumentVersionRecord.document_id,
     DocumentVersionRecord.version,
     DocumentVersionRecord.sha256,
@@ -116,9 +115,14 @@ _LATEST = select(
         .group_by(DocumentVersionRecord.document_id)
     ),
 )
+_VERSIONS = DocumentVersionRecord.__table__
 _APPROVE = (
-    update(DocumentVersionRecord.__table__)
-    .where(DocumentVersionRecord.__table__.c.id == bindparam("version_id"))
+    update(_VERSIONS)
+    .where(
+        _VERSIONS.c.instance_id == bindparam("of_instance"),
+        _VERSIONS.c.document_id == bindparam("of_document"),
+        _VERSIONS.c.version == bindparam("of_version"),
+    )
     .values(reviewer=bindparam("reviewer"), approved_at=bindparam("approved_at"))
 )
 # The completions (and the start) of some steps of an instance, oldest first.
@@ -138,46 +142,63 @@ STEP_EVENTS = frozenset({"task_completed", "started"})
 DOCUMENT_EVENTS = STEP_EVENTS | {"data_edited"}
 
 
-def record_documents(session, record: InstanceRecord, data: dict, events, now: datetime) -> int:
+def record_documents(
+    session, record: InstanceRecord, data: dict, events, now: datetime, known: dict | None = None
+) -> dict | None:
     """Store a new version of every document whose content changed with this step, and mark
     the latest version approved when its reviewer approved in this step; in a `document_review`
-    instance, archive the version under review once the review has archived it. Returns how
-    many versions were added.
+    instance, archive the version under review once the review has archived it.
 
-    Called by `workflows._save` after every change; cheap when nothing changed (one query).
+    `known`: what this returned last time for this instance row, if the caller kept it (saves
+    reading the latest versions). Returns each document's latest (version, SHA-256) after the
+    step, for the next call; None when it read nothing. Called by `workflows._save` after every
+    change; cheap when nothing changed (a query at most).
     """
     completed = {e.element_id for e in events if e.kind in STEP_EVENTS}
     edited_by = next((e.actor for e in events if e.kind == "data_edited"), None)
     if not completed and edited_by is None:
-        return 0
+        return known
     if record.process_id == REVIEW_PROCESS:
         _record_review(session, record, data, events, now)
-        return 0
+        return None
     instance_id = record.id
-    latest = {row.document_id: row for row in session.execute(_LATEST, {"instance_id": instance_id})}
-    added = []
+    if known is None:
+        known = {
+            row.document_id: (row.version, row.sha256)
+            for row in session.execute(_LATEST, {"instance_id": instance_id})
+        }
+    latest = dict(known)
+    changed, approved = [], []
     for spec in SPECS:
         content = _content(spec, data)
         previous = latest.get(spec.id)
         digest = content_hash(content) if content is not None else None
-        if digest is not None and (previous is None or previous.sha256 != digest):
-            added.append(
-                _new_version(session, spec, instance_id, content, digest, data, previous, now, edited_by)
-            )
+        if digest is not None and (previous is None or previous[1] != digest):
+            changed.append((spec, content, digest, previous[0] if previous else 0))
+            latest[spec.id] = (previous[0] + 1 if previous else 1, digest)
         elif previous is not None and completed & set(spec.reviewers):
-            done = _completions(session, instance_id, set(spec.reviewers))
-            approval = _approval(spec, done)
-            session.execute(
-                _APPROVE,
-                {
-                    "version_id": previous.id,
-                    "reviewer": approval.actor if approval else None,
-                    "approved_at": approval.at if approval else None,
-                },
-            )
-    if added:  # one INSERT for the step's new versions, without the unit of work
-        session.execute(insert(DocumentVersionRecord.__table__), added)
-    return len(added)
+            approved.append((spec, previous[0]))
+    needed = {e for spec, *_ in changed for e in (*spec.authors, *spec.reviewers, *spec.signoffs)}
+    needed |= {e for spec, _ in approved for e in spec.reviewers}
+    done = _completions(session, instance_id, needed) if needed else {}
+    for spec, version in approved:
+        approval = _approval(spec, done)
+        session.execute(
+            _APPROVE,
+            {
+                "of_instance": instance_id,
+                "of_document": spec.id,
+                "of_version": version,
+                "reviewer": approval.actor if approval else None,
+                "approved_at": approval.at if approval else None,
+            },
+        )
+    if changed:  # one INSERT for the step's new versions, without the unit of work
+        session.execute(
+            insert(DocumentVersionRecord.__table__),
+            [_new_version(instance_id, *change, data, done, now, edited_by) for change in changed],
+        )
+    return latest
 
 
 def _record_review(session, record, data, events, now):
@@ -194,9 +215,9 @@ def _record_review(session, record, data, events, now):
     session.flush()
 
 
-def _new_version(session, spec, instance_id, content, digest, data, previous, now, edited_by=None) -> dict:
-    """The row of a new version of `spec`'s document, after `previous` (None for the first)."""
-    done = _completions(session, instance_id, set(spec.authors) | set(spec.reviewers) | set(spec.signoffs))
+def _new_version(instance_id, spec, content, digest, before, data, done, now, edited_by=None) -> dict:
+    """The row of a new version of `spec`'s document after version `before` (0: the first);
+    `done`: the latest completion of each step it names."""
     author = edited_by or next((done[e].actor for e in reversed(spec.authors) if e in done), None)
     # Content an administrator changed was approved by no one, whatever was approved before.
     approval = None if edited_by else _approval(spec, done)
@@ -204,7 +225,7 @@ def _new_version(session, spec, instance_id, content, digest, data, previous, no
         "instance_id": instance_id,
         "document_id": spec.id,
         "category": spec.category,
-        "version": (previous.version + 1) if previous is not None else 1,
+        "version": before + 1,
         "title": spec.title,
         "content": content,
         "sha256": digest,

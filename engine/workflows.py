@@ -154,7 +154,8 @@ def _save(
         session.execute(insert(NotificationRecord.__table__), notes)
     # The regulation's documents made from this step's data (R4): a new version only on change.
     if any(event.kind in DOCUMENT_EVENTS for event in result.events):
-        record_documents(session, record, record.data, result.events, now)
+        kept = instance.kept.get("documents")
+        instance.kept["documents"] = record_documents(session, record, record.data, result.events, now, kept)
     return sorted(current.tasks, key=lambda task: naive_utc(task.created_at))
 
 

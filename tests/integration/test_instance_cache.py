@@ -206,7 +206,11 @@ def walk(Session, size):
     with Session() as session:
         final = engine.get_instance(session, info.id)
         events = [(e.type, e.task) for e in engine.instance_events(session, info.id)]
-    return (final.status, final.data, final.completed_elements, events), cache.INSTANCES.hits
+        documents = [
+            (d.document_id, d.version, d.sha256, d.author, d.reviewer, d.approved_at is not None)
+            for d in engine.list_documents(session, info.id, ANYONE)
+        ]
+    return (final.status, final.data, final.completed_elements, events, documents), cache.INSTANCES.hits
 
 
 def test_a_procedure_walked_with_the_cache_ends_as_one_walked_without(Session):
@@ -216,8 +220,9 @@ def test_a_procedure_walked_with_the_cache_ends_as_one_walked_without(Session):
     finally:
         cache.INSTANCES.resize(cache.DEFAULT_SIZE)
         cache.INSTANCES.clear()
-    assert cached == without
-    status, _, completed, _ = cached
+    assert cached == without  # the documents too: a cached instance keeps their latest hashes
+    status, _, completed, _, documents = cached
     assert status == "running"  # in operation: the repeating inspection keeps it open
     assert all(completed.get(name) for name in HAPPY_PATH)
+    assert len(documents) >= 8 and any(reviewer for *_, reviewer, _ in documents)
     assert hits > len(HAPPY_PATH)  # the cached walk did read from the cache

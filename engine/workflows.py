@@ -139,7 +139,8 @@ def _save(
         ended_at=ended_at,
     )
     cache.stage(session, record, instance)
-    current = _write_projection(session, record.id, ready, now)
+    current = _write_projection(session, record.id, ready, now, instance.kept.get("tasks"))
+    instance.kept["tasks"] = current.rows
     before = set(current.before)
     announced = before
     if replaced:
@@ -207,40 +208,49 @@ def write_row(session, record: InstanceRecord, **values):
 
 
 class _Projection:
-    """The ready-task rows after a step (`tasks`, as TaskInfo) and those before it
-    (`before`: task id -> element id)."""
+    """The ready-task rows after a step: `tasks` (TaskInfo), `rows` (task id -> the row's values,
+    to keep with the cached instance) and, of those before it, `before` (task id -> element id)."""
 
-    def __init__(self, tasks, before):
+    def __init__(self, tasks, rows, before):
         self.tasks = tasks
+        self.rows = rows
         self.before = before
 
 
-def _write_projection(session, instance_id, ready, now) -> _Projection:
+def _write_projection(session, instance_id, ready, now, known=None) -> _Projection:
     """Make the instance's task rows those of its ready tasks: one DELETE for the gone, one INSERT
-    for the new, one UPDATE for the changed (an unchanged ready task costs nothing). Read as
-    committed, not as this session may hold the rows from before another request's commit."""
-    rows = {row.id: row for row in session.execute(_PROJECTION_ROWS, {"instance_id": instance_id})}
+    for the new, one UPDATE for the changed (an unchanged ready task costs nothing).
+
+    `known`: the rows as the last step of this instance row left them (`_Projection.rows`), kept
+    with its cached instance: only `_save` writes task rows, and always with the instance row, so
+    they are exact as long as that row is. Without them the rows are read, as committed (not as
+    this session may hold them from before another request's commit)."""
+    if known is None:
+        known = {
+            row.id: row._asdict() for row in session.execute(_PROJECTION_ROWS, {"instance_id": instance_id})
+        }
     ready_ids = {task.id for task in ready}
-    gone = [task_id for task_id in rows if task_id not in ready_ids]
+    gone = [task_id for task_id in known if task_id not in ready_ids]
     if gone:
         session.execute(_DELETE_TASKS, {"ids": gone})
-    added, changed, tasks = [], [], []
+    added, changed, rows = [], [], {}
     for task in ready:
         values = projected(task)
-        row = rows.get(task.id)
+        row = known.get(task.id)
         if row is None:
             values.update(id=task.id, instance_id=instance_id, created_at=as_time(task.ready_at) or now)
             added.append(values)
         else:
-            if any(naive_utc(getattr(row, name)) != naive_utc(value) for name, value in values.items()):
+            if any(naive_utc(row[name]) != naive_utc(value) for name, value in values.items()):
                 changed.append({**values, "task_id": task.id})
-            values.update(id=task.id, instance_id=instance_id, created_at=row.created_at)
-        tasks.append(_task_info(SimpleNamespace(**values)))
+            values.update(id=task.id, instance_id=instance_id, created_at=row["created_at"])
+        rows[task.id] = values
     if added:
         session.execute(insert(_TASKS), added)
     if changed:
         session.execute(_UPDATE_TASK, changed)
-    return _Projection(tasks, {task_id: row.element_id for task_id, row in rows.items()})
+    tasks = [_task_info(SimpleNamespace(**values)) for values in rows.values()]
+    return _Projection(tasks, rows, {task_id: row["element_id"] for task_id, row in known.items()})
 
 
 def flush_row(session, record: InstanceRecord):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import sessionmaker
 
 import engine
 from engine import cache
+from engine.consistency import row_disagreement
 from engine.groups import GROUP_IDS
 from engine.instances import Instance
 from tests.processes.harness import DEFAULTS, HAPPY_PATH, REQUEST
@@ -201,8 +202,12 @@ def walk(Session, size):
         task = next((t for name in HAPPY_PATH for t in current.tasks if t.name == name), None)
         if task is None:
             break
+        with Session.begin() as session:  # the task's row changes (claimed), then goes
+            engine.claim_task(session, task.id, ANYONE)
+        assert rows_as_state_says(Session, info.id)
         with Session.begin() as session:
             engine.complete_task(session, task.id, values_for(session, task), ANYONE)
+        assert rows_as_state_says(Session, info.id)
     with Session() as session:
         final = engine.get_instance(session, info.id)
         events = [(e.type, e.task) for e in engine.instance_events(session, info.id)]
@@ -211,6 +216,13 @@ def walk(Session, size):
             for d in engine.list_documents(session, info.id, ANYONE)
         ]
     return (final.status, final.data, final.completed_elements, events, documents), cache.INSTANCES.hits
+
+
+def rows_as_state_says(Session, instance_id) -> bool:
+    """The instance's row and task rows agree with its state (written from what the cached
+    instance kept of them, when it was a hit)."""
+    with Session() as session:
+        return row_disagreement(session, instance_id, engine.system_clock) is None
 
 
 def test_a_procedure_walked_with_the_cache_ends_as_one_walked_without(Session):

@@ -15,9 +15,11 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, func, insert, select, update
 
+from .clock import aware_utc
 from .document_catalog import CATEGORY, SPEC, SPECS, Spec, may_read
 from .errors import EngineError, NotAllowed
 from .models import DocumentVersionRecord, EventRecord, InstanceRecord
+from .step_rows import as_time
 from .tasks import Actor
 
 
@@ -72,19 +74,43 @@ def _content(spec: Spec, data: dict) -> dict | None:
     return {key: data[key] for key in spec.sources if data.get(key) not in (None, "", [], {})}
 
 
-def _completions(session, instance_id, elements) -> dict:
-    """element id -> its latest task_completed event."""
-    rows = session.scalars(_COMPLETIONS, {"instance_id": instance_id, "elements": sorted(elements)})
-    return {row.element_id: row for row in rows}
+@dataclass(frozen=True)
+class _Completion:
+    """What a document needs of a step's latest completion (or of the start)."""
+
+    order: int  # a later completion has a greater one
+    actor: str | None
+    at: datetime
+    decision: str | None
+
+
+def _completions(session, instance_id) -> dict:
+    """element id -> _Completion: the latest of each step a document names."""
+    return {
+        row.element_id: _Completion(row.seq, row.actor, aware_utc(row.at), (row.data or {}).get("decision"))
+        for row in session.execute(_COMPLETIONS, {"instance_id": instance_id})
+    }
+
+
+def _with_step(done: dict, events) -> dict:
+    """`done` after this step's completions (each later than any before it)."""
+    done = dict(done)
+    order = max((c.order for c in done.values()), default=0)
+    for event in events:
+        if event.kind in STEP_EVENTS and event.element_id in DOCUMENT_STEPS:
+            order += 1
+            decision = (event.data or {}).get("decision")
+            done[event.element_id] = _Completion(order, event.actor, aware_utc(as_time(event.at)), decision)
+    return done
 
 
 def _approval(spec: Spec, done: dict):
     """The completion that approved the document: every reviewer's latest decision approves (a
     project application needs finance and management both, R3.3.2), the last of them; else None."""
     events = [done.get(element) for element in spec.reviewers]
-    if not events or any(e is None or (e.data or {}).get("decision") in NOT_APPROVED for e in events):
+    if not events or any(e is None or e.decision in NOT_APPROVED for e in events):
         return None
-    return max(events, key=lambda event: event.seq)
+    return max(events, key=lambda event: event.order)
 
 
 def _signoffs(spec: Spec, data: dict, done: dict) -> list:
@@ -94,7 +120,7 @@ def _signoffs(spec: Spec, data: dict, done: dict) -> list:
             "signer": (data.get(element) or {}).get("signer") or done[element].actor,
             "user": done[element].actor,
             "at": done[element].at.isoformat(),
-            "decision": (done[element].data or {}).get("decision"),
+            "decision": done[element].decision,
         }
         for element in spec.signoffs
         if element in done
@@ -125,34 +151,44 @@ _APPROVE = (
     )
     .values(reviewer=bindparam("reviewer"), approved_at=bindparam("approved_at"))
 )
-# The completions (and the start) of some steps of an instance, oldest first.
-_COMPLETIONS = (
-    select(EventRecord)
-    .where(
-        EventRecord.instance_id == bindparam("instance_id"),
-        EventRecord.type.in_(("task_completed", "started")),
-        EventRecord.element_id.in_(bindparam("elements", expanding=True)),
-    )
-    .order_by(EventRecord.seq)
-)
-
 # The events after which a document's content or approval may have changed: a step, or an
 # administrator's edit of the data (its version is the editor's).
 STEP_EVENTS = frozenset({"task_completed", "started"})
 DOCUMENT_EVENTS = STEP_EVENTS | {"data_edited"}
+# The steps whose completions the documents name (author, reviewer, sign-off).
+DOCUMENT_STEPS = frozenset(e for spec in SPECS for e in (*spec.authors, *spec.reviewers, *spec.signoffs))
+# Their completions (and the start) in an instance, oldest first.
+_COMPLETIONS = (
+    select(EventRecord.seq, EventRecord.element_id, EventRecord.actor, EventRecord.at, EventRecord.data)
+    .where(
+        EventRecord.instance_id == bindparam("instance_id"),
+        EventRecord.type.in_(sorted(STEP_EVENTS)),
+        EventRecord.element_id.in_(sorted(DOCUMENT_STEPS)),
+    )
+    .order_by(EventRecord.seq)
+)
+
+
+@dataclass
+class Known:
+    """What `record_documents` knows of an instance's documents after a step, for its next step
+    (kept with the cached instance: only steps write versions, always with the instance row)."""
+
+    latest: dict  # document id -> (version, SHA-256) of its latest version
+    done: dict | None = None  # element id -> _Completion (None: not read yet)
 
 
 def record_documents(
-    session, record: InstanceRecord, data: dict, events, now: datetime, known: dict | None = None
-) -> dict | None:
+    session, record: InstanceRecord, data: dict, events, now: datetime, known: Known | None = None
+) -> Known | None:
     """Store a new version of every document whose content changed with this step, and mark
     the latest version approved when its reviewer approved in this step; in a `document_review`
-    instance, archive the version under review once the review has archived it.
+    instance, archive the version under review once the review has archived it. The step's
+    events are in the log already.
 
-    `known`: what this returned last time for this instance row, if the caller kept it (saves
-    reading the latest versions). Returns each document's latest (version, SHA-256) after the
-    step, for the next call; None when it read nothing. Called by `workflows._save` after every
-    change; cheap when nothing changed (a query at most).
+    `known`: what this returned for the instance's last step, if the caller kept it (saves
+    reading the latest versions and the completions). Returns what it knows now, or None.
+    Called by `workflows._save` after every change; cheap when nothing changed.
     """
     completed = {e.element_id for e in events if e.kind in STEP_EVENTS}
     edited_by = next((e.actor for e in events if e.kind == "data_edited"), None)
@@ -163,11 +199,14 @@ def record_documents(
         return None
     instance_id = record.id
     if known is None:
-        known = {
+        latest = {
             row.document_id: (row.version, row.sha256)
             for row in session.execute(_LATEST, {"instance_id": instance_id})
         }
-    latest = dict(known)
+        known = Known(latest)
+    else:  # the completions read before this step, and this step's
+        known = Known(dict(known.latest), _with_step(known.done, events) if known.done is not None else None)
+    latest = known.latest
     changed, approved = [], []
     for spec in SPECS:
         content = _content(spec, data)
@@ -178,11 +217,10 @@ def record_documents(
             latest[spec.id] = (previous[0] + 1 if previous else 1, digest)
         elif previous is not None and completed & set(spec.reviewers):
             approved.append((spec, previous[0]))
-    needed = {e for spec, *_ in changed for e in (*spec.authors, *spec.reviewers, *spec.signoffs)}
-    needed |= {e for spec, _ in approved for e in spec.reviewers}
-    done = _completions(session, instance_id, needed) if needed else {}
+    if (changed or approved) and known.done is None:
+        known.done = _completions(session, instance_id)  # this step's among them
     for spec, version in approved:
-        approval = _approval(spec, done)
+        approval = _approval(spec, known.done)
         session.execute(
             _APPROVE,
             {
@@ -196,9 +234,9 @@ def record_documents(
     if changed:  # one INSERT for the step's new versions, without the unit of work
         session.execute(
             insert(DocumentVersionRecord.__table__),
-            [_new_version(instance_id, *change, data, done, now, edited_by) for change in changed],
+            [_new_version(instance_id, *change, data, known.done, now, edited_by) for change in changed],
         )
-    return latest
+    return known
 
 
 def _record_review(session, record, data, events, now):

@@ -182,7 +182,7 @@ _UPDATE_ROW = (
     .values({name: bindparam(name) for name in _STEP_COLUMNS})
 )
 _PROJECTION_ROWS = select(_TASKS).where(_TASKS.c.instance_id == bindparam("instance_id"))
-_DELETE_TASKS = delete(_TASKS).where(_TASKS.c.id.in_(bindparam("ids", expanding=True)))
+_DELETE_TASK = delete(_TASKS).where(_TASKS.c.id == bindparam("task_id"))
 _UPDATE_TASK = update(_TASKS).where(_TASKS.c.id == bindparam("task_id"))
 
 
@@ -232,7 +232,7 @@ def _write_projection(session, instance_id, ready, now, known=None) -> _Projecti
     ready_ids = {task.id for task in ready}
     gone = [task_id for task_id in known if task_id not in ready_ids]
     if gone:
-        session.execute(_DELETE_TASKS, {"ids": gone})
+        session.execute(_DELETE_TASK, [{"task_id": task_id} for task_id in gone])
     added, changed, rows = [], [], {}
     for task in ready:
         values = projected(task)

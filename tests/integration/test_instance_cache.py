@@ -212,7 +212,15 @@ def walk(Session, size):
         final = engine.get_instance(session, info.id)
         events = [(e.type, e.task) for e in engine.instance_events(session, info.id)]
         documents = [
-            (d.document_id, d.version, d.sha256, d.author, d.reviewer, d.approved_at is not None)
+            (
+                d.document_id,
+                d.version,
+                d.sha256,
+                d.author,
+                d.reviewer,
+                d.approved_at is not None,
+                [(s["step"], s["signer"], s["user"], s["decision"], bool(s["at"])) for s in d.signoffs],
+            )
             for d in engine.list_documents(session, info.id, ANYONE)
         ]
     return (final.status, final.data, final.completed_elements, events, documents), cache.INSTANCES.hits
@@ -236,5 +244,6 @@ def test_a_procedure_walked_with_the_cache_ends_as_one_walked_without(Session):
     status, _, completed, _, documents = cached
     assert status == "running"  # in operation: the repeating inspection keeps it open
     assert all(completed.get(name) for name in HAPPY_PATH)
-    assert len(documents) >= 8 and any(reviewer for *_, reviewer, _ in documents)
+    assert len(documents) >= 8 and any(reviewer for *_, reviewer, _, _ in documents)
+    assert any(signoffs for *_, signoffs in documents)
     assert hits > len(HAPPY_PATH)  # the cached walk did read from the cache

@@ -97,15 +97,19 @@ def test_an_application_is_approved_only_when_both_reviewers_approve(
     assert (application.reviewer, application.approved_at) == (None, None)
 
 
-def test_an_application_both_reviewers_approved_names_the_last_of_them(app, drive, make_user):
+@pytest.mark.parametrize(
+    "first, last", [("budget_audit", "initiation_review"), ("initiation_review", "budget_audit")]
+)
+def test_an_application_both_reviewers_approved_names_the_last_of_them(app, drive, make_user, first, last):
     instance_id = drive.start(make_user("applicant", "business"))
     drive.walk(instance_id, "budget_audit")
-    drive.complete(instance_id, "budget_audit", decision="approve")
+    drive.complete(instance_id, first, decision="approve")
     [application] = [r for r in stored(app, instance_id) if r.document_id == "initiation_application"]
-    assert application.reviewer is None  # management has not decided yet
-    drive.complete(instance_id, "initiation_review", decision="approve")
+    assert application.reviewer is None  # the other has not decided yet
+    drive.complete(instance_id, last, decision="approve")
     [application] = [r for r in stored(app, instance_id) if r.document_id == "initiation_application"]
-    assert application.reviewer is not None and application.approved_at is not None
+    group = {"budget_audit": "finance", "initiation_review": "management"}[last]
+    assert application.reviewer == f"{group}_driver" and application.approved_at is not None
 
 
 @pytest.mark.parametrize("group", GROUPS)

@@ -58,6 +58,10 @@ def _to_json(value):
     return _REGISTRY.convert(value)
 
 
+def _all_plain(mapping: dict) -> bool:
+    return all(type(v) in _PLAIN for v in mapping.values())
+
+
 def _from_json(value):
     """The registry's `restore` for data: new containers, typed values (`typename`) rebuilt."""
     kind = type(value)
@@ -177,7 +181,8 @@ class TaskDeltaConverter(TaskConverter):
     identical to the parent's is not compared further."""
 
     def to_dict(self, task):
-        parent = task.parent
+        parent_id = task._parent
+        parent = task.workflow.tasks.get(parent_id) if parent_id is not None else None
         if parent is None:
             data, delta = task.data, {}
         else:
@@ -191,15 +196,18 @@ class TaskDeltaConverter(TaskConverter):
                 },
                 "deletions": [key for key in before if key not in after],
             }
+        texts = _TEXTS
+        internal = task.internal_data
         return {
-            "id": _text(task.id),
-            "parent": _text(task._parent) if parent is not None else None,
-            "children": [_text(child) for child in task._children],
+            "id": texts.get(task.id) or _text(task.id),
+            "parent": (texts.get(parent_id) or _text(parent_id)) if parent is not None else None,
+            "children": [texts.get(child) or _text(child) for child in task._children],
             "last_state_change": task.last_state_change,
             "state": task.state,
             "task_spec": task.task_spec.name,
             "triggered": task.triggered,
-            "internal_data": _to_json(task.internal_data),
+            # Most tasks keep nothing or plain values here: copied without a call per value.
+            "internal_data": dict(internal) if _all_plain(internal) else _to_json(internal),
             "data": data,
             "delta": delta,
         }

@@ -88,7 +88,7 @@ def _completions(session, instance_id) -> dict:
     """element id -> _Completion: the latest of each step a document names."""
     return {
         row.element_id: _Completion(row.seq, row.actor, aware_utc(row.at), (row.data or {}).get("decision"))
-        for row in session.execute(_COMPLETIONS, {"instance_id": instance_id})
+        for row in session.connection().execute(_COMPLETIONS, {"instance_id": instance_id})
     }
 
 
@@ -142,6 +142,7 @@ _LATEST = select(
     ),
 )
 _VERSIONS = DocumentVersionRecord.__table__
+_INSERT_VERSIONS = insert(_VERSIONS)
 _APPROVE = (
     update(_VERSIONS)
     .where(
@@ -201,7 +202,7 @@ def record_documents(
     if known is None:
         latest = {
             row.document_id: (row.version, row.sha256)
-            for row in session.execute(_LATEST, {"instance_id": instance_id})
+            for row in session.connection().execute(_LATEST, {"instance_id": instance_id})
         }
         known = Known(latest)
     else:  # the completions read before this step, and this step's
@@ -221,7 +222,7 @@ def record_documents(
         known.done = _completions(session, instance_id)  # this step's among them
     for spec, version in approved:
         approval = _approval(spec, known.done)
-        session.execute(
+        session.connection().execute(
             _APPROVE,
             {
                 "of_instance": instance_id,
@@ -232,8 +233,8 @@ def record_documents(
             },
         )
     if changed:  # one INSERT for the step's new versions, without the unit of work
-        session.execute(
-            insert(DocumentVersionRecord.__table__),
+        session.connection().execute(
+            _INSERT_VERSIONS,
             [_new_version(instance_id, *change, data, known.done, now, edited_by) for change in changed],
         )
     return known

@@ -20,9 +20,12 @@ def guarded_steps(spec, name) -> set[str]:
 
 
 def refuse_while_open(task, open_tasks):
-    """Raise InstanceStateError naming the `refusedWhile` steps of `task` that are open."""
+    """Raise InstanceStateError naming the `refusedWhile` steps of `task` that are open.
+    `open_tasks()`: the open tasks, asked for only when the task names such steps."""
     refused = guarded_steps(task.task_spec, "refusedWhile")
-    open_now = {t.task_spec.name: t.task_spec for t in open_tasks if t.task_spec.name in refused}
+    if not refused:
+        return
+    open_now = {t.task_spec.name: t.task_spec for t in open_tasks() if t.task_spec.name in refused}
     if open_now:
         ids = sorted(open_now)
         names = "、".join(open_now[i].bpmn_name or i for i in ids)

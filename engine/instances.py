@@ -197,7 +197,7 @@ class Instance(ClaimsMixin, MessagesMixin, RepairMixin, TimersMixin):
             raise NotAllowed(f"{actor.username} may not complete {task.task_spec.name}")
         if human.claimed_by and human.claimed_by != actor.username:
             raise TaskClaimed(f"{task.task_spec.name} is claimed by {human.claimed_by}")
-        refuse_while_open(task, self._open_tasks())
+        refuse_while_open(task, self._open_tasks)
         form = self.definition.form_for(task.task_spec)
         shown = {**self._shown(task, form), **(provided or {})}  # only read by the validation
         cleaned = form.validate(data, shown) if form is not None else no_form_data(data)

@@ -182,7 +182,7 @@ def user_for_token(session, token) -> User | None:
     """The user a valid, unrevoked token belongs to, or None. One query: every API call asks."""
     if not token:
         return None
-    rows = session.execute(_USER_OF_TOKEN, {"token_hash": _hash_token(token)}).all()
+    rows = session.connection().execute(_USER_OF_TOKEN, {"token_hash": _hash_token(token)}).all()
     if not rows:
         return None
     first = rows[0]

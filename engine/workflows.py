@@ -148,11 +148,11 @@ def _save(
         announced = before | {task.id for task in ready if task.element_id in waiting_before}
     # The log and the outbox are only appended to.
     if result.events:
-        session.execute(insert(EventRecord.__table__), [event_row(record.id, e) for e in result.events])
+        session.connection().execute(_INSERT_EVENTS, [event_row(record.id, e) for e in result.events])
     notes = [note_row(record.id, note) for note in result.notifications]
     notes += step_notifications(record, announced, ready, result.events, now)
     if notes:
-        session.execute(insert(NotificationRecord.__table__), notes)
+        session.connection().execute(_INSERT_NOTES, notes)
     # The regulation's documents made from this step's data (R4): a new version only on change.
     if any(event.kind in DOCUMENT_EVENTS for event in result.events):
         kept = instance.kept.get("documents")
@@ -184,6 +184,9 @@ _UPDATE_ROW = (
 _PROJECTION_ROWS = select(_TASKS).where(_TASKS.c.instance_id == bindparam("instance_id"))
 _DELETE_TASK = delete(_TASKS).where(_TASKS.c.id == bindparam("task_id"))
 _UPDATE_TASK = update(_TASKS).where(_TASKS.c.id == bindparam("task_id"))
+_INSERT_TASKS = insert(_TASKS)
+_INSERT_EVENTS = insert(EventRecord.__table__)
+_INSERT_NOTES = insert(NotificationRecord.__table__)
 
 
 def write_row(session, record: InstanceRecord, **values):
@@ -195,9 +198,11 @@ def write_row(session, record: InstanceRecord, **values):
     instance_id, seen = record.id, record.version_id
     values["version_id"] = seen + 1
     try:
-        written = session.execute(
-            _UPDATE_ROW, {**values, "row_id": instance_id, "seen_version": seen}
-        ).rowcount
+        written = (
+            session.connection()
+            .execute(_UPDATE_ROW, {**values, "row_id": instance_id, "seen_version": seen})
+            .rowcount
+        )
     except (StatementError, TypeError, ValueError) as error:
         _not_storable(instance_id, error)
         raise
@@ -227,12 +232,13 @@ def _write_projection(session, instance_id, ready, now, known=None) -> _Projecti
     this session may hold them from before another request's commit)."""
     if known is None:
         known = {
-            row.id: row._asdict() for row in session.execute(_PROJECTION_ROWS, {"instance_id": instance_id})
+            row.id: row._asdict()
+            for row in session.connection().execute(_PROJECTION_ROWS, {"instance_id": instance_id})
         }
     ready_ids = {task.id for task in ready}
     gone = [task_id for task_id in known if task_id not in ready_ids]
     if gone:
-        session.execute(_DELETE_TASK, [{"task_id": task_id} for task_id in gone])
+        session.connection().execute(_DELETE_TASK, [{"task_id": task_id} for task_id in gone])
     added, changed, rows = [], [], {}
     for task in ready:
         values = projected(task)
@@ -246,9 +252,9 @@ def _write_projection(session, instance_id, ready, now, known=None) -> _Projecti
             values.update(id=task.id, instance_id=instance_id, created_at=row["created_at"])
         rows[task.id] = values
     if added:
-        session.execute(insert(_TASKS), added)
+        session.connection().execute(_INSERT_TASKS, added)
     if changed:
-        session.execute(_UPDATE_TASK, changed)
+        session.connection().execute(_UPDATE_TASK, changed)
     tasks = [_task_info(SimpleNamespace(**values)) for values in rows.values()]
     return _Projection(tasks, rows, {task_id: row["element_id"] for task_id, row in known.items()})
 

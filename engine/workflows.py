@@ -11,11 +11,12 @@ instance at once, the later flush raises `InstanceConflict` instead of overwriti
 from datetime import datetime
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, event, insert, select, update
 from sqlalchemy.exc import DBAPIError, StatementError
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.util import identity_key
 
 from . import cache
 from .clock import naive_utc, system_clock
@@ -190,8 +191,9 @@ _INSERT_NOTES = insert(NotificationRecord.__table__)
 
 
 def write_row(session, record: InstanceRecord, **values):
-    """Write the step's columns (`_STEP_COLUMNS`, all of them) of the instance row in one UPDATE that holds only if no one else has
-    written it since it was read (its `version_id`), then keep `record` as the row now is.
+    """Write the step's columns (`_STEP_COLUMNS`, all of them) of the instance row in one UPDATE
+    that holds only if no one else has written it since it was read (its `version_id`), then
+    keep `record` as the row now is (read again if a SAVEPOINT around the write rolls back).
     Raises InstanceChanged when someone else did, StateNotStorable when the values cannot be
     written (nothing of this transaction should be kept then)."""
     flush_row(session, record)  # any change the caller made to the row itself first
@@ -210,6 +212,25 @@ def write_row(session, record: InstanceRecord, **values):
         raise InstanceChanged(f"instance {instance_id} was changed by someone else; reload and try again")
     for name, value in values.items():
         set_committed_value(record, name, value)
+    # The session does not count a committed value as a change of its transaction: if a
+    # SAVEPOINT rolls back, it would keep these (`_expire_rows_written`).
+    session.info.setdefault(_ROWS_WRITTEN, []).append(record)
+
+
+_ROWS_WRITTEN = "upgradeflow.rows_written"
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _expire_rows_written(session, previous_transaction):
+    for record in session.info.pop(_ROWS_WRITTEN, ()):
+        if record in session:
+            session.expire(record)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_rows_written(session):
+    if not session.in_nested_transaction():  # a released SAVEPOINT: the outer one may roll back
+        session.info.pop(_ROWS_WRITTEN, None)
 
 
 class _Projection:
@@ -255,8 +276,23 @@ def _write_projection(session, instance_id, ready, now, known=None) -> _Projecti
         session.connection().execute(_INSERT_TASKS, added)
     if changed:
         session.connection().execute(_UPDATE_TASK, changed)
+    _forget_task_objects(session, gone, [*(v["id"] for v in added), *(v["task_id"] for v in changed)])
     tasks = [_task_info(SimpleNamespace(**values)) for values in rows.values()]
     return _Projection(tasks, rows, {task_id: row["element_id"] for task_id, row in known.items()})
+
+
+def _forget_task_objects(session, gone, written):
+    """Task rows this session holds as objects (read earlier in the transaction) are out of date
+    once the statements above wrote around them: a deleted one leaves the session, a written one
+    is read again when next used."""
+    for task_id in gone:
+        found = session.identity_map.get(identity_key(TaskRecord, task_id))
+        if found is not None:
+            session.expunge(found)
+    for task_id in written:
+        found = session.identity_map.get(identity_key(TaskRecord, task_id))
+        if found is not None:
+            session.expire(found)
 
 
 def flush_row(session, record: InstanceRecord):

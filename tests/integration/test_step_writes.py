@@ -1,0 +1,140 @@
+"""A step writes the instance row, its task rows and its documents with plain statements, and its
+cached instance keeps what they hold. The session that made the step reads what it wrote, and a
+cached instance writes exactly what a freshly restored one would, through every administrator's
+operation as through the procedure."""
+
+import pytest
+from sqlalchemy import select
+
+import engine
+from engine import cache
+from engine.admin import (
+    edit_instance_data,
+    replay_instance,
+    resume_instance,
+    rewind_instance,
+    skip_task,
+    suspend_instance,
+    undo,
+)
+from engine.consistency import row_disagreement
+from engine.models import DocumentVersionRecord, InstanceRecord, NotificationRecord, TaskRecord
+from tests.integration.test_instance_cache import ANYONE, started, values_for
+from tests.integration.test_replay import ADMIN, Driver
+
+
+@pytest.fixture
+def empty_cache():
+    cache.INSTANCES.clear()
+    yield
+    cache.INSTANCES.resize(cache.DEFAULT_SIZE)
+    cache.INSTANCES.clear()
+
+
+def test_a_claim_is_seen_by_the_task_objects_the_session_holds(Session, empty_cache):
+    info = started(Session)
+    task = info.tasks[0]
+    claimer = engine.Actor("alice2", frozenset(task.groups))
+    with Session.begin() as session:
+        held = session.get(TaskRecord, task.id)  # a list the caller read before the step
+        claimed = engine.claim_task(session, task.id, claimer)
+        assert [t.assignee for t in claimed.tasks] == ["alice2"]
+        assert [t.assignee for t in engine.get_instance(session, info.id).tasks] == ["alice2"]
+        assert held.assignee == "alice2"
+
+
+def test_a_completed_task_is_gone_for_the_session_that_completed_it(Session, empty_cache):
+    info = started(Session)
+    task = info.tasks[0]
+    with Session.begin() as session:
+        values = values_for(session, task)
+        held = session.get(TaskRecord, task.id)  # a list the caller read before the step
+        engine.complete_task(session, task.id, values, ANYONE)
+        assert session.get(TaskRecord, task.id) is None
+        assert held not in session
+        with pytest.raises(engine.InstanceConflict, match="someone else just completed it"):
+            engine.complete_task(session, task.id, values, ANYONE)
+
+
+def test_a_step_rolled_back_with_its_savepoint_leaves_the_row_as_it_was(Session, empty_cache):
+    if Session.kw["bind"].dialect.name == "sqlite":
+        pytest.skip("pysqlite's default transaction handling does not roll back across a SAVEPOINT")
+    info = started(Session)
+    with Session() as session, session.begin():
+        record = session.get(InstanceRecord, info.id)  # held, as a page's list would
+        savepoint = session.begin_nested()
+        suspend_instance(session, info.id, ADMIN, "tried")
+        savepoint.rollback()
+        assert [i.status for i in engine.list_instances(session).items] == ["running"]
+        assert record.status == "running"
+
+
+def written(Session, driver) -> tuple:
+    """What the instance's rows hold beside its state (checked against it first)."""
+    with Session() as session:
+        assert row_disagreement(session, driver.id, driver.clock) is None
+        documents = session.scalars(
+            select(DocumentVersionRecord)
+            .where(DocumentVersionRecord.instance_id == driver.id)
+            .order_by(DocumentVersionRecord.id)
+        )
+        notes = session.scalars(
+            select(NotificationRecord)
+            .where(NotificationRecord.instance_id == driver.id)
+            .order_by(NotificationRecord.id)
+        )
+        return (
+            [(d.document_id, d.version, d.sha256, d.author, d.reviewer, d.approved_at) for d in documents],
+            [(n.recipient, n.kind, n.text, n.task_id is not None) for n in notes],
+            [(t.name, t.assignee, t.created_at) for t in engine.get_instance(session, driver.id).tasks],
+        )
+
+
+def administered(Session, cache_size) -> list:
+    """Steps and every administrator's operation on one instance, with the cache of that size;
+    what its rows hold after each."""
+    cache.INSTANCES.clear()
+    cache.INSTANCES.resize(cache_size)
+    driver = Driver(Session, engine.ManualClock())
+    clock = driver.clock
+    seen = []
+    driver.complete("preliminary_review")
+    driver.complete("requirement_analysis")
+    seen.append(written(Session, driver))
+    with Session() as session:
+        analysis = next(
+            e for e in engine.instance_events(session, driver.id) if e.task == "requirement_analysis"
+        )
+    with Session.begin() as session:
+        suspend_instance(session, driver.id, ADMIN, "paused", clock)
+        resume_instance(session, driver.id, ADMIN, "resumed", clock)
+        rewind_instance(session, driver.id, analysis.task_id, ADMIN, "again", clock)
+    seen.append(written(Session, driver))
+    driver.complete("requirement_analysis", cost_training=20000)
+    seen.append(written(Session, driver))
+    with Session.begin() as session:
+        edit_instance_data(session, driver.id, ADMIN, {"note": "checked"}, "a note", clock)
+        [task] = engine.get_instance(session, driver.id).tasks
+        skip_task(session, driver.id, task.id, ADMIN, "skipped", {"risks": []}, clock)
+    seen.append(written(Session, driver))
+    with Session.begin() as session:
+        replay_instance(session, driver.id, ADMIN, dry_run=False)
+    seen.append(written(Session, driver))
+    with Session.begin() as session:
+        undo(session, driver.id, ADMIN)
+    seen.append(written(Session, driver))
+    with Session.begin() as session:
+        [task] = engine.get_instance(session, driver.id).tasks
+        engine.claim_task(session, task.id, ANYONE, clock)
+        engine.unclaim_task(session, task.id, ANYONE, clock)
+        engine.claim_task(session, task.id, ANYONE, clock)
+    seen.append(written(Session, driver))
+    return seen
+
+
+def test_administered_with_the_cache_writes_what_it_writes_without(Session, empty_cache):
+    without = administered(Session, 0)
+    cached = administered(Session, cache.DEFAULT_SIZE)
+    assert cached == without
+    documents, notes, tasks = cached[-1]
+    assert documents and notes and [assignee for _, assignee, _ in tasks] == ["anyone"]

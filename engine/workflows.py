@@ -5,7 +5,8 @@ Each operation loads one instance row, restores its state onto its version's def
 `Instance` act, and writes back in the caller's transaction: the state, the ready-task projection,
 the events and the notifications, together. Nothing here commits; the request or job that called
 it does. The instance row carries an optimistic lock (`version_id`): when two requests change one
-instance at once, the later flush raises `InstanceConflict` instead of overwriting the other.
+instance at once, the later write finds the row at another version and raises `InstanceChanged`
+instead of overwriting the other.
 """
 
 from datetime import datetime

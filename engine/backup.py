@@ -175,10 +175,27 @@ def _json_rows(path: Path) -> dict:
         isinstance(rows, list) and all(isinstance(row, dict) for row in rows) for rows in export.values()
     ):
         raise BackupError(f"{path} is no snapshot: it must hold an object of tables, each a list of rows")
+    _require_known(path, export)
     try:
         return {t.name: [_decode(t, row) for row in export.get(t.name, [])] for t in _tables()}
     except (TypeError, ValueError, ArithmeticError) as error:  # a time or amount that does not read
         raise BackupError(f"{path} holds a value that cannot be restored: {error}") from None
+
+
+def _require_known(path, export: dict):
+    """Raise BackupError naming a table or column of the snapshot this schema has not: restoring
+    without it would drop its values silently (a snapshot of a newer version, an edited file)."""
+    tables = {t.name: t for t in _tables()}
+    unknown = sorted(set(export) - set(tables))
+    if unknown:
+        raise BackupError(f"{path} holds tables this database has not: {', '.join(unknown)}")
+    for name, rows in export.items():
+        columns = set(tables[name].columns.keys())
+        extra = sorted({key for row in rows for key in row} - columns)
+        if extra:
+            raise BackupError(
+                f"{path} holds columns this database has not in table {name}: {', '.join(extra)}"
+            )
 
 
 def restore_database(bind, src, files_dir=None) -> dict:

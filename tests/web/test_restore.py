@@ -26,6 +26,12 @@ def counts(app):
         ('{"users": 5}', "is no snapshot"),
         ('{"users": [1]}', "is no snapshot"),
         ('{"users": [{"id": 1, "created_at": "yesterday"}]}', "holds a value that cannot be restored"),
+        # A newer version's snapshot, or an edited one: its values were dropped without a word.
+        (
+            '{"users": [{"id": 1, "username": "x", "nickname": "y"}]}',
+            "holds columns this database has not in table users: nickname",
+        ),
+        ('{"users": [], "badges": [{"id": 1}]}', "holds tables this database has not: badges"),
     ],
 )
 def test_a_snapshot_that_cannot_be_read_is_one_line_and_nothing_is_written(

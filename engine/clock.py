@@ -18,8 +18,8 @@ def naive_utc(value):
 
 def aware_utc(value: datetime) -> datetime:
     """A stored datetime as aware UTC: SQLite hands back naive datetimes for timezone-aware
-    columns (they were stored as UTC)."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    columns (they were stored as UTC), PostgreSQL aware ones in its session's time zone."""
+    return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 class ManualClock:

@@ -228,9 +228,11 @@ def _expire_rows_written(session, previous_transaction):
             session.expire(record)
 
 
-@event.listens_for(Session, "after_commit")
-def _forget_rows_written(session):
-    if not session.in_nested_transaction():  # a released SAVEPOINT: the outer one may roll back
+@event.listens_for(Session, "after_transaction_end")
+def _forget_rows_written(session, transaction):
+    # Only when the outermost transaction ends (committed, rolled back or closed): a released
+    # SAVEPOINT's rows may still be rolled back with the transaction around it.
+    if transaction.parent is None:
         session.info.pop(_ROWS_WRITTEN, None)
 
 

@@ -3,8 +3,12 @@ cached instance keeps what they hold. The session that made the step reads what 
 cached instance writes exactly what a freshly restored one would, through every administrator's
 operation as through the procedure."""
 
+import uuid
+
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
 
 import engine
 from engine import cache
@@ -19,8 +23,11 @@ from engine.admin import (
 )
 from engine.consistency import row_disagreement
 from engine.models import DocumentVersionRecord, InstanceRecord, NotificationRecord, TaskRecord
+from engine.workflows import _ROWS_WRITTEN
+from tests.integration.conftest import PG, PG_URL
 from tests.integration.test_instance_cache import ANYONE, started, values_for
 from tests.integration.test_replay import ADMIN, Driver
+from tests.processes.harness import HAPPY_PATH, REQUEST
 
 
 @pytest.fixture
@@ -138,3 +145,62 @@ def test_administered_with_the_cache_writes_what_it_writes_without(Session, empt
     assert cached == without
     documents, notes, tasks = cached[-1]
     assert documents and notes and [assignee for _, assignee, _ in tasks] == ["anyone"]
+
+
+def test_what_a_transaction_wrote_is_forgotten_when_it_ends_without_a_commit(Session, empty_cache):
+    """The rows a transaction wrote are kept to be read again if a SAVEPOINT rolls back; a
+    session closed (or rolled back) keeps none of them, as one committed does."""
+    info = started(Session)
+    session = Session()
+    engine.claim_task(session, info.tasks[0].id, ANYONE)
+    assert session.info[_ROWS_WRITTEN]
+    session.close()
+    assert not session.info.get(_ROWS_WRITTEN)
+
+
+@pytest.fixture
+def TaipeiSession():
+    """Sessions on a PostgreSQL schema whose connections read times in Asia/Taipei (UTC+8)."""
+    if not PG:
+        pytest.skip(f"no PostgreSQL server answers at {PG_URL}")
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_URL)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    options = f"-csearch_path={schema} -ctimezone=Asia/Taipei"
+    bind = sa.create_engine(PG_URL, connect_args={"options": options})
+    engine.Base.metadata.create_all(bind)
+    factory = sessionmaker(bind, expire_on_commit=False)
+    with factory.begin() as session:
+        engine.deploy(session, engine.bundle_files("processes", "forms"), deployed_by="tests")
+    yield factory
+    bind.dispose()
+    with admin.begin() as connection:
+        connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def sign_off_times(Session, cache_size) -> list:
+    cache.INSTANCES.clear()
+    cache.INSTANCES.resize(cache_size)
+    clock = engine.ManualClock()
+    with Session.begin() as session:
+        info = engine.start_instance(session, "software_upgrade", REQUEST, ANYONE, clock)
+    for _ in range(len(HAPPY_PATH) + 5):
+        with Session() as session:
+            ready = engine.get_instance(session, info.id, clock).tasks
+        task = next((t for name in HAPPY_PATH for t in ready if t.name == name), None)
+        if task is None:
+            break
+        with Session.begin() as session:
+            engine.complete_task(session, task.id, values_for(session, task), ANYONE, clock)
+    with Session() as session:
+        documents = engine.list_documents(session, info.id, ANYONE)
+        return sorted((d.document_id, d.version, s["step"], s["at"]) for d in documents for s in d.signoffs)
+
+
+def test_sign_off_times_are_utc_whatever_the_servers_time_zone(TaipeiSession, empty_cache):
+    without = sign_off_times(TaipeiSession, 0)
+    cached = sign_off_times(TaipeiSession, cache.DEFAULT_SIZE)
+    assert without and cached == without
+    assert all(at.endswith("+00:00") for *_, at in without)

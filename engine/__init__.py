@@ -62,6 +62,8 @@ from .errors import (
     DeploymentError,
     EngineError,
     FormValidationError,
+    InstanceChanged,
+    InstanceConflict,
     InstanceStateError,
     MessageRefused,
     NotAllowed,
@@ -169,8 +171,6 @@ from .versions import ProcessChanges, VersionDiff
 from .views import DeployedProcess, EventInfo, InstanceInfo, Page, ProcessInfo, TaskInfo, VersionInfo
 from .watch import admin_instances, every_admin_instance, list_incidents
 from .workflows import (
-    InstanceChanged,
-    InstanceConflict,
     InstanceNotFound,
     claim_task,
     complete_task,

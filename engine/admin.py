@@ -12,23 +12,15 @@ from sqlalchemy.exc import OperationalError
 from .clock import system_clock
 from .consistency import row_disagreement
 from .deployments import definition_of, version_record
-from .errors import EngineError, InstanceStateError, NotAllowed, StateFormatError
+from .errors import EngineError, InstanceChanged, InstanceStateError, NotAllowed, StateFormatError
 from .event_log import instance_events
 from .events import StepResult
 from .instances import Instance
 from .models import EventRecord, InstanceRecord, SnapshotRecord
 from .replay import compare, replay, replay_through_migrations
+from .step_writes import flush_row
 from .tasks import Actor
-from .workflows import (
-    _ROW_LOCKED,
-    InstanceChanged,
-    InstanceNotFound,
-    _info,
-    _load,
-    _save,
-    _tasks_of,
-    flush_row,
-)
+from .workflows import _ROW_LOCKED, InstanceNotFound, _info, _load, _save, _tasks_of
 
 
 class NothingToUndo(EngineError):

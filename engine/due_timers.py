@@ -15,10 +15,10 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from .clock import system_clock
-from .errors import EngineError
+from .errors import EngineError, InstanceConflict
 from .models import EventRecord, InstanceRecord
 from .step_rows import as_time
-from .workflows import InstanceConflict, _load, _save
+from .workflows import _load, _save
 
 log = logging.getLogger(__name__)
 

@@ -76,3 +76,12 @@ class StateFormatError(EngineError):
 class StateNotStorable(EngineError):
     """A step left a value in the instance's data that its state cannot keep (a diagram fault, not
     the request's: a script changed a list in place to hold a set, say). Nothing was saved."""
+
+
+class InstanceConflict(EngineError):
+    """Someone else changed the instance or the task first (lost race, claimed, no longer ready)."""
+
+
+class InstanceChanged(InstanceConflict):
+    """The instance row changed between this transaction's read and its write (a lost optimistic
+    lock). Unlike a task that is gone, this may succeed when the whole transaction is tried again."""

@@ -41,7 +41,7 @@ from sqlalchemy import select
 from .admin import _snapshot, require_admin
 from .clock import system_clock
 from .deployments import ProcessNotFound, definition_of, version_record
-from .errors import EngineError, InstanceStateError, StateFormatError
+from .errors import EngineError, InstanceConflict, InstanceStateError, StateFormatError
 from .event_log import instance_events
 from .events import Event, StepResult
 from .instances import Instance
@@ -50,7 +50,7 @@ from .replay import replay
 from .serialization import registry
 from .versions import VersionDiff, diff_definitions
 from .views import InstanceInfo
-from .workflows import InstanceConflict, InstanceNotFound, _info, _load, _save, _tasks_of
+from .workflows import InstanceNotFound, _info, _load, _save, _tasks_of
 
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
 # What the diff keeps of a reset task: SpiffWorkflow's own bookkeeping is predicted again.

@@ -23,7 +23,7 @@ from engine.admin import (
 )
 from engine.consistency import row_disagreement
 from engine.models import DocumentVersionRecord, InstanceRecord, NotificationRecord, TaskRecord
-from engine.workflows import _ROWS_WRITTEN
+from engine.step_writes import _ROWS_WRITTEN
 from tests.integration.conftest import PG, PG_URL
 from tests.integration.test_instance_cache import ANYONE, started, values_for
 from tests.integration.test_replay import ADMIN, Driver

@@ -2,6 +2,7 @@
 
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -26,6 +27,35 @@ def _pg_available():
 PG = _pg_available()
 
 
+@contextmanager
+def pg_schema(options=""):
+    """An engine on a new PostgreSQL schema with the tables, its connections started with
+    `options` too (`-c…` settings); the schema is dropped after. Skips without a server."""
+    if not PG:
+        pytest.skip(f"no PostgreSQL server answers at {PG_URL}")
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    bind = sa.create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema} {options}".strip()})
+    engine.Base.metadata.create_all(bind)
+    try:
+        yield bind
+    finally:
+        bind.dispose()
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def deployed_sessions(bind):
+    """A session factory on `bind` with the procedure deployed."""
+    factory = sessionmaker(bind, expire_on_commit=False)
+    with factory.begin() as session:
+        engine.deploy(session, engine.bundle_files("processes", "forms"), deployed_by="tests")
+    return factory
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_engine(request, tmp_path):
     if request.param == "sqlite":
@@ -34,27 +64,13 @@ def db_engine(request, tmp_path):
         yield bind
         bind.dispose()
         return
-    if not PG:
-        pytest.skip(f"no PostgreSQL server answers at {PG_URL}")
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    bind = sa.create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    engine.Base.metadata.create_all(bind)
-    yield bind
-    bind.dispose()
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with pg_schema() as bind:
+        yield bind
 
 
 @pytest.fixture
 def Session(db_engine):
-    factory = sessionmaker(db_engine, expire_on_commit=False)
-    with factory.begin() as session:
-        engine.deploy(session, engine.bundle_files("processes", "forms"), deployed_by="tests")
-    return factory
+    return deployed_sessions(db_engine)
 
 
 @pytest.fixture

@@ -3,12 +3,8 @@ cached instance keeps what they hold. The session that made the step reads what 
 cached instance writes exactly what a freshly restored one would, through every administrator's
 operation as through the procedure."""
 
-import uuid
-
 import pytest
-import sqlalchemy as sa
 from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
 
 import engine
 from engine import cache
@@ -24,7 +20,7 @@ from engine.admin import (
 from engine.consistency import row_disagreement
 from engine.models import DocumentVersionRecord, InstanceRecord, NotificationRecord, TaskRecord
 from engine.step_writes import _ROWS_WRITTEN
-from tests.integration.conftest import PG, PG_URL
+from tests.integration.conftest import deployed_sessions, pg_schema
 from tests.integration.test_instance_cache import ANYONE, started, values_for
 from tests.integration.test_replay import ADMIN, Driver
 from tests.processes.harness import HAPPY_PATH, REQUEST
@@ -161,23 +157,8 @@ def test_what_a_transaction_wrote_is_forgotten_when_it_ends_without_a_commit(Ses
 @pytest.fixture
 def TaipeiSession():
     """Sessions on a PostgreSQL schema whose connections read times in Asia/Taipei (UTC+8)."""
-    if not PG:
-        pytest.skip(f"no PostgreSQL server answers at {PG_URL}")
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_URL)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    options = f"-csearch_path={schema} -ctimezone=Asia/Taipei"
-    bind = sa.create_engine(PG_URL, connect_args={"options": options})
-    engine.Base.metadata.create_all(bind)
-    factory = sessionmaker(bind, expire_on_commit=False)
-    with factory.begin() as session:
-        engine.deploy(session, engine.bundle_files("processes", "forms"), deployed_by="tests")
-    yield factory
-    bind.dispose()
-    with admin.begin() as connection:
-        connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with pg_schema("-ctimezone=Asia/Taipei") as bind:
+        yield deployed_sessions(bind)
 
 
 def sign_off_times(Session, cache_size) -> list:

@@ -61,8 +61,8 @@ class Instance(ClaimsMixin, MessagesMixin, RepairMixin, TimersMixin):
         self._engine = script_engine
         self._extra = extra or {"completed": {}, "error": None}
         self._max_depth = max_depth
-        # What the host derived from this state and keeps with it while it is cached (the
-        # documents' latest hashes): gone with the object, never saved.
+        # What the host keeps with this state while it is cached (the rows its last step wrote:
+        # task rows, documents' latest hashes): gone with the object, never saved.
         self.kept: dict = {}
 
     # -- construction -------------------------------------------------------------------------

@@ -4,6 +4,8 @@ row's optimistic lock, and the session kept as the database now is: the instance
 row as written (read again if a SAVEPOINT around the write rolls back), task objects it holds are
 expired or dropped. `workflows._save` calls them; the log and the outbox are appended there."""
 
+from dataclasses import dataclass
+
 from sqlalchemy import bindparam, delete, event, insert, select, update
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
@@ -88,13 +90,13 @@ def _forget_rows_written(session, transaction):
         session.info.pop(_ROWS_WRITTEN, None)
 
 
+@dataclass
 class Projection:
-    """The ready-task rows after a step, `rows` (task id -> the row's values, oldest first, to keep
-    with the cached instance), and of those before it, `before` (task id -> element id)."""
+    """The ready-task rows after a step, `rows` (task id -> the row's values, to keep with the
+    cached instance), and of those before it, `before` (task id -> element id)."""
 
-    def __init__(self, rows, before):
-        self.rows = rows
-        self.before = before
+    rows: dict
+    before: dict
 
 
 def write_projection(session, instance_id, ready, now, known=None) -> Projection:

@@ -18,33 +18,13 @@ from .views import Page
 from .workflows import _info
 
 
-def admin_instances(
-    session,
-    actor: Actor,
-    *,
-    process_id=None,
-    version=None,
-    status=None,
-    waiting_at=None,
-    older_than_days=None,
-    initiator=None,
-    page=1,
-    per_page=50,
-    clock=system_clock,
-) -> Page:
-    """Instances of every process, oldest first, filtered by process, version, status, a step
-    they wait at, age (started more than `older_than_days` ago) and initiator. Returns Page of
-    InstanceInfo (with `error` for incidents, without data). Raises NotAllowed."""
+def admin_instances(session, actor: Actor, *, page=1, per_page=50, clock=system_clock, **filters) -> Page:
+    """Instances of every process, oldest first, filtered (`_filtered`'s keywords) by process,
+    version, status, a step they wait at, age (started more than `older_than_days` ago) and
+    initiator. Returns Page of InstanceInfo (with `error` for incidents, without data). Raises
+    NotAllowed; TypeError for a filter there is not."""
     require_admin(actor)
-    query = _filtered(
-        process_id=process_id,
-        version=version,
-        status=status,
-        waiting_at=waiting_at,
-        older_than_days=older_than_days,
-        initiator=initiator,
-        clock=clock,
-    )
+    query = _filtered(clock=clock, **filters)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(query.order_by(InstanceRecord.id).offset((page - 1) * per_page).limit(per_page))
     return Page([_info(r) for r in rows], total, page, per_page)
@@ -56,7 +36,7 @@ def every_admin_instance(session, actor: Actor, *, batch=1000, clock=system_cloc
     (each batch one query, from the last id on, so a later batch costs no more than the first),
     and keeps none it has handed out (the session holds rows weakly). For a listing of them all
     (`upgradeflow instances list`), where one page of 10,000 stopped at 10,000. Raises NotAllowed,
-    at once; TypeError for a filter `admin_instances` does not have."""
+    at once; TypeError for a filter there is not."""
     require_admin(actor)
     query = _filtered(clock=clock, **filters)
     return _in_batches(session, query, batch)

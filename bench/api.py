@@ -84,11 +84,15 @@ def throughput(url, tokens, clients=8, procedures=2, workers=2) -> dict:
     }
 
 
-def single(url, tokens, samples=20) -> dict:
-    """The latency of one completion with nothing else running (one client, one server), after a
-    few completions that let each worker load the definitions (not counted)."""
+def single(url, tokens, samples=20, workers=2) -> dict:
+    """The latency of one completion with nothing else running (one client, `workers` worker
+    processes), after a few completions that let each worker load the definitions (not counted).
+
+    With two workers, a request lands on either: one whose cached copy of the instance is older
+    than the last step (the other worker made it) restores the instance from its state first. With
+    one worker the copy is always current: the step's own cost, with HTTP around it."""
     latencies = []
-    with served(url, 2) as server:
+    with served(url, workers) as server:
         callers = {g: Api(server.port, tokens[g]) for g in GROUPS}
         walk(callers, start(callers["business"]), steps=6)  # warm-up: each worker loads the definitions
         while len(latencies) < samples:

@@ -6,7 +6,7 @@ expired or dropped. `workflows._save` calls them; the log and the outbox are app
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, event, insert, select, update
+from sqlalchemy import bindparam, delete, event, insert, inspect, select, update
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -70,9 +70,17 @@ def write_row(session, record: InstanceRecord, **values):
     # The session does not count a committed value as a change of its transaction: if a
     # SAVEPOINT rolls back, it would keep these (`_expire_rows_written`).
     session.info.setdefault(_ROWS_WRITTEN, []).append(record)
+    session.info.setdefault(_IDS_WRITTEN, set()).add(instance_id)
 
 
 _ROWS_WRITTEN = "upgradeflow.rows_written"
+_IDS_WRITTEN = "upgradeflow.instances_written"  # until the outermost transaction ends
+
+
+def written_here(session, instance_id) -> bool:
+    """Whether this session's transaction has written the instance's row (in a SAVEPOINT too,
+    rolled back or not): what the session reads of that instance is not committed."""
+    return instance_id in session.info.get(_IDS_WRITTEN, ())
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -80,6 +88,16 @@ def _expire_rows_written(session, previous_transaction):
     for record in session.info.pop(_ROWS_WRITTEN, ()):
         if record in session:
             session.expire(record)
+    # Task objects of those instances, whenever the session read them: the statements wrote
+    # around the session, so it cannot tell which hold what the SAVEPOINT wrote.
+    written = session.info.get(_IDS_WRITTEN)
+    if written:
+        for key, found in list(session.identity_map.items()):
+            if key[0] is not TaskRecord:
+                continue
+            instance_id = inspect(found).dict.get("instance_id")  # None: expired already
+            if instance_id is None or instance_id in written:
+                session.expire(found)
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -88,6 +106,7 @@ def _forget_rows_written(session, transaction):
     # SAVEPOINT's rows may still be rolled back with the transaction around it.
     if transaction.parent is None:
         session.info.pop(_ROWS_WRITTEN, None)
+        session.info.pop(_IDS_WRITTEN, None)
 
 
 @dataclass

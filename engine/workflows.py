@@ -28,7 +28,7 @@ from .notifications import step_notifications
 from .phases import phase_after_step
 from .serialization import FORMAT_VERSION
 from .step_rows import event_row, note_row
-from .step_writes import write_projection, write_row
+from .step_writes import write_projection, write_row, written_here
 from .tasks import Actor, may_complete
 from .views import InstanceInfo, TaskInfo
 
@@ -48,8 +48,13 @@ _ROW = (
 )
 # The row as it is once the lock is ours, even if this session read it before.
 _ROW_LOCKED = _ROW.with_for_update(of=InstanceRecord).execution_options(populate_existing=True)
+# What a miss reads with the state: all the row says of it, the process version too (a session
+# may hold the row from before a migration committed elsewhere: the state must be restored on
+# the version it was written for, or the cache would file it under the new row wrongly built).
 _WITH_STATE = [
     "state",
+    "process_version_id",
+    "process_version",
     "version_id",
     "updated_at",
     "status",
@@ -98,8 +103,10 @@ def _load(session, instance_id, clock, lock=False, record=None) -> tuple[Instanc
 
 
 def _release(session, record: InstanceRecord, instance: Instance):
-    """Give back an instance that was only read."""
-    if cache.staged(session, record.id) is None:
+    """Give back an instance that was only read: to the cache, unless this transaction wrote its
+    row (a SAVEPOINT rolled back since, dropping what `_save` staged): what it read is not
+    committed, and may never be."""
+    if cache.staged(session, record.id) is None and not written_here(session, record.id):
         cache.INSTANCES.put(cache.row_key(session, record), instance)
 
 

@@ -16,6 +16,10 @@ from engine import cache
 from engine.consistency import row_disagreement
 from engine.groups import GROUP_IDS
 from engine.instances import Instance
+from engine.migration import migrate_instance
+from engine.models import InstanceRecord, TaskRecord
+from tests.integration.test_replay import ADMIN, Driver
+from tests.integration.versions_v2 import deploy
 from tests.processes.harness import DEFAULTS, HAPPY_PATH, REQUEST
 
 ALICE = engine.Actor("alice", frozenset({"business"}))
@@ -120,6 +124,26 @@ def test_a_step_saved_in_a_savepoint_waits_for_the_outer_commit(Session, restore
     assert served_after_theirs(Session, other_process, info, task, frozen) == "theirs, committed"
 
 
+def test_a_read_after_a_rolled_back_savepoint_files_nothing_uncommitted(Session, restores, other_process):
+    """A SAVEPOINT that rolls back drops what the transaction staged, its earlier step too: a read
+    after it restores that uncommitted step, and must not file it in the cache, for the
+    transaction may still roll back (and another process commit the same row identity)."""
+    if Session.kw["bind"].dialect.name == "sqlite":
+        pytest.skip("pysqlite's default transaction handling does not roll back across a SAVEPOINT")
+    frozen = lambda: datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # noqa: E731
+    info = started(Session)
+    task = info.tasks[0]
+    with Session() as session:
+        values = {**values_for(session, task), "comment": "mine, rolled back"}
+        engine.complete_task(session, task.id, values, ANYONE, frozen)  # staged
+        savepoint = session.begin_nested()
+        engine.suspend_instance(session, info.id, ADMIN, "tried", frozen)
+        savepoint.rollback()
+        engine.get_instance(session, info.id, frozen)  # restored from the uncommitted row
+        session.rollback()
+    assert served_after_theirs(Session, other_process, info, task, frozen) == "theirs, committed"
+
+
 def served_after_theirs(Session, other_process, info, task, clock) -> str:
     """Another process commits the same step ("theirs, committed"); the comment then served."""
     with other_process, Session.begin() as session:
@@ -161,6 +185,43 @@ def test_a_refused_submission_leaves_the_cached_instance_as_stored(Session, rest
     assert ready(Session, info.id) == ["preliminary_review"]
     with Session() as session:
         assert engine.instance_events(session, info.id)[-1].type == "started"
+
+
+OLD_TITLE = "需求分析與評估".encode()
+NEW_TITLE = "需求分析（第二版）"
+
+
+def retitled(files):
+    """The bundle with requirement_analysis titled NEW_TITLE (nothing else changes)."""
+    bpmn = files["software_upgrade.bpmn"]
+    assert bpmn.count(b'name="' + OLD_TITLE + b'"') == 1
+    return {**files, "software_upgrade.bpmn": bpmn.replace(OLD_TITLE, NEW_TITLE.encode())}
+
+
+def test_a_miss_restores_the_state_on_the_version_the_row_now_holds(Session, restores):
+    """A session that read the instance row before a migration committed elsewhere still holds
+    the old process version: restored on it, the migrated state would be filed under the
+    migrated row, and the next step, served from the cache, would write the old version's task
+    title back."""
+    clock = engine.ManualClock()
+    driver = Driver(Session, clock)
+    driver.complete("preliminary_review")  # waiting at requirement_analysis
+    with Session.begin() as session:
+        deploy(session, retitled(engine.bundle_files("processes", "forms")))
+    with Session() as reader:
+        held = reader.get(InstanceRecord, driver.id)  # a page that read the row first, and holds it
+        assert held.process_version.version == 1
+        with Session.begin() as session:
+            migrate_instance(session, driver.id, 2, ADMIN, clock=clock)
+        with Session() as session:
+            [task] = session.scalars(sa.select(TaskRecord).where(TaskRecord.instance_id == driver.id))
+            assert task.title == NEW_TITLE
+        engine.get_instance(reader, driver.id, clock)  # a miss: restored, and filed in the cache
+    with Session.begin() as session:
+        engine.claim_task(session, task.id, ANYONE, clock)  # a hit
+    with Session() as session:
+        assert row_disagreement(session, driver.id, clock) is None
+        assert session.get(TaskRecord, task.id).title == NEW_TITLE
 
 
 def test_a_change_by_another_process_is_a_miss(Session, restores, other_process):

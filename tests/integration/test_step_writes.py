@@ -72,6 +72,24 @@ def test_a_step_rolled_back_with_its_savepoint_leaves_the_row_as_it_was(Session,
         assert record.status == "running"
 
 
+def test_task_objects_read_in_a_rolled_back_savepoint_are_read_again(Session, empty_cache):
+    """The statements wrote the task rows around the session: a task object it read after the
+    step, inside the SAVEPOINT, must not keep the step's values once the SAVEPOINT rolls back."""
+    if Session.kw["bind"].dialect.name == "sqlite":
+        pytest.skip("pysqlite's default transaction handling does not roll back across a SAVEPOINT")
+    info = started(Session)
+    task = info.tasks[0]
+    claimer = engine.Actor("alice2", frozenset(task.groups))
+    with Session() as session, session.begin():
+        savepoint = session.begin_nested()
+        engine.claim_task(session, task.id, claimer)
+        held = session.get(TaskRecord, task.id)  # read after the step, as a page's list would
+        assert held.assignee == "alice2"
+        savepoint.rollback()
+        assert [t.assignee for t in engine.get_instance(session, info.id).tasks] == [None]
+        assert held.assignee is None
+
+
 def written(Session, driver) -> tuple:
     """What the instance's rows hold beside its state (checked against it first)."""
     with Session() as session:

@@ -21,10 +21,14 @@ from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import Date, DateTime, Integer, Numeric, create_engine, func, insert, select, text
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from .errors import EngineError
-from .models import Base, InstanceRecord
+from .models import Base
 
+# The departments the app creates itself (`ensure_groups`): a database otherwise empty may hold
+# them, and the snapshot's take their place.
+_REFERENCE = frozenset({"groups"})
 FILES = "files"  # uploaded documents, content-addressed: copied as they are
 SQLITE_FILE = "database.sqlite3"
 JSON_FILE = "database.json"
@@ -157,6 +161,10 @@ def _snapshot_rows(src: Path) -> dict:
                     ]
                     for t in _tables()
                 }
+        except DBAPIError as error:  # the snapshot's own file: not one, or of another version
+            raise BackupError(
+                f"{src / SQLITE_FILE} cannot be read as a snapshot of this version: {error.orig}"
+            ) from None
         finally:
             snapshot.dispose()
     if (src / JSON_FILE).exists():
@@ -200,28 +208,57 @@ def _require_known(path, export: dict):
 
 def restore_database(bind, src, files_dir=None) -> dict:
     """Copy a snapshot's rows into the database behind `bind`, which must be migrated and hold
-    no instances, and its files into `files_dir`. Returns {table: rows restored}. Raises
+    no rows at all, and its files into `files_dir`. Returns {table: rows restored}. Raises
     BackupError; writes nothing to the database on error."""
     rows = _snapshot_rows(Path(src))
+    files = Path(src) / FILES
+    if files_dir is not None and files.is_dir() and Path(files_dir).exists() and not Path(files_dir).is_dir():
+        raise BackupError(f"the uploads folder {files_dir} is not a folder: nothing restored")
     with bind.begin() as connection:
-        if connection.execute(select(func.count()).select_from(InstanceRecord.__table__)).scalar_one():
-            raise BackupError("the target database is not empty: restore needs an empty deployment")
-        for table in reversed(_tables()):  # children first
-            connection.execute(table.delete())  # groups and the like are seeded by migrations
+        _require_empty(connection)
+        _insert_rows(connection, src, rows)
+        if bind.dialect.name == "postgresql":
+            _move_sequences(connection)
+        if files_dir is not None and files.is_dir():
+            # Before the rows commit: files that cannot be copied leave no rows that name them.
+            try:
+                shutil.copytree(files, files_dir, dirs_exist_ok=True)
+            except (OSError, shutil.Error) as error:
+                raise BackupError(f"the snapshot's files cannot be copied to {files_dir}: {error}") from None
+    return {name: len(value) for name, value in rows.items()}
+
+
+def _require_empty(connection):
+    held = [name for name, count in _count(connection).items() if count and name not in _REFERENCE]
+    if held:
+        # Users, deployed versions, plans: a restore would put the snapshot's in their place.
+        raise BackupError(
+            f"the target database is not empty (it holds {', '.join(held)}): "
+            "restore needs a database just migrated (upgradeflow db upgrade)"
+        )
+
+
+def _insert_rows(connection, src, rows: dict):
+    for table in _tables():
+        if table.name in _REFERENCE:
+            connection.execute(table.delete())
+    try:
         for table in _tables():
             if rows[table.name]:
                 connection.execute(insert(table), rows[table.name])
-        if bind.dialect.name == "postgresql":
-            for table in _tables():
-                keys = list(table.primary_key.columns)
-                if len(keys) == 1 and isinstance(keys[0].type, Integer):
-                    key = keys[0].name  # a serial column: move its sequence past the rows restored
-                    connection.execute(
-                        text(
-                            f"SELECT setval(pg_get_serial_sequence('{table.name}', '{key}'), "
-                            f"COALESCE((SELECT MAX({key}) FROM {table.name}), 0) + 1, false)"
-                        )
-                    )
-    if files_dir is not None and (Path(src) / FILES).is_dir():
-        shutil.copytree(Path(src) / FILES, files_dir, dirs_exist_ok=True)
-    return {name: len(value) for name, value in rows.items()}
+    except (IntegrityError, DataError) as error:  # the snapshot's rows, not the database
+        problem = str(error.orig).strip().splitlines()[0]
+        raise BackupError(f"{src}: the snapshot holds rows this database refuses ({problem})") from None
+
+
+def _move_sequences(connection):
+    for table in _tables():
+        keys = list(table.primary_key.columns)
+        if len(keys) == 1 and isinstance(keys[0].type, Integer):
+            key = keys[0].name  # a serial column: move its sequence past the rows restored
+            connection.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', '{key}'), "
+                    f"COALESCE((SELECT MAX({key}) FROM {table.name}), 0) + 1, false)"
+                )
+            )

@@ -77,6 +77,15 @@ def ensure_groups(session) -> None:
     session.flush()
 
 
+# Names the app itself uses for someone other than a user: a user so named would read what is
+# meant for everyone, or stand for the command line or the engine in the event log.
+RESERVED_NAMES = {
+    "all": "notifications to everyone are addressed to it",
+    "cli": "the command line acts under it",
+    "system": "steps no person took are logged under it",
+}
+
+
 def create_user(
     session, username, password, groups=(), *, is_admin=False, is_demo=False, display_name=None
 ) -> User:
@@ -88,6 +97,8 @@ def create_user(
         or not username.replace("_", "").replace("-", "").replace(".", "").isalnum()
     ):
         raise UserError(f"invalid user name {username!r}: letters, digits, '.', '_' or '-', at most 80")
+    if username.lower() in RESERVED_NAMES:
+        raise UserError(f"the user name {username!r} is reserved: {RESERVED_NAMES[username.lower()]}")
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
     unknown = set(groups) - GROUP_IDS

@@ -96,6 +96,16 @@ def test_users_add_refuses_bad_input_and_stores_nothing(app, runner):
         assert engine.get_user_by_name(db.session, "bob") is None
 
 
+@pytest.mark.parametrize(("name", "why"), [("all", "notifications to everyone"), ("CLI", "the command line")])
+def test_users_add_refuses_a_name_the_app_uses_for_someone_else(app, runner, name, why):
+    """A user named `all` read every notification meant for everyone and had their own (a
+    termination's reason) shown to everyone; `cli` is the command line's actor in the log."""
+    result = runner.invoke(args=["users", "add", name, "--group", "business"], input="long-enough\n")
+    assert result.exit_code != 0 and f"the user name {name!r} is reserved: {why}" in result.output
+    with app.app_context():
+        assert engine.get_user_by_name(db.session, name) is None
+
+
 def test_users_add_refuses_text_that_is_not_utf8_and_stores_nothing(app, runner):
     """Bytes that were not UTF-8 (a terminal in Big5, say) ended in a traceback."""
     password = runner.invoke(args=["users", "add", "bob"], input=b"\xff\xfepassword\n")

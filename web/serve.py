@@ -58,7 +58,13 @@ def warm_up(app):
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--timeout", default=30, show_default=True, help="Seconds before a stuck worker is restarted.")
+@click.option(
+    "--timeout",
+    default=30,
+    show_default=True,
+    type=click.IntRange(1, 86_400),
+    help="Seconds before a stuck worker is restarted.",
+)
 def serve_command(workers, port, host, timeout):
     """Serve the app with gunicorn (production)."""
     if not os.environ.get("SECRET_KEY"):

@@ -201,8 +201,17 @@ def test_an_unreachable_database_is_exit_status_3_not_a_traceback(command):
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("option", [["--port", "70000"], ["--port", "0"], ["--workers", "0"]])
-def test_serve_refuses_a_port_or_worker_count_it_cannot_use(option, tmp_path):
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--port", "70000"],
+        ["--port", "0"],
+        ["--workers", "0"],
+        ["--timeout", "-5"],  # gunicorn's "Value must be positive", the option unnamed
+        ["--timeout", "99999999999999999999"],  # each worker died in select(), restarted forever
+    ],
+)
+def test_serve_refuses_a_port_worker_count_or_timeout_it_cannot_use(option, tmp_path):
     result = _upgradeflow("serve", *option, url=f"sqlite:///{tmp_path}/x.db")
     assert result.returncode == 2 and option[0] in result.stderr
 

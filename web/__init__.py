@@ -11,7 +11,7 @@ from flask import Flask
 import engine
 
 from . import database
-from .config import Config
+from .config import Config, from_environment
 from .extensions import babel, csrf, db, login_manager, migrate
 
 
@@ -19,6 +19,7 @@ def create_app(config=None):
     """Build the Flask app. `config` is a mapping that overrides `Config` (tests pass their own)."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(Config)
+    app.config.update(from_environment())  # raises SettingError naming a setting it cannot use
     if config:
         app.config.update(config)
     if not app.config.get("SECRET_KEY"):

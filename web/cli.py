@@ -10,6 +10,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, P
 import engine
 
 from . import cli_admin
+from .config import SettingError, from_environment
 from .database import UnusableDatabaseUrl
 from .extensions import db
 
@@ -140,6 +141,16 @@ class Group(FlaskGroup):
     setting the driver refuses (2). Any other ProgrammingError is a bug in a statement of ours
     and keeps its traceback."""
 
+    def list_commands(self, ctx):
+        # `--help` builds the app to list its commands: a setting it cannot use is one line here
+        # too (Flask would print the traceback), and the commands that need no app are listed.
+        try:
+            from_environment()
+        except SettingError as error:
+            click.echo(f"error: {error}", err=True)
+            return click.Group.list_commands(self, ctx)
+        return super().list_commands(ctx)
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
@@ -167,7 +178,7 @@ class Group(FlaskGroup):
         except (ArgumentError, NoSuchModuleError) as error:
             click.echo(f"error: DATABASE_URL names no database Upgradeflow can use: {error}", err=True)
             ctx.exit(2)
-        except UnusableDatabaseUrl as error:
+        except (UnusableDatabaseUrl, SettingError) as error:
             click.echo(f"error: {error}", err=True)
             ctx.exit(2)
 

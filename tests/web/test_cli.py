@@ -165,16 +165,60 @@ def test_demo_creates_marked_users_once_per_group_and_an_admin(app, runner):
     assert [sorted(u.groups) for u in users] == [[g.id] for g in engine.GROUPS]
 
 
-def _upgradeflow(*args, url):
-    """The installed `upgradeflow` command, in its own process (DATABASE_URL is read at start)."""
+def _upgradeflow(*args, url, **settings):
+    """The installed `upgradeflow` command, in its own process (DATABASE_URL is read at start);
+    `settings`: more environment variables (None: not set)."""
     import os
     import subprocess
     import sys
     from pathlib import Path
 
     command = [str(Path(sys.executable).parent / "upgradeflow"), *args]
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "t"}
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "t", **settings}
+    env = {name: value for name, value in env.items() if value is not None}
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        # Read when web/config.py was imported: a ValueError traceback before any command ran.
+        ("SMTP_PORT", "abc", "SMTP_PORT must be a whole number from 1 to 65535, not 'abc'"),
+        ("UPGRADEFLOW_INSTANCE_CACHE", "abc", "UPGRADEFLOW_INSTANCE_CACHE must be a whole number"),
+        # Out of range: psycopg waits for ever on a timeout of 0 or less; a port past 65535 was
+        # tried and reported as "connection refused"; the others failed pages later with a 500.
+        ("UPGRADEFLOW_DB_CONNECT_TIMEOUT", "-5", "UPGRADEFLOW_DB_CONNECT_TIMEOUT must be a whole number"),
+        ("SMTP_PORT", "99999", "SMTP_PORT must be a whole number from 1 to 65535, not 99999"),
+        ("COST_OVERRUN_THRESHOLD", "nan", "COST_OVERRUN_THRESHOLD must be a fraction of at least 0"),
+        ("COST_OVERRUN_THRESHOLD", "-1", "COST_OVERRUN_THRESHOLD must be a fraction of at least 0"),
+        ("UPGRADEFLOW_TIMEZONE", "Nowhere/Zone", "UPGRADEFLOW_TIMEZONE names no time zone: 'Nowhere/Zone'"),
+    ],
+)
+def test_a_setting_it_cannot_use_is_refused_at_start_in_one_line(tmp_path, name, value, said):
+    result = _upgradeflow("instances", "list", url=f"sqlite:///{tmp_path}/x.db", **{name: value})
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == f"error: {said}" + result.stderr.split(said, 1)[1]
+    assert len(result.stderr.splitlines()) == 1
+    assert not (tmp_path / "x.db").exists()  # nothing was opened, let alone written
+
+
+def test_help_with_a_setting_it_cannot_use_says_so_in_one_line(tmp_path):
+    result = _upgradeflow("--help", url=f"sqlite:///{tmp_path}/x.db", SMTP_PORT="abc")
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        "error: SMTP_PORT must be a whole number from 1 to 65535, not 'abc'"
+    ]
+    assert "Usage: upgradeflow" in result.stdout
+
+
+def test_an_env_file_sets_the_database_url(tmp_path):
+    """Settings were read when web/config.py was imported, before `-e FILE` was loaded: the
+    command ran on the default database (and `db upgrade` migrated that one)."""
+    settings = tmp_path / "settings.env"
+    settings.write_text(f"DATABASE_URL=sqlite:///{tmp_path / 'chosen.db'}\nSECRET_KEY=t\n")
+    result = _upgradeflow("-e", str(settings), "db", "upgrade", url=None)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "chosen.db").exists()
 
 
 def _closed_port():

@@ -11,7 +11,7 @@ import engine
 
 from . import cli_admin
 from .config import SettingError, from_environment
-from .database import UnusableDatabaseUrl
+from .database import UnusableDatabaseUrl, require_kept
 from .extensions import db
 
 
@@ -110,7 +110,9 @@ def register(app):
 def _create_app():
     from . import create_app
 
-    return create_app()
+    app = create_app()
+    require_kept(str(app.config["SQLALCHEMY_DATABASE_URI"]))  # the app's tests may keep one in memory
+    return app
 
 
 DATABASE_UNAVAILABLE = 3  # exit status of any command that could not reach or use the database

@@ -72,6 +72,17 @@ def engine_options(url: str, connect_timeout=CONNECT_TIMEOUT_S) -> dict:
     return options
 
 
+def require_kept(url: str):
+    """Raise UnusableDatabaseUrl when `url` names an in-memory SQLite database: each command (and
+    each app process) would get a new empty one, so `db upgrade` would keep nothing."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise UnusableDatabaseUrl(
+            "DATABASE_URL names an in-memory SQLite database, which keeps nothing between commands: "
+            "name a file (sqlite:////path/to/upgradeflow.db)"
+        )
+
+
 class UnusableDatabaseUrl(Exception):
     """DATABASE_URL names a database this installation cannot open (the CLI: one line, exit 2)."""
 
@@ -80,9 +91,18 @@ def require_driver(url: str):
     """Import the driver (DBAPI module) that `url` names, as creating the engine does, and raise
     UnusableDatabaseUrl naming it when it is not installed (`postgresql+psycopg2://`, `mysql://`):
     SQLAlchemy's own ModuleNotFoundError reads as a broken installation, not a wrong setting.
-    Only this import is looked at: a module missing anywhere else is still a bug."""
+    Only this import is looked at: a module missing anywhere else is still a bug. A port that
+    is no number or out of range is refused here too (SQLAlchemy's own ValueError, or the
+    driver's "invalid port" taken for an outage)."""
     try:
-        make_url(url).get_dialect().import_dbapi()
+        parsed = make_url(url)
+        port = parsed.port
+    except ValueError as error:  # `host:abc`
+        raise UnusableDatabaseUrl(f"DATABASE_URL names no database Upgradeflow can use: {error}") from None
+    if port is not None and not 1 <= port <= 65535:
+        raise UnusableDatabaseUrl(f"DATABASE_URL has a port out of range (1 to 65535): {port}")
+    try:
+        parsed.get_dialect().import_dbapi()
     except ImportError as error:
         raise UnusableDatabaseUrl(
             f"DATABASE_URL names a driver that is not installed ({error.name or error}): "

@@ -229,12 +229,30 @@ def _closed_port():
         return probe.getsockname()[1]
 
 
-@pytest.mark.parametrize("url", ["garbage", "postgres://u@h/db"])
+@pytest.mark.parametrize(
+    "url", ["garbage", "postgres://u@h/db", "postgresql+psycopg://postgres@127.0.0.1:abc/test"]
+)
 def test_a_database_url_that_names_no_database_is_one_clear_line(url):
     result = _upgradeflow("db", "upgrade", url=url)
     assert result.returncode == 2
     assert result.stderr.startswith("error: DATABASE_URL names no database Upgradeflow can use")
     assert "Traceback" not in result.stderr
+
+
+def test_a_database_url_with_a_port_out_of_range_is_a_setting_not_an_outage():
+    """It was exit 3, "the database is unavailable: invalid port number"."""
+    result = _upgradeflow("db", "upgrade", url="postgresql+psycopg://postgres@127.0.0.1:99999/test")
+    assert result.returncode == 2
+    assert result.stderr == "error: DATABASE_URL has a port out of range (1 to 65535): 99999\n"
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///", "sqlite:///:memory:"])
+def test_an_in_memory_database_is_refused_by_the_commands(url):
+    """Each command got a new empty database: `db upgrade` said nothing was wrong and kept
+    nothing, and the next command said to run `db upgrade`."""
+    result = _upgradeflow("db", "upgrade", url=url)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: DATABASE_URL names an in-memory SQLite database")
 
 
 @pytest.mark.parametrize("command", [["verify"], ["db", "upgrade"]])

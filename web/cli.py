@@ -11,7 +11,7 @@ import engine
 
 from . import cli_admin
 from .config import SettingError, from_environment
-from .database import UnusableDatabaseUrl, require_kept
+from .database import UnusableDatabaseUrl, not_set_up, require_kept
 from .extensions import db
 
 
@@ -118,18 +118,7 @@ def _create_app():
 DATABASE_UNAVAILABLE = 3  # exit status of any command that could not reach or use the database
 
 
-# Why a statement failed, when the cause is the database's set-up rather than a bug of ours:
-# SQLite says it in words, PostgreSQL by sqlstate (undefined_table, undefined_column).
-_NOT_SET_UP_WORDS = ("no such table", "no such column", "has no column named")
-_NOT_SET_UP_STATES = frozenset({"42P01", "42703"})
 _NO_RIGHTS_STATE = "42501"  # insufficient_privilege: the role may not read or write a table
-
-
-def _not_set_up(error) -> bool:
-    # A missing table (a new database) or column (one not upgraded since the code was).
-    return any(words in str(error.orig) for words in _NOT_SET_UP_WORDS) or (
-        getattr(error.orig, "sqlstate", None) in _NOT_SET_UP_STATES
-    )
 
 
 def _no_rights(error) -> bool:
@@ -163,7 +152,7 @@ class Group(FlaskGroup):
                 # does not take (psycopg: `?connect_timeout=abc`, an unknown option).
                 click.echo(f"error: DATABASE_URL has a setting the driver refuses: {reason}", err=True)
                 ctx.exit(2)
-            if _not_set_up(error):
+            if not_set_up(error):
                 message = (
                     f"the database is not set up for this version ({reason}): run `upgradeflow db upgrade`"
                 )

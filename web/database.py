@@ -83,6 +83,20 @@ def require_kept(url: str):
         )
 
 
+# Why a statement failed, when the cause is the database's set-up rather than a bug of ours:
+# SQLite says it in words, PostgreSQL by sqlstate (undefined_table, undefined_column).
+_NOT_SET_UP_WORDS = ("no such table", "no such column", "has no column named")
+_NOT_SET_UP_STATES = frozenset({"42P01", "42703"})
+
+
+def not_set_up(error) -> bool:
+    """Whether a statement's error (a DBAPIError) says the database is not migrated for this
+    version: a missing table (a new database) or column (one not upgraded since the code was)."""
+    return any(words in str(error.orig) for words in _NOT_SET_UP_WORDS) or (
+        getattr(error.orig, "sqlstate", None) in _NOT_SET_UP_STATES
+    )
+
+
 class UnusableDatabaseUrl(Exception):
     """DATABASE_URL names a database this installation cannot open (the CLI: one line, exit 2)."""
 

@@ -24,6 +24,7 @@ from sqlalchemy.exc import OperationalError
 import engine
 
 from . import mail
+from .database import not_set_up
 from .extensions import db
 from .extensions import engine_clock as clock
 
@@ -52,6 +53,8 @@ def _batch(call):
         return result
     except (engine.InstanceChanged, OperationalError) as error:
         db.session.rollback()
+        if isinstance(error, OperationalError) and not_set_up(error):
+            raise  # SQLite's missing table: the command says to upgrade the database (exit 3)
         if isinstance(error, OperationalError) and not _busy(error):
             raise DatabaseUnavailable(_one_line(str(error.orig)) or type(error.orig).__name__) from None
         # Another worker got there first (or SQLite stayed busy): nothing of this batch is kept.

@@ -255,6 +255,17 @@ def test_an_in_memory_database_is_refused_by_the_commands(url):
     assert result.stderr.startswith("error: DATABASE_URL names an in-memory SQLite database")
 
 
+def test_the_worker_on_a_database_never_upgraded_says_to_upgrade_it(tmp_path):
+    """SQLite's "no such table" is an OperationalError, which the worker took for an outage (and
+    without --once would have said so every round, for ever)."""
+    result = _upgradeflow("worker", "--once", url=f"sqlite:///{tmp_path}/empty.db")
+    assert result.returncode == 3
+    assert result.stderr == (
+        "error: the database is not set up for this version (no such table: instances): "
+        "run `upgradeflow db upgrade`\n"
+    )
+
+
 @pytest.mark.parametrize("command", [["verify"], ["db", "upgrade"]])
 def test_an_unreachable_database_is_exit_status_3_not_a_traceback(command):
     result = _upgradeflow(*command, url=f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/test")

@@ -10,10 +10,17 @@ import logging
 import os
 
 import click
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import current_app
+from flask.cli import with_appcontext
 from gunicorn.app.base import BaseApplication
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 import engine
+
+from .database import not_set_up
+from .extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +61,31 @@ def warm_up(app):
     gc.freeze()
 
 
+def _require_upgraded():
+    """Refuse to serve a database that answers but is not migrated to this version (every page
+    would fail); one that does not answer is served (503 until it returns)."""
+    config = current_app.extensions["migrate"].migrate.get_config()
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    try:
+        with db.engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    except OperationalError as error:
+        if not_set_up(error):
+            current = set()
+        else:
+            log.warning("the database does not answer yet: %s", error.orig)
+            return
+    finally:
+        db.engine.dispose()  # the workers open their own connections after the fork
+    if current != heads:
+        click.echo(
+            f"error: the database is not set up for this version (at {', '.join(sorted(current)) or 'no revision'}, "
+            f"this version needs {', '.join(sorted(heads))}): run `upgradeflow db upgrade`",
+            err=True,
+        )
+        raise SystemExit(3)
+
+
 @click.command("serve")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
@@ -65,8 +97,10 @@ def warm_up(app):
     type=click.IntRange(1, 86_400),
     help="Seconds before a stuck worker is restarted.",
 )
+@with_appcontext
 def serve_command(workers, port, host, timeout):
     """Serve the app with gunicorn (production)."""
+    _require_upgraded()
     if not os.environ.get("SECRET_KEY"):
         # Every worker must sign with one key: the one kept in the instance folder.
         from flask import Flask

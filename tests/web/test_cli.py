@@ -266,6 +266,14 @@ def test_the_worker_on_a_database_never_upgraded_says_to_upgrade_it(tmp_path):
     )
 
 
+def test_serve_refuses_a_database_never_upgraded(tmp_path):
+    """It started, each worker logging a warning, and every page failed."""
+    result = _upgradeflow("serve", "--port", str(_closed_port()), url=f"sqlite:///{tmp_path}/empty.db")
+    assert result.returncode == 3
+    assert result.stderr.startswith("error: the database is not set up for this version (at no revision, ")
+    assert result.stderr.endswith("run `upgradeflow db upgrade`\n")
+
+
 @pytest.mark.parametrize("command", [["verify"], ["db", "upgrade"]])
 def test_an_unreachable_database_is_exit_status_3_not_a_traceback(command):
     result = _upgradeflow(*command, url=f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/test")

@@ -62,8 +62,11 @@ def backup_database(bind, dest, files_dir=None) -> BackupInfo:
     never changes, so every file a snapshot's rows name is already there when it is copied.
     """
     dest = Path(dest)
-    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise BackupError(f"{dest} is not an empty folder")
+    try:
+        if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+            raise BackupError(f"{dest} is not an empty folder")
+    except OSError as error:  # a folder on the way that may not be entered
+        raise BackupError(f"cannot write to {dest}: {error.strerror}") from None
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         partial = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))

@@ -69,16 +69,23 @@ def bundle_files(*paths) -> dict[str, bytes]:
     """
     files, found_at, problems = {}, {}, []
     for path in map(Path, paths):
-        if not path.exists():
-            raise DeploymentError([Problem(str(path), "no such file or folder")])
-        for candidate in sorted(path.iterdir()) if path.is_dir() else [path]:
+        try:
+            if not path.exists():
+                raise DeploymentError([Problem(str(path), "no such file or folder")])
+            candidates = sorted(path.iterdir()) if path.is_dir() else [path]
+        except OSError as error:  # a folder that may not be read
+            raise DeploymentError([Problem(str(path), f"cannot be read: {error.strerror}")]) from None
+        for candidate in candidates:
             if not (candidate.is_file() and kind_of(candidate.name)):
                 continue
             seen = found_at.setdefault(candidate.name, candidate)
             if seen.resolve() != candidate.resolve():
                 # A bundle is known by file names: one would silently replace the other.
                 problems.append(Problem(candidate.name, f"two files of that name: {seen} and {candidate}"))
-            files[candidate.name] = candidate.read_bytes()
+            try:
+                files[candidate.name] = candidate.read_bytes()
+            except OSError as error:  # a file that may not be read (its mode, its owner)
+                problems.append(Problem(str(candidate), f"cannot be read: {error.strerror}"))
     if problems:
         raise DeploymentError(problems)
     if not files:

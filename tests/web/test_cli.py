@@ -1,5 +1,7 @@
 """The `upgradeflow` command: deploy, users add, demo."""
 
+from pathlib import Path
+
 import pytest
 from flask_migrate import upgrade
 
@@ -165,15 +167,18 @@ def test_demo_creates_marked_users_once_per_group_and_an_admin(app, runner):
     assert [sorted(u.groups) for u in users] == [[g.id] for g in engine.GROUPS]
 
 
-def _upgradeflow(*args, url, **settings):
+def _upgradeflow(*args, url, unprivileged=False, **settings):
     """The installed `upgradeflow` command, in its own process (DATABASE_URL is read at start);
-    `settings`: more environment variables (None: not set)."""
+    `settings`: more environment variables (None: not set). `unprivileged`: as root, without the
+    capabilities that let root read and enter what its mode forbids (as any other user runs)."""
     import os
     import subprocess
     import sys
     from pathlib import Path
 
     command = [str(Path(sys.executable).parent / "upgradeflow"), *args]
+    if unprivileged and os.geteuid() == 0:
+        command = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--", *command]
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "t", **settings}
     env = {name: value for name, value in env.items() if value is not None}
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
@@ -272,6 +277,41 @@ def test_serve_refuses_a_database_never_upgraded(tmp_path):
     assert result.returncode == 3
     assert result.stderr.startswith("error: the database is not set up for this version (at no revision, ")
     assert result.stderr.endswith("run `upgradeflow db upgrade`\n")
+
+
+def test_deploy_of_a_folder_holding_a_file_it_may_not_read_names_the_file(tmp_path):
+    """A PermissionError traceback."""
+    url = f"sqlite:///{tmp_path}/x.db"
+    assert _upgradeflow("db", "upgrade", url=url).returncode == 0
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    (folder / "document_review.bpmn").write_bytes(Path("processes/document_review.bpmn").read_bytes())
+    (folder / "document_review.bpmn").chmod(0)
+    try:
+        result = _upgradeflow("deploy", str(folder), url=url, unprivileged=True)
+    finally:
+        (folder / "document_review.bpmn").chmod(0o644)
+    assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
+    assert (
+        f"{folder / 'document_review.bpmn'}: cannot be read: Permission denied"
+        in result.stderr + result.stdout
+    )
+
+
+def test_backup_into_a_folder_it_may_not_enter_is_one_line(tmp_path):
+    """A PermissionError traceback: the destination was looked at before any error was caught."""
+    url = f"sqlite:///{tmp_path}/x.db"
+    assert _upgradeflow("db", "upgrade", url=url).returncode == 0
+    closed = tmp_path / "closed"
+    closed.mkdir()
+    closed.chmod(0)
+    try:
+        result = _upgradeflow("backup", str(closed / "snap"), url=url, unprivileged=True)
+    finally:
+        closed.chmod(0o755)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines() == [f"Error: cannot write to {closed / 'snap'}: Permission denied"]
+    assert list(closed.iterdir()) == []
 
 
 @pytest.mark.parametrize("command", [["verify"], ["db", "upgrade"]])

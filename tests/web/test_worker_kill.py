@@ -26,7 +26,10 @@ from web.extensions import db
 from web.worker import run_once
 
 BATCH = 3  # instances per worker transaction
-INSTANCES = 4 * BATCH  # the kill lands while a batch is open and at least one more is left
+# The kill lands while a batch is open, after one committed and with at least one more left:
+# six such moments, each a few milliseconds (a fresh worker fires a batch in about ten), so that
+# polling cannot miss them all (with two, a fast machine let the worker finish first).
+INSTANCES = 8 * BATCH
 
 
 def _utc(value: datetime) -> datetime:
@@ -92,7 +95,7 @@ def _wait_until(condition, worker, log, what, timeout=60):
         assert worker.poll() is None, f"the worker exited before {what}: {log.read_text()[-2000:]}"
         if condition():
             return
-        time.sleep(0.002)
+        time.sleep(0.0005)
     raise AssertionError(f"timed out waiting for {what}: {log.read_text()[-2000:]}")
 
 

@@ -11,7 +11,7 @@ import engine
 
 from . import cli_admin
 from .config import SettingError, from_environment
-from .database import UnusableDatabaseUrl, not_set_up, require_kept
+from .database import UnusableDatabaseUrl, not_set_up, require_driver, require_kept
 from .extensions import db
 
 
@@ -133,12 +133,19 @@ class Group(FlaskGroup):
     and keeps its traceback."""
 
     def list_commands(self, ctx):
-        # `--help` builds the app to list its commands: a setting it cannot use is one line here
-        # too (Flask would print the traceback), and the commands that need no app are listed.
+        # `--help` builds the app to list its commands: a setting or DATABASE_URL it cannot use
+        # is one line here too (Flask would print the traceback), and the commands that need no
+        # app are listed.
         try:
-            from_environment()
-        except SettingError as error:
+            url = from_environment()["SQLALCHEMY_DATABASE_URI"]
+            if url:
+                require_driver(url)
+                require_kept(url)
+        except (SettingError, UnusableDatabaseUrl) as error:
             click.echo(f"error: {error}", err=True)
+            return click.Group.list_commands(self, ctx)
+        except (ArgumentError, NoSuchModuleError) as error:
+            click.echo(f"error: DATABASE_URL names no database Upgradeflow can use: {error}", err=True)
             return click.Group.list_commands(self, ctx)
         return super().list_commands(ctx)
 

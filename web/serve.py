@@ -12,6 +12,7 @@ import os
 import click
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError as AlembicError
 from flask import current_app
 from flask.cli import with_appcontext
 from gunicorn.app.base import BaseApplication
@@ -63,9 +64,10 @@ def warm_up(app):
 
 def _require_upgraded():
     """Refuse to serve a database that answers but is not migrated to this version (every page
-    would fail); one that does not answer is served (503 until it returns)."""
-    config = current_app.extensions["migrate"].migrate.get_config()
-    heads = set(ScriptDirectory.from_config(config).get_heads())
+    would fail); one that does not answer is served (503 until it returns), and so is one that a
+    newer version migrated further (a host not yet upgraded, in a rolling upgrade), with a warning."""
+    script = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
+    heads = set(script.get_heads())
     try:
         with db.engine.connect() as connection:
             current = set(MigrationContext.configure(connection).get_current_heads())
@@ -77,13 +79,29 @@ def _require_upgraded():
             return
     finally:
         db.engine.dispose()  # the workers open their own connections after the fork
-    if current != heads:
+    if current == heads:
+        return
+    unknown = sorted(revision for revision in current if not _known(script, revision))
+    if unknown:
         click.echo(
-            f"error: the database is not set up for this version (at {', '.join(sorted(current)) or 'no revision'}, "
-            f"this version needs {', '.join(sorted(heads))}): run `upgradeflow db upgrade`",
+            f"warning: the database is at revision {', '.join(unknown)}, which this version does not "
+            "know (a newer version migrated it): serving anyway; upgrade Upgradeflow on this host",
             err=True,
         )
-        raise SystemExit(3)
+        return
+    click.echo(
+        f"error: the database is not set up for this version (at {', '.join(sorted(current)) or 'no revision'}, "
+        f"this version needs {', '.join(sorted(heads))}): run `upgradeflow db upgrade`",
+        err=True,
+    )
+    raise SystemExit(3)
+
+
+def _known(script, revision) -> bool:
+    try:
+        return script.get_revision(revision) is not None
+    except AlembicError:  # "Can't locate revision identified by …"
+        return False
 
 
 @click.command("serve")

@@ -207,13 +207,40 @@ def test_a_setting_it_cannot_use_is_refused_at_start_in_one_line(tmp_path, name,
     assert not (tmp_path / "x.db").exists()  # nothing was opened, let alone written
 
 
-def test_help_with_a_setting_it_cannot_use_says_so_in_one_line(tmp_path):
-    result = _upgradeflow("--help", url=f"sqlite:///{tmp_path}/x.db", SMTP_PORT="abc")
+@pytest.mark.parametrize(
+    ("url", "settings", "said"),
+    [
+        ("sqlite:///{tmp}/x.db", {"SMTP_PORT": "abc"}, "SMTP_PORT must be a whole number from 1 to 65535"),
+        ("sqlite://", {}, "DATABASE_URL names an in-memory SQLite database"),
+        ("postgresql+psycopg://postgres@127.0.0.1:99999/test", {}, "DATABASE_URL has a port out of range"),
+        ("garbage", {}, "DATABASE_URL names no database Upgradeflow can use"),
+    ],
+)
+def test_help_with_a_setting_it_cannot_use_says_so_in_one_line(tmp_path, url, settings, said):
+    """Flask builds the app to list its commands, and printed the traceback when it could not."""
+    result = _upgradeflow("--help", url=url.format(tmp=tmp_path), **settings)
     assert "Traceback" not in result.stderr
-    assert result.stderr.splitlines() == [
-        "error: SMTP_PORT must be a whole number from 1 to 65535, not 'abc'"
-    ]
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: {said}")
     assert "Usage: upgradeflow" in result.stdout
+
+
+def test_serve_on_a_database_a_newer_version_migrated_serves_with_a_warning(tmp_path):
+    """It said to run `upgradeflow db upgrade`, which cannot go from a revision it does not
+    know: a host not yet upgraded, in a rolling upgrade, could not start."""
+    import socket
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path}/x.db"
+    assert _upgradeflow("db", "upgrade", url=url).returncode == 0
+    with sqlite3.connect(tmp_path / "x.db") as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999'")
+    with socket.socket() as taken:  # gunicorn then gives up binding it: it went on to serve
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = _upgradeflow("serve", "--port", str(taken.getsockname()[1]), url=url)
+    assert "run `upgradeflow db upgrade`" not in result.stderr
+    assert "warning: the database is at revision 9999, which this version does not know" in result.stderr
 
 
 def test_an_env_file_sets_the_database_url(tmp_path):

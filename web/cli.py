@@ -95,9 +95,27 @@ def demo_command():
         click.echo(f"  {username} / {password}")
 
 
+def _a_revision(ctx, param, value):
+    if value is not None and not value.strip():  # Alembic asserted: a traceback
+        raise click.BadParameter("a revision is a name such as head or 0119, not empty text")
+    return value
+
+
+def _check_revisions():
+    """`db upgrade ''` (and downgrade, stamp) is refused in one line (Flask-Migrate's commands)."""
+    from flask_migrate.cli import db as db_group
+
+    for name in ("upgrade", "downgrade", "stamp"):
+        for param in db_group.commands[name].params:
+            if param.name == "revision":
+                param.callback = _a_revision
+
+
 def register(app):
     from .serve import serve_command
     from .worker import worker_command
+
+    _check_revisions()
 
     app.cli.add_command(serve_command)
     app.cli.add_command(worker_command)

@@ -271,6 +271,14 @@ def test_a_database_url_that_names_no_database_is_one_clear_line(url):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("command", ["upgrade", "downgrade", "stamp"])
+def test_db_commands_refuse_an_empty_revision(tmp_path, command):
+    """Alembic asserted on it: a traceback."""
+    result = _upgradeflow("db", command, "", url=f"sqlite:///{tmp_path}/x.db")
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "a revision is a name such as head or 0119, not empty text" in result.stderr
+
+
 def test_a_database_url_with_a_port_out_of_range_is_a_setting_not_an_outage():
     """It was exit 3, "the database is unavailable: invalid port number"."""
     result = _upgradeflow("db", "upgrade", url="postgresql+psycopg://postgres@127.0.0.1:99999/test")

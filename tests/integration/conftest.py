@@ -48,6 +48,13 @@ def pg_schema(options=""):
         admin.dispose()
 
 
+def skip_without_savepoint_rollback(Session):
+    """Skip a test that rolls a SAVEPOINT back, on SQLite: pysqlite's default transaction
+    handling does not roll back across one."""
+    if Session.kw["bind"].dialect.name == "sqlite":
+        pytest.skip("pysqlite's default transaction handling does not roll back across a SAVEPOINT")
+
+
 def deployed_sessions(bind):
     """A session factory on `bind` with the procedure deployed."""
     factory = sessionmaker(bind, expire_on_commit=False)

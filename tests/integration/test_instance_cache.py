@@ -18,6 +18,7 @@ from engine.groups import GROUP_IDS
 from engine.instances import Instance
 from engine.migration import migrate_instance
 from engine.models import InstanceRecord, TaskRecord
+from tests.integration.conftest import skip_without_savepoint_rollback
 from tests.integration.test_replay import ADMIN, Driver
 from tests.integration.versions_v2 import deploy
 from tests.processes.harness import DEFAULTS, HAPPY_PATH, REQUEST
@@ -55,6 +56,11 @@ def other_process(monkeypatch):
             monkeypatch.setattr(cache, "INSTANCES", self.mine)
 
     return Other()
+
+
+def stopped():
+    """A clock that stands still: a step taken again, elsewhere, gets the same row identity."""
+    return datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def started(Session):
@@ -99,49 +105,44 @@ def test_a_rolled_back_step_is_never_served(Session, restores):
 def test_a_rolled_back_step_is_not_served_even_when_its_row_identity_recurs(Session, restores, other_process):
     """With a stopped clock, another process's commit of the same step gets the same version and
     update time as the rolled-back attempt here; only the other's state may be served."""
-    frozen = lambda: datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # noqa: E731
     info = started(Session)
     task = info.tasks[0]
     with Session() as session:
         values = {**values_for(session, task), "comment": "mine, rolled back"}
-        engine.complete_task(session, task.id, values, ANYONE, frozen)
+        engine.complete_task(session, task.id, values, ANYONE, stopped)
         session.rollback()
-    assert served_after_theirs(Session, other_process, info, task, frozen) == "theirs, committed"
+    assert served_after_theirs(Session, other_process, info, task, stopped) == "theirs, committed"
 
 
 def test_a_step_saved_in_a_savepoint_waits_for_the_outer_commit(Session, restores, other_process):
     """Releasing a SAVEPOINT is no commit: if the outer transaction rolls back, the step is gone."""
-    if Session.kw["bind"].dialect.name == "sqlite":
-        pytest.skip("pysqlite's default transaction handling does not roll back across a SAVEPOINT")
-    frozen = lambda: datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # noqa: E731
+    skip_without_savepoint_rollback(Session)
     info = started(Session)
     task = info.tasks[0]
     with Session() as session:
         values = {**values_for(session, task), "comment": "mine, in a savepoint"}
         with session.begin_nested():
-            engine.complete_task(session, task.id, values, ANYONE, frozen)
+            engine.complete_task(session, task.id, values, ANYONE, stopped)
         session.rollback()
-    assert served_after_theirs(Session, other_process, info, task, frozen) == "theirs, committed"
+    assert served_after_theirs(Session, other_process, info, task, stopped) == "theirs, committed"
 
 
 def test_a_read_after_a_rolled_back_savepoint_files_nothing_uncommitted(Session, restores, other_process):
     """A SAVEPOINT that rolls back drops what the transaction staged, its earlier step too: a read
     after it restores that uncommitted step, and must not file it in the cache, for the
     transaction may still roll back (and another process commit the same row identity)."""
-    if Session.kw["bind"].dialect.name == "sqlite":
-        pytest.skip("pysqlite's default transaction handling does not roll back across a SAVEPOINT")
-    frozen = lambda: datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # noqa: E731
+    skip_without_savepoint_rollback(Session)
     info = started(Session)
     task = info.tasks[0]
     with Session() as session:
         values = {**values_for(session, task), "comment": "mine, rolled back"}
-        engine.complete_task(session, task.id, values, ANYONE, frozen)  # staged
+        engine.complete_task(session, task.id, values, ANYONE, stopped)  # staged
         savepoint = session.begin_nested()
-        engine.suspend_instance(session, info.id, ADMIN, "tried", frozen)
+        engine.suspend_instance(session, info.id, ADMIN, "tried", stopped)
         savepoint.rollback()
-        engine.get_instance(session, info.id, frozen)  # restored from the uncommitted row
+        engine.get_instance(session, info.id, stopped)  # restored from the uncommitted row
         session.rollback()
-    assert served_after_theirs(Session, other_process, info, task, frozen) == "theirs, committed"
+    assert served_after_theirs(Session, other_process, info, task, stopped) == "theirs, committed"
 
 
 def served_after_theirs(Session, other_process, info, task, clock) -> str:

@@ -20,7 +20,7 @@ from engine.admin import (
 from engine.consistency import row_disagreement
 from engine.models import DocumentVersionRecord, InstanceRecord, NotificationRecord, TaskRecord
 from engine.step_writes import _ROWS_WRITTEN
-from tests.integration.conftest import deployed_sessions, pg_schema
+from tests.integration.conftest import deployed_sessions, pg_schema, skip_without_savepoint_rollback
 from tests.integration.test_instance_cache import ANYONE, started, values_for
 from tests.integration.test_replay import ADMIN, Driver
 from tests.processes.harness import HAPPY_PATH, REQUEST
@@ -60,8 +60,7 @@ def test_a_completed_task_is_gone_for_the_session_that_completed_it(Session, emp
 
 
 def test_a_step_rolled_back_with_its_savepoint_leaves_the_row_as_it_was(Session, empty_cache):
-    if Session.kw["bind"].dialect.name == "sqlite":
-        pytest.skip("pysqlite's default transaction handling does not roll back across a SAVEPOINT")
+    skip_without_savepoint_rollback(Session)
     info = started(Session)
     with Session() as session, session.begin():
         record = session.get(InstanceRecord, info.id)  # held, as a page's list would
@@ -75,8 +74,7 @@ def test_a_step_rolled_back_with_its_savepoint_leaves_the_row_as_it_was(Session,
 def test_task_objects_read_in_a_rolled_back_savepoint_are_read_again(Session, empty_cache):
     """The statements wrote the task rows around the session: a task object it read after the
     step, inside the SAVEPOINT, must not keep the step's values once the SAVEPOINT rolls back."""
-    if Session.kw["bind"].dialect.name == "sqlite":
-        pytest.skip("pysqlite's default transaction handling does not roll back across a SAVEPOINT")
+    skip_without_savepoint_rollback(Session)
     info = started(Session)
     task = info.tasks[0]
     claimer = engine.Actor("alice2", frozenset(task.groups))

@@ -70,3 +70,16 @@ def emptied(url, lock_timeout="5s") -> bool:
         return False
     finally:
         engine.dispose()
+
+
+def migrated_app(url, revision="head", **config):
+    """A test app (TESTING, SECRET_KEY "t") over the database `url`, migrated to `revision`;
+    `config` adds to or overrides its settings (UPLOAD_DIR, ENGINE_CLOCK, …)."""
+    from flask_migrate import upgrade
+
+    from web import create_app
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "t", **config})
+    with app.app_context():
+        upgrade(revision=revision)
+    return app

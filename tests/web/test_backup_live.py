@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import pytest
 from apiclient import Driver
-from databases import NO_SERVER, pg_available, pg_schema
+from databases import NO_SERVER, migrated_app, pg_available, pg_schema
 from sqlalchemy import DateTime, func, select
 
 import engine
@@ -34,7 +34,6 @@ from engine.models import (
     TaskRecord,
     UploadRecord,
 )
-from web import create_app
 from web.extensions import db
 
 PDF = b"%PDF-1.4\n% contract scan "
@@ -182,20 +181,9 @@ def check_restored(target, files: Path):
 
 
 def empty_deployment(database_url, tmp_path, clock):
-    target = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "SECRET_KEY": "restored",
-            "UPLOAD_DIR": str(tmp_path / "restored-files"),
-            "ENGINE_CLOCK": clock,
-        }
+    return migrated_app(
+        database_url, SECRET_KEY="restored", UPLOAD_DIR=str(tmp_path / "restored-files"), ENGINE_CLOCK=clock
     )
-    with target.app_context():
-        from flask_migrate import upgrade
-
-        upgrade()
-    return target
 
 
 def test_a_backup_taken_while_writing_restores_one_moment_intact(

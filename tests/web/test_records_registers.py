@@ -5,11 +5,11 @@ from datetime import datetime
 
 import pytest
 from conftest_pages import browser_fixture  # noqa: F401 - the `browser` fixture
+from databases import migrated_app
 from sqlalchemy import func, select
 
 import engine
 from engine.models import DocumentVersionRecord, EventRecord, InstanceRecord
-from web import create_app
 from web.extensions import db
 
 MATRIX = [(lk, im) for lk in engine.LIKELIHOODS for im in engine.IMPACTS]
@@ -177,13 +177,7 @@ def test_backup_then_restore_into_an_empty_deployment(app, drive, make_user, run
                 ],
             }
 
-    target = create_app(
-        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.db'}", "SECRET_KEY": "t"}
-    )
-    with target.app_context():
-        from flask_migrate import upgrade
-
-        upgrade()
+    target = migrated_app(f"sqlite:///{tmp_path / 'empty.db'}")
     restored = target.test_cli_runner().invoke(args=["restore", str(tmp_path / "snap")])
     assert restored.exit_code == 0, restored.output
     after = contents(target)

@@ -8,11 +8,11 @@ import zipfile
 
 import pytest
 from conftest_pages import Browser
+from databases import migrated_app
 from sqlalchemy import func, select
 
 import engine
 from engine.models import UploadRecord
-from web import create_app
 from web.extensions import db
 
 PDF = b"%PDF-1.4\n% test cases\n" + b"x" * 200
@@ -136,18 +136,7 @@ def test_backup_and_restore_carry_the_uploaded_files(
     _, task = at_sign_contract
     upload_id = post(people["it"], task.id, "contract_scan", "c.pdf", PDF).get_json()["id"]
     assert runner.invoke(args=["backup", str(tmp_path / "snap")]).exit_code == 0
-    target = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.db'}",
-            "SECRET_KEY": "t",
-            "UPLOAD_DIR": str(tmp_path / "restored"),
-        }
-    )
-    with target.app_context():
-        from flask_migrate import upgrade
-
-        upgrade()
+    target = migrated_app(f"sqlite:///{tmp_path / 'empty.db'}", UPLOAD_DIR=str(tmp_path / "restored"))
     result = target.test_cli_runner().invoke(args=["restore", str(tmp_path / "snap")])
     assert result.exit_code == 0, result.output
     sha = hashlib.sha256(PDF).hexdigest()

@@ -3,6 +3,7 @@ one line and writes nothing: a snapshot it cannot read, rows the database refuse
 that holds anything, an uploads folder that is not one."""
 
 import pytest
+from databases import migrated_app
 from sqlalchemy import func, select
 
 from engine.models import GroupRecord, ProcessVersionRecord, UserRecord
@@ -53,20 +54,7 @@ def test_a_snapshot_that_cannot_be_read_is_one_line_and_nothing_is_written(
 @pytest.fixture
 def empty_target(tmp_path):
     """A database just migrated, as restore wants it: (app, runner)."""
-    from flask_migrate import upgrade
-
-    from web import create_app
-
-    target = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'target.db'}",
-            "SECRET_KEY": "t",
-            "UPLOAD_DIR": str(tmp_path / "uploads"),
-        }
-    )
-    with target.app_context():
-        upgrade()
+    target = migrated_app(f"sqlite:///{tmp_path / 'target.db'}", UPLOAD_DIR=str(tmp_path / "uploads"))
     yield target, target.test_cli_runner()
     with target.app_context():
         db.engine.dispose()
@@ -126,15 +114,9 @@ def test_a_sqlite_snapshot_that_is_no_database_is_one_line(empty_target, tmp_pat
 def test_a_snapshot_of_an_older_version_names_the_snapshot_not_this_database(empty_target, tmp_path):
     """It said "the database is not set up for this version: run upgradeflow db upgrade" of a
     database that is."""
-    from flask_migrate import upgrade
-
-    from web import create_app
-
     target, target_runner = empty_target
     old = tmp_path / "old.db"
-    older = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{old}", "SECRET_KEY": "t"})
-    with older.app_context():
-        upgrade(revision="0110")
+    with migrated_app(f"sqlite:///{old}", revision="0110").app_context():
         db.engine.dispose()
     folder = snapshot(tmp_path)
     (folder / "database.sqlite3").write_bytes(old.read_bytes())

@@ -133,6 +133,7 @@ def _create_app():
     return app
 
 
+NO_DATABASE = "DATABASE_URL names no database Upgradeflow can use"  # a URL SQLAlchemy cannot read
 DATABASE_UNAVAILABLE = 3  # exit status of any command that could not reach or use the database
 
 
@@ -163,7 +164,7 @@ class Group(FlaskGroup):
             click.echo(f"error: {error}", err=True)
             return click.Group.list_commands(self, ctx)
         except (ArgumentError, NoSuchModuleError) as error:
-            click.echo(f"error: DATABASE_URL names no database Upgradeflow can use: {error}", err=True)
+            click.echo(f"error: {NO_DATABASE}: {error}", err=True)
             return click.Group.list_commands(self, ctx)
         return super().list_commands(ctx)
 
@@ -192,7 +193,7 @@ class Group(FlaskGroup):
             click.echo(f"error: {message}", err=True)
             ctx.exit(DATABASE_UNAVAILABLE)
         except (ArgumentError, NoSuchModuleError) as error:
-            click.echo(f"error: DATABASE_URL names no database Upgradeflow can use: {error}", err=True)
+            click.echo(f"error: {NO_DATABASE}: {error}", err=True)
             ctx.exit(2)
         except (UnusableDatabaseUrl, SettingError) as error:
             click.echo(f"error: {error}", err=True)

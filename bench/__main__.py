@@ -11,14 +11,14 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import api, documents, engine_only, growth, listing, parts, startup
+from . import api, documents, engine_only, floor, growth, listing, parts, startup
 from .setup import database, pg_available, prepared_app
 
 SIZES = {
     "full": {"clients": 8, "procedures": 6, "single": 100, "engine": 10, "instances": 100_000, "events": 10,
-             "rounds": 300, "versions": 20, "starts": 5, "pdf": (300, 3000, 20000), "parts": 3},
+             "rounds": 300, "versions": 20, "starts": 5, "pdf": (300, 3000, 20000), "parts": 3, "floor": 300},
     "tiny": {"clients": 2, "procedures": 1, "single": 3, "engine": 1, "instances": 200, "events": 2,
-             "rounds": 1, "versions": 2, "starts": 1, "pdf": (300,), "parts": 1},
+             "rounds": 1, "versions": 2, "starts": 1, "pdf": (300,), "parts": 1, "floor": 3},
 }  # fmt: skip
 TARGETS = {
     "api": "≥ 150 completions/s, p99 < 50 ms",
@@ -40,6 +40,7 @@ def run_on(kind, size, say) -> dict:
         results["single"] = api.single(url, tokens, size["single"])
         results["single_one_worker"] = api.single(url, tokens, size["single"], workers=1)
         results["parts"] = parts.completion_parts(app, tokens, size["parts"])
+        results["floor"] = floor.floor(url, size["floor"])
         with app.app_context():  # the connections the in-process completions opened
             db.engine.dispose()
         say(f"[{kind}] 4. cost growth")
@@ -98,6 +99,10 @@ def report(results, size_name) -> str:
             f"| {fmt(one)} | p99 < 50 ms |",
             f"| 2. API / engine (p50), 2 workers; 1 worker | {ratios[0]}×; {ratios[1]}× | {TARGETS['ratio']} |",
             f"| 2. where one completion goes, in process (no HTTP): {_parts(r['parts'])} | — |",
+            f"| 2. the floor: gunicorn, Flask and the statements every step needs, no workflow "
+            f"(token, locked row, {r['floor']['state_kb']} KiB state written, one event, commit) | "
+            f"{fmt(r['floor'])}; so no completion can do better than (floor + engine) / engine = "
+            f"{_best(r['floor'], results['engine'])}× | — |",
         ]
         for name, q in r["listing"].items():
             lines.append(f"| 3. {name} ({q['rows']} rows) | {fmt(q)} | {TARGETS['listing']} |")
@@ -125,6 +130,12 @@ def _parts(p) -> str:
         f"loading, answer) | p50 {p['request']['p50']} ms = {p['step']['p50']} + {p['save']['p50']} "
         f"({p['state']['p50']}) + {p['commit']['p50']} + {rest} (n={p['request']['n']})"
     )
+
+
+def _best(floor_, engine_) -> float | None:
+    if not (floor_["p50"] and engine_["p50"]):
+        return None
+    return round((floor_["p50"] + engine_["p50"]) / engine_["p50"], 1)
 
 
 def fmt(s) -> str:

@@ -19,6 +19,7 @@ def test_the_benchmarks_run_and_report_every_figure(request, tmp_path):
     parts = figures["parts"]
     assert set(parts) == {"request", "step", "save", "state", "commit"}
     assert all(part["n"] == parts["request"]["n"] > 0 for part in parts.values())
+    assert figures["floor"]["n"] == 3 and figures["floor"]["state_kb"] > 1
     assert figures["versions"] == 2
     assert set(figures["listing"]) == {
         "inbox, all tasks",
@@ -32,6 +33,7 @@ def test_the_benchmarks_run_and_report_every_figure(request, tmp_path):
     assert f"## {kind}" in text and "machine:" in text and "date:" in text
     assert "| 5. start-up + first requests, 2 versions |" in text
     assert "| 2. where one completion goes, in process (no HTTP):" in text
+    assert "| 2. the floor: gunicorn, Flask and the statements every step needs" in text
     [pdf] = results["pdf"]
     assert (pdf["chars"], pdf["n"]) == (300, 3) and pdf["kib"] > 0
     assert "6. A document's PDF through the API" in text and "300 characters" in text

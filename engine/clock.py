@@ -1,11 +1,17 @@
 """Where the engine gets the time from. Injected, so tests and replays can move time."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 
 def system_clock() -> datetime:
     """The real time, timezone-aware (UTC)."""
     return datetime.now(UTC)
+
+
+def local_day(clock) -> date:
+    """The day it is by `clock` in the server's own time zone: where a timer reads a time written
+    without a zone, and so the day a form's date (which has none) is compared with."""
+    return clock().astimezone().date()
 
 
 def naive_utc(value):

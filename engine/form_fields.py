@@ -6,6 +6,7 @@ import math
 import re
 import re._constants as re_constants
 import re._parser as re_parser
+from contextvars import ContextVar
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import ClassVar
@@ -24,6 +25,7 @@ MSG_PATTERN = "格式不正確 / Does not match the required format."
 MSG_DATE = "日期格式不正確（YYYY-MM-DD） / Not a valid date (YYYY-MM-DD)."
 MSG_TIME = "時間格式不正確（HH:MM） / Not a valid time (HH:MM)."
 MSG_DATETIME = "日期時間格式不正確（YYYY-MM-DDTHH:MM） / Not a valid date and time (YYYY-MM-DDTHH:MM)."
+MSG_PASSED = "日期不能早於今天（{today}） / The date cannot be before today ({today})."
 MSG_TYPE = "類型不正確 / Invalid type."
 MSG_ROWS = "不能增加或刪除行 / Rows cannot be added or removed here."
 MSG_A_ROW = "至少須填寫一行 / At least one row is required."
@@ -108,22 +110,37 @@ DATE_FORMATS = {
 }
 
 
-class FormDate(fields.Field):
-    """A form-js datetime value kept as its ISO text: date, time or date-time by subtype."""
+# The day a submission is made, as the instance's clock tells it (`forms.Form.validate`): what
+# `disallowPassedDates` compares with. None: no day is known, and no date is refused as passed.
+TODAY: ContextVar[date | None] = ContextVar("today", default=None)
 
-    def __init__(self, *, subtype="date", **kwargs):
+
+class FormDate(fields.Field):
+    """A form-js datetime value kept as its ISO text: date, time or date-time by subtype. With
+    `disallow_passed` (form-js's `disallowPassedDates`: its picker offers no day before today), a
+    date, or a date-time's day, before `TODAY` is refused."""
+
+    def __init__(self, *, subtype="date", disallow_passed=False, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(subtype, str) or subtype not in DATE_FORMATS:
             raise ValueError(f"subtype must be one of {', '.join(DATE_FORMATS)}, not {subtype!r}")
+        if not isinstance(disallow_passed, bool):
+            raise ValueError(f"disallowPassedDates must be true or false, not {disallow_passed!r}")
         self.form, self.parse, self.message = DATE_FORMATS[subtype]
+        self.disallow_passed = disallow_passed and subtype != "time"  # form-js: a time has no day
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str) or not self.form.fullmatch(value):
             raise ValidationError(self.message)
         try:
-            self.parse(value)
+            parsed = self.parse(value)
         except ValueError:  # 2026-02-30, 25:00
             raise ValidationError(self.message) from None
+        today = TODAY.get()
+        if self.disallow_passed and today is not None:
+            day = parsed.date() if isinstance(parsed, datetime) else parsed
+            if day < today:
+                raise ValidationError(MSG_PASSED.format(today=today.isoformat()))
         return value
 
 
@@ -267,6 +284,10 @@ def _field(component, required):
             inner, validate=[validate.Length(min=1, error=MSG_REQUIRED)] if required else [], **common
         )
     if kind == "datetime":
-        return FormDate(subtype=component.get("subtype", "date"), **common)
+        return FormDate(
+            subtype=component.get("subtype", "date"),
+            disallow_passed=component.get("disallowPassedDates", False),
+            **common,
+        )
     # expression (computed in the browser) and filepicker (documents, handled elsewhere)
     return fields.Raw(required=False)

@@ -23,6 +23,7 @@ import math
 import re
 from contextvars import ContextVar
 from copy import deepcopy
+from datetime import date
 from functools import cached_property, lru_cache
 from typing import ClassVar
 
@@ -37,6 +38,7 @@ from .form_fields import (
     MSG_A_ROW,
     MSG_REQUIRED,
     MSG_UNKNOWN,
+    TODAY,
     _field,
 )
 from .sandbox import SandboxEnvironment, SandboxError, compile_expression
@@ -331,11 +333,13 @@ class Form:
         """The top-level keys a submission of this form may carry."""
         return frozenset(self._marshmallow.fields)
 
-    def validate(self, data, shown: dict | None = None) -> dict:
+    def validate(self, data, shown: dict | None = None, today: date | None = None) -> dict:
         """Return the submission as accepted. Raises FormValidationError naming each bad field.
 
         With `shown` (the values the form was opened with), read-only and disabled fields keep
         the shown values whatever the client sent, and fixed lists keep their number of rows.
+        `today`: the day it is submitted, before which a date field with `disallowPassedDates`
+        takes no date (without it no date is refused as passed).
         """
         if not isinstance(data, dict):
             raise FormValidationError(
@@ -354,9 +358,11 @@ class Form:
         schema = self._marshmallow
         # A copy, for the rules' expressions only: the shown values may be the instance's own data.
         token = _SHOWN.set(deepcopy(shown) if shown and schema.conditional_rules else {})
+        day = TODAY.set(today)
         try:
             return schema.load(data)
         except ValidationError as error:
             raise FormValidationError(_flatten(error.normalized_messages())) from None
         finally:
+            TODAY.reset(day)
             _SHOWN.reset(token)

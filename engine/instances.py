@@ -31,7 +31,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from .claims import ClaimsMixin
-from .clock import system_clock
+from .clock import local_day, system_clock
 from .compaction import DEFAULT_MAX_DEPTH, compact_all
 from .errors import (
     InstanceStateError,
@@ -75,7 +75,7 @@ class Instance(ClaimsMixin, MessagesMixin, RepairMixin, TimersMixin):
         """
         start_spec = definition.start_event()
         form = definition.form_for(start_spec)
-        cleaned = form.validate(data) if form is not None else no_form_data(data)
+        cleaned = form.validate(data, today=local_day(clock)) if form is not None else no_form_data(data)
         engine = ScriptEngine(clock)
         workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=engine)
         initial = workflow.task_tree.data
@@ -111,6 +111,10 @@ class Instance(ClaimsMixin, MessagesMixin, RepairMixin, TimersMixin):
     def set_clock(self, clock):
         """The clock this instance's timers and scripts read from now on."""
         self._engine.environment.clock = clock
+
+    def today(self):
+        """The day it is by the instance's clock (`clock.local_day`)."""
+        return local_day(self._engine.environment.clock)
 
     def dump(self) -> dict:
         """The instance's state as a JSON-ready dict with its format version (no specs)."""
@@ -200,7 +204,7 @@ class Instance(ClaimsMixin, MessagesMixin, RepairMixin, TimersMixin):
         refuse_while_open(task, self._open_tasks)
         form = self.definition.form_for(task.task_spec)
         shown = {**self._shown(task, form), **(provided or {})}  # only read by the validation
-        cleaned = form.validate(data, shown) if form is not None else no_form_data(data)
+        cleaned = form.validate(data, shown, self.today()) if form is not None else no_form_data(data)
         element_id = element_of(task.task_spec)
         result = StepResult()
         failed = None

@@ -48,7 +48,7 @@ class MessagesMixin:
         if senders and not (set(part.strip() for part in senders.split(",")) & set(actor.groups)):
             raise NotAllowed(f"{actor.username} may not send {name!r}; senders: {senders}")
         form = self.definition.form_for(catcher)
-        cleaned = form.validate(data) if form is not None else no_form_data(data)
+        cleaned = form.validate(data, today=self.today()) if form is not None else no_form_data(data)
         definition = catcher.event_definition
         payload = deepcopy(cleaned)
         if hasattr(definition, "result_var"):  # Camunda messages carry their payload this way

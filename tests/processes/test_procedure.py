@@ -216,6 +216,24 @@ def test_a_rolled_back_golive_is_planned_and_announced_again(start):
     assert flow.data["support_end"] == "2026-04-05"  # 3 months (sign_contract) from 2026-01-05
 
 
+def test_the_golive_plan_names_a_day_still_ahead(start):
+    """R3.6.1: the go-live is planned and announced in advance, so its day is today or later (the
+    form's picker offers no earlier day, `disallowPassedDates`; the server takes none either).
+    A refused plan stores nothing and announces nothing."""
+    flow = start()
+    flow.reach("golive_plan")
+    flow.clock.advance(days=10)  # 2026-01-15
+    ready, data = flow.ready(), flow.data
+    with pytest.raises(FormValidationError) as refused:
+        flow.complete("golive_plan", golive_time="2026-01-14")
+    assert refused.value.errors == {
+        "golive_time": ["日期不能早於今天（2026-01-15） / The date cannot be before today (2026-01-15)."]
+    }
+    assert (flow.ready(), flow.data) == (ready, data) and "golive_plan" not in flow.data
+    plan = flow.complete("golive_plan", golive_time="2026-01-15")
+    assert [n["text"] for n in plan.notifications] == ["系統上線計劃：2026-01-15"]
+
+
 def test_training_is_recorded_session_by_session(start):
     """R6.2.1: training runs per plan; a record with no session is refused, naming the list."""
     flow = start()

@@ -1,5 +1,7 @@
 """Server-side validation of Camunda Form submissions: every rule refuses, names the field, keeps nothing."""
 
+from datetime import date
+
 import pytest
 from marshmallow import ValidationError
 
@@ -177,11 +179,43 @@ def test_times_and_date_times_are_what_the_pickers_write():
         assert "時間" in errors_of(form, bad)[field][0]
 
 
+def test_a_date_its_picker_offers_from_today_on_is_refused_before_today():
+    """form-js's `disallowPassedDates`: the picker offers no day before today, and the server takes
+    none either (a client need not use the picker). Today is the day the caller gives; a date-time
+    is judged by its day; a time has no day (form-js ignores the property there)."""
+    form = Form(
+        {
+            "components": [
+                {"key": "on", "type": "datetime", "subtype": "date", "disallowPassedDates": True},
+                {"key": "at", "type": "datetime", "subtype": "datetime", "disallowPassedDates": True},
+                {"key": "time", "type": "datetime", "subtype": "time", "disallowPassedDates": True},
+                {"key": "held", "type": "datetime", "subtype": "date"},
+            ]
+        },
+        "days.form",
+    )
+    today = date(2026, 3, 10)
+    good = {"on": "2026-03-10", "at": "2026-03-10T00:00", "time": "00:00", "held": "2020-01-01"}
+    assert form.validate(good, today=today) == good
+    with pytest.raises(FormValidationError) as refused:
+        form.validate({**good, "on": "2026-03-09", "at": "2026-03-09T23:59+08:00"}, today=today)
+    assert set(refused.value.errors) == {"on", "at"}
+    assert refused.value.errors["on"] == [
+        "日期不能早於今天（2026-03-10） / The date cannot be before today (2026-03-10)."
+    ]
+    # Without a day to compare with (a caller with no clock), no date is refused as passed.
+    assert form.validate({**good, "on": "2020-01-01"}) == {**good, "on": "2020-01-01"}
+
+
 @pytest.mark.parametrize(
     ("component", "words"),
     [
         ({"key": "on", "type": "datetime", "subtype": ["date"]}, "subtype must be one of date, time"),
         ({"key": "on", "type": "datetime", "subtype": "week"}, "subtype must be one of"),
+        (
+            {"key": "on", "type": "datetime", "disallowPassedDates": "yes"},
+            "disallowPassedDates must be true or false",
+        ),
         # Deployed, these made every opening of the task a 500 (no JSON answer holds them).
         ({"key": "t", "type": "textfield", "validate": {"maxLength": 2**64}}, "validate.maxLength"),
         ({"key": "n", "type": "number", "validate": {"max": float("inf")}}, "validate.max"),

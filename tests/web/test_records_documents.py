@@ -254,6 +254,34 @@ def test_an_instance_shows_each_group_only_the_steps_data_its_documents_allow(ap
     assert content in browser("ivan", "it").get(f"/instances/{instance_id}").text
 
 
+def test_an_administrators_edit_of_data_a_group_may_not_read_is_hidden_from_it_in_the_log(drive, people):
+    """R4.3.4: an admin's edit is logged with the old and the new value of each key it changed.
+    Business, who may not read the project documents, was shown the initiation application there
+    (old and new) while it was left out of the data and of the step's own event."""
+    instance_id = drive.start(people["business"].user)
+    drive.walk(instance_id, "budget_audit")
+    secret = "機密實施方案：分三期，第二期外包。"
+    edited = people["admin"].patch(
+        f"/instances/{instance_id}/data",
+        {
+            "changes": {"initiation_application": {"budget": 190000, "plan": secret}, "note": "補記"},
+            "reason": "更正",
+        },
+    )
+    assert edited.status_code == 200, edited.get_json()
+    business, it = people["business"], people["it"]
+    [seen] = [
+        e for e in business.get(f"/instances/{instance_id}/events").get_json() if e["type"] == "data_edited"
+    ]
+    assert (
+        seen["data"]["changes"] == {"note": {"old": None, "new": "補記"}} and seen["data"]["reason"] == "更正"
+    )
+    assert secret not in business.get(f"/instances/{instance_id}/events").get_data(as_text=True)
+    [full] = [e for e in it.get(f"/instances/{instance_id}/events").get_json() if e["type"] == "data_edited"]
+    assert full["data"]["changes"]["initiation_application"]["new"]["plan"] == secret
+    assert full["data"]["changes"]["initiation_application"]["old"]["budget"] == 180000
+
+
 def test_a_revised_request_is_the_request_again_and_hidden_alike(drive, people):
     """The revision's step (`revise_request`) holds the request's content under its own key: it
     was shown to finance and QA, and in the event log, while the request itself was refused."""

@@ -17,11 +17,12 @@ pool grow past a few thousand requests, `_fold` is what a projection updated fro
 run, per instance.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import select
 
+from .document_catalog import hidden_keys
 from .errors import NotAllowed
 from .events import UNDOABLE
 from .models import EventRecord, InstanceRecord
@@ -70,6 +71,13 @@ PHASES = (
 PHASE_NAMES = tuple(name for name, _ in PHASES)
 SORTS = ("accepted_at", "requested_at", "priority", "estimated_cost", "title", "department", "system", "id")
 POOL_VIEWERS = {"it", "management"}  # everyone's requests; `business` sees its own
+# The figures an entry takes from a step's data: left empty for a reader who may not read that
+# step's data (R4.3.4; business reads the requirement documents, not the contract).
+_SOURCES = {
+    "priority": "analysis_report",
+    "estimated_cost": "requirement_analysis",
+    "contract_amount": "sign_contract",
+}
 
 
 @dataclass
@@ -300,7 +308,8 @@ def requirement_pool(
     """The accepted requirements the actor may see, filtered and sorted. Returns [PoolEntry].
 
     IT, management and admins see every requirement; a business user sees the requests they
-    raised. `department` and `q` (title, system, department, initiator) match parts of text, a
+    raised (another initiator's: none), without the figures of steps they may not read (the
+    contract's amount). `department` and `q` (title, system, department, initiator) match parts of text, a
     number in `q` (`12`, `#12`) the request with that number;
     the other filters match exactly. Sorting by `sort` (one of SORTS) puts empty values last.
     Raises NotAllowed for anyone else, ValueError for an unknown sort.
@@ -310,6 +319,8 @@ def requirement_pool(
     if not may_see_pool(actor):
         raise NotAllowed(f"{actor.username} may not see the requirement pool")
     own_only = not (actor.is_admin or actor.groups & POOL_VIEWERS)
+    if own_only and initiator and initiator != actor.username:
+        return []  # someone else's requests: none this reader may see
     filters = {
         "system": system,
         "department": department,
@@ -318,9 +329,11 @@ def requirement_pool(
         "initiator": actor.username if own_only else initiator,
         "q": q,
     }
-    entries = [e for e in pool_entries(session).values() if _matches(e, filters)]
-    entries = _sorted(entries, sort, descending)
-    return entries
+    hidden = hidden_keys(actor)
+    unread = {name: None for name, key in _SOURCES.items() if key in hidden}
+    entries = [replace(e, **unread) if unread else e for e in pool_entries(session).values()]
+    entries = [e for e in entries if _matches(e, filters)]
+    return _sorted(entries, sort, descending)
 
 
 def review_outcomes(session, actor) -> list[ReviewOutcome]:

@@ -117,8 +117,9 @@ def test_business_sees_its_own_requests_others_are_refused(people, drive, raised
         drive.complete(instance_id, "preliminary_review")
 
     assert ids(people["business"].get("/pool")) == [mine]
-    # A business user cannot widen the view with the initiator filter.
-    assert ids(people["business"].get("/pool", initiator="business2")) == [mine]
+    # A business user cannot widen the view with the initiator filter: no one else's rows match.
+    assert ids(people["business"].get("/pool", initiator=people["business2"].user.username)) == []
+    assert ids(people["business"].get("/pool", initiator=people["business"].user.username)) == [mine]
     assert ids(people["management"].get("/pool")) == [mine, theirs]
     assert ids(people["admin"].get("/pool")) == [mine, theirs]
     for group in ("finance", "vendor", "qa"):
@@ -128,6 +129,27 @@ def test_business_sees_its_own_requests_others_are_refused(people, drive, raised
         assert people[group].get("/pool/declined").status_code == 403
     assert people["it"].get("/pool/declined").status_code == 200
     assert people["it"].client.get("/api/v1/pool").status_code == 401
+
+
+def test_business_sees_no_figure_of_a_step_it_may_not_read(people, drive, raised):
+    """R4.3.4: the contract is a project document, which business may not read (403 on it, left
+    out of the instance's data); its amount was in business's own pool rows and CSV all the same.
+    IT reads it in both."""
+    instance_id = raised("我的需求")
+    drive.complete(instance_id, "preliminary_review")
+    drive.walk(instance_id, "implementation_plan")
+    business, it = people["business"], people["it"]
+    assert business.get(f"/instances/{instance_id}/documents/contract").status_code == 403
+    [mine] = business.get("/pool").get_json()
+    assert mine["contract_amount"] is None and mine["priority"] == "high"  # the analysis it reads
+    [row] = csv.DictReader(
+        io.StringIO(business.get("/pool", format="csv").data.decode().removeprefix("\ufeff"))
+    )
+    assert row["contract_amount"] == "" and row["priority"] == "high"
+    [seen] = it.get("/pool").get_json()
+    assert seen["contract_amount"] == 175000
+    [row] = csv.DictReader(io.StringIO(it.get("/pool", format="csv").data.decode().removeprefix("\ufeff")))
+    assert float(row["contract_amount"]) == 175000
 
 
 def test_a_rewound_review_takes_the_request_back_out_of_the_pool(app, people, drive, raised, clock):

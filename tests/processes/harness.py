@@ -10,6 +10,7 @@ at every point of the procedure. Form data not given by a test comes from `DEFAU
 """
 
 import json
+from datetime import date, timedelta
 
 from engine import Actor, Instance, ManualClock
 
@@ -39,6 +40,10 @@ def _reassessment_rows(data):
     rows = [{k: r[k] for k in RISK_KEYS} for r in data.get("risks", [])]
     return {"risks": [dict(row, status="open") for row in rows], "effectiveness": "應對措施有效，風險可控。"}
 
+
+# The go-live day is planned ahead (R3.6.1: the form takes no day before today): one no clock has
+# passed, the tests' clocks (from 2026-01-05) nor the real one (a served app, the benchmarks).
+GOLIVE_DAY = max(date(2026, 6, 1), date.today() + timedelta(days=7)).isoformat()
 
 # Valid form data per form id: a dict, or a function of the process data for forms that show
 # earlier results (the risk response forms list the risks assessed before them).
@@ -157,7 +162,7 @@ DEFAULTS = {
         "results": [{"trainee": "陳小明", "result": "pass"}, {"trainee": "李小華", "result": "pass"}],
     },
     "golive_plan": {
-        "golive_time": "2026-06-01",
+        "golive_time": GOLIVE_DAY,
         "steps": "停機、部署、驗證、恢復服務。",
         "backup_plan": "上線前全量備份數據庫。",
         "emergency_plan": "出現故障時兩小時內回滾。",

@@ -139,3 +139,25 @@ def test_the_same_decisions_go_through_when_the_record_agrees(start):
     low = [{**HIGH[0], "severity": "low"}]
     flow.complete("joint_test", decision="pass", issues=low)  # a low issue does not hold it up
     assert "acceptance" in flow.ready()
+
+
+@pytest.mark.parametrize("step", ["requirement_analysis", "initiation_application", "sign_contract"])
+def test_an_amount_beyond_what_the_registers_hold_is_refused(start, step):
+    """Amounts in 元 stop below 10^12, as the cost and plan registers hold them: 1e28 was taken
+    and the document made from it could not be shown."""
+    field = {
+        "requirement_analysis": "cost_licences",
+        "initiation_application": "budget",
+        "sign_contract": "amount",
+    }[step]
+    flow = start()
+    flow.reach(step)
+    ready, data = flow.ready(), flow.data
+    with pytest.raises(FormValidationError) as refused:
+        flow.complete(step, **{field: 1e28})
+    assert refused.value.errors == {
+        field: ["數值須在 0 至 999999999999.99 之間 / Must be between 0 and 999999999999.99."]
+    }
+    assert (flow.ready(), flow.data) == (ready, data)
+    flow.complete(step, **{field: 999999999999.99})
+    assert flow.data[step][field] == 999999999999.99

@@ -57,6 +57,18 @@ def test_step_data_is_labelled_by_its_form(app, sources):
         assert [cell.text for cell in risks.rows[0]][:1] == ["技術風險"]
 
 
+def test_a_number_beyond_babels_precision_is_shown_as_written_not_a_500(app, sources):
+    """1e28 passed a money field's rules (before they had a maximum) and every page and PDF of its
+    document then failed: Babel's decimal formatting has 28 digits of precision."""
+    from web.pages.layout import _money
+
+    with app.test_request_context():
+        sections, _ = present_data({"initiation_application": {"budget": 1e28}}, sources)
+        assert as_dict(sections[0].rows)["項目預算(元)"].text == "1e+28"
+        assert _money(1e28) == "1e+28"
+        assert _money(180000) == "180,000.00"
+
+
 def test_documents_appear_once_their_step_has_data():
     assert documents_of({}) == []
     produced = documents_of(

@@ -1,6 +1,7 @@
 """What every page's layout needs: the inbox badge, dates in the user's locale, and labels."""
 
 from datetime import UTC, datetime, timedelta
+from decimal import InvalidOperation
 
 from babel import Locale, dates, numbers
 from flask import request, url_for
@@ -132,7 +133,10 @@ def _money(value):
     """An amount with grouping and two decimals in the reader's locale; '—' when there is none."""
     if value is None or value == "":
         return "—"
-    return numbers.format_decimal(value, "#,##0.00", locale=display_locale())
+    try:
+        return numbers.format_decimal(value, "#,##0.00", locale=display_locale())
+    except (InvalidOperation, OverflowError, ValueError):  # 1e28: beyond Babel's decimal precision
+        return str(value)
 
 
 @bp.app_template_filter("iso")

@@ -6,6 +6,7 @@ label shows in the version it was made with.
 """
 
 from dataclasses import dataclass, field
+from decimal import InvalidOperation
 
 from flask_babel import format_decimal, lazy_gettext
 
@@ -102,8 +103,17 @@ def _option(value, labels: FieldLabels | None) -> str:
     if labels is not None and value in labels.options:
         return str(labels.options[value])
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return format_decimal(value)  # 180000 -> 180,000 in the reader's locale
+        return grouped(value)
     return str(value)
+
+
+def grouped(number) -> str:
+    """A number with the reader's grouping (180000 -> 180,000); one beyond what Babel's decimal
+    formatting takes (1e28: more digits than its precision) as Python writes it, not a 500."""
+    try:
+        return format_decimal(number)
+    except (InvalidOperation, OverflowError, ValueError):
+        return str(number)
 
 
 def present(value, labels: FieldLabels | None = None, fallback: dict | None = None) -> Value:

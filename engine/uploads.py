@@ -21,10 +21,10 @@ from sqlalchemy import select
 
 from .clock import aware_utc, system_clock
 from .document_catalog import may_read
-from .errors import EngineError, FormValidationError, NotAllowed
+from .errors import EngineError, FormValidationError, InstanceStateError, NotAllowed
 from .models import TaskRecord, UploadRecord
 from .tasks import Actor, may_complete
-from .workflows import _task_info, _task_row
+from .workflows import _task_and_row, _task_info
 
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 
@@ -182,12 +182,16 @@ def store_upload(
     """Attach a file to a ready task that asks for it. Returns its UploadInfo.
 
     Raises TaskNotFound / InstanceConflict (no such ready task), NotAllowed (the actor may not
-    complete the task), FormValidationError (kind not asked for by the step, type not allowed,
+    complete the task), InstanceStateError (its instance is suspended or in error: its tasks
+    cannot be worked on), FormValidationError (kind not asked for by the step, type not allowed,
     content not of that type, empty or too large; nothing stored).
     """
-    row = _task_row(session, task_id)
+    # The instance row locked, as a completion locks it: a suspension cannot slip in between.
+    row, instance = _task_and_row(session, task_id, lock=True)
     if not may_complete(actor, _task_info(row)):
         raise NotAllowed(f"{actor.username} may not act on task {row.element_id}")
+    if instance.status != "running":
+        raise InstanceStateError(f"the instance is {instance.status}: nothing can be attached to its tasks")
     media_type = _check(kind, row.element_id, filename, content, max_bytes)
     sha = hashlib.sha256(content).hexdigest()
     record = UploadRecord(

@@ -85,6 +85,21 @@ def test_a_refused_file_stores_nothing(app, people, at_sign_contract, uploads, k
     assert count(app) == 0 and files(uploads) == []
 
 
+def test_nothing_is_attached_to_a_task_of_a_suspended_instance(app, people, at_sign_contract, uploads):
+    """A suspended instance's tasks cannot be claimed or completed (409); a file was attached to
+    them all the same (201, stored). Resumed, the file is taken."""
+    instance_id, task = at_sign_contract
+    admin, it = people["admin"], people["it"]
+    assert admin.post(f"/instances/{instance_id}/suspend", {"reason": "等待預算"}).status_code == 200
+    refused = post(it, task.id, "contract_scan", "c.pdf", PDF)
+    assert (refused.status_code, refused.get_json()["error"]) == (409, "instance_state")
+    assert "suspended" in refused.get_json()["message"]
+    assert count(app) == 0 and files(uploads) == []
+    assert admin.post(f"/instances/{instance_id}/resume", {"reason": "預算已批"}).status_code == 200
+    assert post(it, task.id, "contract_scan", "c.pdf", PDF).status_code == 201
+    assert count(app) == 1
+
+
 def test_an_upload_is_stored_by_its_hash_and_read_by_category(app, people, at_sign_contract, uploads):
     instance_id, task = at_sign_contract
     assert post(people["vendor"], task.id, "contract_scan", "c.pdf", PDF).status_code == 403  # not IT's task

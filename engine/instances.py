@@ -42,6 +42,7 @@ from .errors import (
 )
 from .events import Event, StepResult
 from .guards import refuse_while_open
+from .limits import SandboxError, require_storable
 from .messages import MessagesMixin, no_form_data
 from .repair import RepairMixin
 from .sandbox import ScriptEngine
@@ -265,8 +266,10 @@ class Instance(ClaimsMixin, MessagesMixin, RepairMixin, TimersMixin):
         try:
             task.data.update(deepcopy(outputs))
             for name, expression in (task.task_spec.extensions or {}).get("outputParameters", []):
-                outputs[name] = task.data[name] = deepcopy(self._engine.evaluate(task, expression))
-        except SpiffWorkflowException as error:
+                value = self._engine.evaluate(task, expression)
+                require_storable(name, value)  # as a script's variables are: the save would fail
+                outputs[name] = task.data[name] = deepcopy(value)
+        except (SpiffWorkflowException, SandboxError) as error:
             for name in outputs:
                 task.data.pop(name, None)
             task.data.update(before)

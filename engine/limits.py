@@ -5,6 +5,7 @@ unpacking, padding, joining, replacing) at most MAX_LENGTH long; and the values 
 leave in the instance's data (`require_storable`). Used by `engine.sandbox`, which puts them in
 diagram code's builtins, operators and methods."""
 
+import math
 import re
 from itertools import islice
 
@@ -234,17 +235,42 @@ _BOUNDED = {
 }
 
 
+def _to_bytes(number, length=1, *args, **kwargs):
+    # (0).to_bytes(2 * 10**9) allocated 2 GB in one C call.
+    if isinstance(length, int) and length > MAX_LENGTH:
+        raise SandboxError(f"to_bytes() of more than {MAX_LENGTH} bytes")
+    return number.to_bytes(length, *args, **kwargs)
+
+
+def _from_bytes(kind, data, *args, **kwargs):
+    # int.from_bytes made numbers of millions of bits, past what `**` and `<<` may make.
+    if not isinstance(data, bytes | bytearray | str):  # a list of byte values, or an iterator
+        data = list(islice(iter(data), MAX_INT_BITS // 8 + 1))
+    _too_big(len(data) * 8, "from_bytes()")
+    return kind.from_bytes(data, *args, **kwargs)
+
+
 def bounded_method(obj, name):
-    """The method `name` of text or a list, checked as `arith` checks operators, or None where it
-    needs no check. The result of a method that grows its text by a bounded factor (`encode`,
-    `hex`, `repr`) is not checked: only a loop repeats it, and the step budget counts loops."""
+    """The method `name` of text, a list or a number, checked as `arith` checks operators, or None
+    where it needs no check. The result of a method that grows its text by a bounded factor
+    (`encode`, `hex`, `repr`) is not checked: only a loop repeats it, and the step budget counts
+    loops."""
     if isinstance(obj, str | bytes) and name in _BOUNDED:
         return _BOUNDED[name](obj)
     if isinstance(obj, list) and name == "extend":
         return lambda more: _extended(obj, more)
+    if name == "from_bytes" and (obj is int or isinstance(obj, int)):
+        kind = obj if isinstance(obj, type) else type(obj)
+        return lambda data, *args, **kwargs: _from_bytes(kind, data, *args, **kwargs)
+    if name == "to_bytes" and isinstance(obj, int):
+        return lambda *args, **kwargs: _to_bytes(obj, *args, **kwargs)
     # The same method read from the type (`str.ljust('', n)`, `map(str.center, ...)`).
     if (obj in (str, bytes) and name in _BOUNDED) or (obj is list and name == "extend"):
         return lambda own, *args, **kwargs: _unbound(obj, name, own, args, kwargs)
+    if obj is int and name == "to_bytes":  # int.to_bytes(n, length)
+        return lambda own, *args, **kwargs: (
+            _to_bytes(own, *args, **kwargs) if isinstance(own, int) else int.to_bytes(own, *args, **kwargs)
+        )
     return None
 
 
@@ -277,6 +303,7 @@ def bounded_sum(iterable, start=0):
 
 
 STORABLE = (str, int, float, bool, type(None))
+STORED_INT_LIMIT = 2**63  # whole numbers the data keeps exactly (web.jsontext: orjson's, a request's)
 MAX_DEPTH = 100
 
 
@@ -288,6 +315,16 @@ def require_storable(key, value, depth=0):
         require_text(key, value)
         return
     if isinstance(value, STORABLE):
+        if type(value) is int and not -STORED_INT_LIMIT <= value < STORED_INT_LIMIT:
+            # Written as text past 64 bits, it read back as a float (rounded), or could not be
+            # written at all past 4,300 digits: every later save of the instance failed.
+            raise SandboxError(
+                f"`{key}` holds {_size(value)}, beyond the 64 bits the instance's data keeps exactly"
+            )
+        if type(value) is float and not math.isfinite(value):
+            raise SandboxError(
+                f"`{key}` holds {value}, which is no number JSON can keep (it was stored as null)"
+            )
         return
     if depth > MAX_DEPTH:
         raise SandboxError(f"`{key}` is nested more than {MAX_DEPTH} levels deep")

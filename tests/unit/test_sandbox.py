@@ -115,6 +115,10 @@ def test_a_number_or_repetition_too_big_for_one_step_is_refused(env, code, probl
         ("x = sum([[1]] * 10 ** 6, [])", "adds numbers only"),  # quadratic inside C
         ("x = (2 ** 99999 - 1) << 99999", "99999-bit number"),  # too long to print: its size
         ("x = sum(1 for a in range(10 ** 4) for b in range(10 ** 4))", "steps"),  # loops nest
+        ("x = len((0).to_bytes(2 * 10 ** 9, 'big'))", "to_bytes"),  # 2 GB in one C call
+        ("x = len(int.to_bytes(0, 2 * 10 ** 9, 'big'))", "to_bytes"),
+        ("x = int.from_bytes(b'\\xff' * 2000000, 'big').bit_length()", "bits"),  # 16 million bits
+        ("x = (5).from_bytes([255] * 20000, 'big').bit_length()", "bits"),
     ],
 )
 def test_work_inside_one_call_or_nested_loops_is_bounded(env, code, problem):
@@ -235,6 +239,10 @@ def test_ordinary_arithmetic_is_unchanged(env):
     )
     assert env.evaluate("2 ** -1 + 1.5 ** 2 + (-2) ** 3", {}) == 0.5 + 2.25 - 8
     assert env.evaluate("(2 ** 99999).bit_length()", {}) == 100000  # big, but bounded
+    assert env.evaluate("int.from_bytes((258).to_bytes(2, 'big'), 'big')", {}) == 258
+    assert (
+        env.evaluate("int.from_bytes([1, 2], byteorder='big') + len(int.to_bytes(1, 3, 'little'))", {}) == 261
+    )
 
 
 @pytest.mark.parametrize(

@@ -116,6 +116,11 @@ def test_a_script_calling_its_own_functions_or_print_deploys_and_runs(script):
         ("x = undefined_value + 1", "undefined_value"),
         ("x = {'a': 1}['b']", "KeyError"),
         ("x = 1 / 0", "division"),
+        # The save could not write these (past 4,300 digits) or read them back as they were: every
+        # completion answered 500 and the instance was stuck, with no incident to see.
+        ("x = 10 ** 5000", "`x` holds a 16610-bit number"),
+        ("x = [2 ** 63]", "beyond the 64 bits"),
+        ("x = {'rate': float('nan')}", "no number JSON can keep"),
     ],
 )
 def test_a_script_failing_at_run_time_puts_the_instance_in_error_and_keeps_earlier_work(script, missing):
@@ -131,3 +136,36 @@ def test_a_script_failing_at_run_time_puts_the_instance_in_error_and_keeps_earli
     assert instance.ready_tasks() == []
     with pytest.raises(InstanceStateError):
         instance.complete_task("any", {}, IT)
+
+
+def with_output(expression: str) -> bytes:
+    """The tiny process, its user task mapping `expression` into `mapped` (camunda:outputParameter)."""
+    mapping = (
+        '<bpmn:extensionElements><camunda:inputOutput><camunda:outputParameter name="mapped">'
+        f"{expression}</camunda:outputParameter></camunda:inputOutput></bpmn:extensionElements>"
+    )
+    return bpmn("done = True").replace(
+        b'camunda:formRefBinding="latest" />',
+        b'camunda:formRefBinding="latest">' + mapping.encode() + b"</bpmn:userTask>",
+    )
+
+
+@pytest.mark.parametrize(
+    ("expression", "problem"), [("${2 ** 70}", "beyond the 64 bits"), ('${"x".encode()}', "bytes")]
+)
+def test_an_output_mapping_to_a_value_the_data_cannot_keep_refuses_the_completion(expression, problem):
+    """Evaluated where the task completes, the value went into the data unchecked and the save
+    failed (a 500, every time). Refused like a mapping that fails: nothing changes."""
+    definition = Bundle(
+        {"t.bpmn": with_output(expression), "note.form": json.dumps(FORM).encode()}
+    ).definitions["script_process"]
+    instance, _ = Instance.start(definition, {}, IT, ManualClock())
+    (task,) = instance.ready_tasks()
+    before = instance.dump()
+    with pytest.raises(InstanceStateError, match=f"output mapping failed.*{problem}"):
+        instance.complete_task(task.id, {"note": "x"}, IT)
+    assert instance.dump() == before and [t.id for t in instance.ready_tasks()] == [task.id]
+    fine = Bundle({"t.bpmn": with_output("${2 ** 62}"), "note.form": json.dumps(FORM).encode()})
+    instance, _ = Instance.start(fine.definitions["script_process"], {}, IT, ManualClock())
+    instance.complete_task(instance.ready_tasks()[0].id, {"note": "x"}, IT)
+    assert instance.status == "completed" and instance.data["mapped"] == 2**62

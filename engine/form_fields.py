@@ -191,8 +191,9 @@ def _text_validators(component, required):
         if _nested_repeat(re_parser.parse(pattern)):
             # `^(a+)+$` takes twice as long with each character of "aaaa…!": 26 took 4 s.
             raise ValueError(
-                f"validate.pattern {pattern!r} repeats a repetition, which can take exponential "
-                "time on a short text: write it without a repeat inside a repeat"
+                f"validate.pattern {pattern!r} repeats a repetition, or a choice whose branches may "
+                "begin alike, which can take exponential time on a short text: write it without a "
+                "repeat inside a repeat (or with a character class instead of the choice)"
             )
         checks.append(lambda v, c=compiled: bool(c.search(v)) or _fail(MSG_PATTERN))
     if rules.get("validationType") == "email":
@@ -227,16 +228,41 @@ def _parts(op, value) -> list:
 
 def _nested_repeat(pattern, inside=False) -> bool:
     """Whether a parsed pattern has an open-ended repeat inside another repeat (`(a+)+`,
-    `(\\w+\\s?)*`): the shape whose matching can backtrack exponentially."""
+    `(\\w+\\s?)*`, `(\\w+\\s?){1,50}`: an outer repeat of more than once counts), or a choice
+    between branches that may begin alike inside a repeat (`(a|a)*`, `(\\w|\\d)+`): the shapes
+    whose matching can backtrack exponentially."""
     for op, value in pattern:
         if op in _REPEATS:
             _, high, body = value
             open_ended = high == re_constants.MAXREPEAT or high > 100
-            if (inside and open_ended) or _nested_repeat(body, inside or open_ended):
+            if (inside and open_ended) or _nested_repeat(body, inside or high > 1):
                 return True
-        elif any(_nested_repeat(part, inside) for part in _parts(op, value)):
-            return True
+        else:
+            overlapping = op is re_constants.BRANCH and inside and _overlapping(value[1])
+            if overlapping or any(_nested_repeat(part, inside) for part in _parts(op, value)):
+                return True
     return False
+
+
+def _first(pattern):
+    """What a parsed pattern begins with: a literal character's code, or None when it may begin
+    with more than one character (a class, any character, an optional part) or with nothing."""
+    for op, value in pattern:
+        if op is re_constants.LITERAL:
+            return value
+        if op is re_constants.SUBPATTERN:
+            return _first(value[3])
+        if op in (re_constants.AT,):  # ^, $, \b: no character
+            continue
+        return None
+    return None
+
+
+def _overlapping(branches) -> bool:
+    """Whether two branches may begin with the same character (told apart only when each begins
+    with a different literal one)."""
+    firsts = [_first(branch) for branch in branches]
+    return None in firsts or len(set(firsts)) < len(firsts)
 
 
 def _bound(value, default):

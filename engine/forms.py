@@ -227,6 +227,22 @@ def _list_field(component, rows, hidden=False):
 
 
 MAX_FORM_ID = 200  # engine/models.py: tasks.form_id
+MAX_FORM_DEPTH = 64  # levels of objects and lists in a form's JSON (a group in a group is two)
+
+
+def _depth(value) -> int:
+    """How many levels of objects and lists `value` holds, counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_FORM_DEPTH:
+            return deepest
+        stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def _unsafe_number(value, path="form") -> str | None:
@@ -284,6 +300,9 @@ class Form:
         is no text), which would otherwise fail every submission."""
         if len(self.id) > MAX_FORM_ID:  # a task row holds its form's id
             raise ValueError(f"the form's id is {len(self.id)} characters long; at most {MAX_FORM_ID}")
+        if _depth(self.schema) > MAX_FORM_DEPTH:
+            # Deeper, the stored definition could not be written (a 500), or read back.
+            raise ValueError(f"the form is nested more than {MAX_FORM_DEPTH} levels deep")
         try:
             where = _unsafe_number(self.schema)
         except RecursionError:

@@ -5,7 +5,13 @@ from .errors import Problem
 from .expressions import UntranslatableExpression, feel_to_python, feel_unary_to_python
 from .sandbox import SandboxError, compile_expression
 
-DMN_NS = ("https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.org/spec/DMN/20180521/MODEL/")
+# DMN 1.3, 1.2 and 1.1: every version SpiffWorkflow reads (a table of one left out went unchecked
+# and untranslated, and failed at run time).
+DMN_NS = (
+    "https://www.omg.org/spec/DMN/20191111/MODEL/",
+    "http://www.omg.org/spec/DMN/20180521/MODEL/",
+    "http://www.omg.org/spec/DMN/20151101/dmn.xsd",
+)
 
 
 def dmn_cells(tree):

@@ -9,11 +9,14 @@ its tasks use: what an instance runs on. It serializes to a dict stored once per
 
 import re
 from copy import deepcopy
+from functools import cached_property
 from pathlib import Path
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask
+from SpiffWorkflow.bpmn.specs.mixins.none_task import NoneTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 
 from .calls import check_calls
@@ -106,6 +109,9 @@ def form_reference(extensions: dict) -> str | None:
     return None
 
 
+PASSED_THROUGH = (ManualTask, NoneTask)  # `bpmn:manualTask`, `bpmn:task`: no one works them here
+
+
 class ProcessDefinition:
     """One executable process, the specs it calls and the forms its steps use."""
 
@@ -120,6 +126,17 @@ class ProcessDefinition:
     def all_specs(self):
         """(process id, spec) for the process and every spec it calls."""
         return [(self.process_id, self.spec), *self.subprocess_specs.items()]
+
+    @cached_property
+    def passes_through(self) -> bool:
+        """Whether a step of it is a manual task or a task of no kind (`bpmn:task`), which the
+        engine passes through as Camunda does (SpiffWorkflow would wait for someone to run it,
+        and no one here could)."""
+        return any(
+            isinstance(task_spec, PASSED_THROUGH)
+            for _, spec in self.all_specs()
+            for task_spec in spec.task_specs.values()
+        )
 
     def task_spec(self, element_id):
         """The spec of an element of this process or one it calls; None if there is none."""

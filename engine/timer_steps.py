@@ -13,6 +13,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.util.task import TaskState
 
 from .events import StepResult
+from .specs import PASSED_THROUGH
 from .timers import ran_on_a_timer, repeating_timer, timer_fired
 
 # Rounds of "fire what is due, run what follows" in one step: a repeating timer skips the
@@ -61,9 +62,24 @@ class TimersMixin:
 
     def _run_engine_steps(self, result: StepResult):
         """SpiffWorkflow's do_engine_steps without its last `refresh_timers()`, which would take a
-        due timer as fired without running what follows it."""
-        while self._workflow._do_engine_steps(did_complete_task=lambda task: self._ran(task, result)):
-            pass
+        due timer as fired without running what follows it. A manual task or a task of no kind
+        that is reached is passed through (`ProcessDefinition.passes_through`)."""
+        while True:
+            while self._workflow._do_engine_steps(did_complete_task=lambda task: self._ran(task, result)):
+                pass
+            reached = self._passed_through() if self.definition.passes_through else []
+            if not reached:
+                return
+            for task in reached:
+                task.run()
+                self._ran(task, result)
+
+    def _passed_through(self):
+        return [
+            t
+            for t in self._all_tasks()
+            if t.state == TaskState.READY and isinstance(t.task_spec, PASSED_THROUGH)
+        ]
 
     def _ran(self, task, result: StepResult):
         """After the engine ran `task`: counted; a timer event (one that fell due, whatever step

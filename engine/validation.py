@@ -4,7 +4,9 @@ Each check returns `Problem`s naming the file, line and element. Checked: every 
 resolves to a group and to a form of the bundle; every branch of a splitting exclusive or
 inclusive gateway has a condition or is the default; conditions, input/output mappings,
 assignee and due-date expressions, timers, scripts and DMN cells compile under the sandbox;
-ids and names fit their columns; step guards name steps. Call activities: `engine.calls`.
+ids and names fit their columns; step guards name steps; no element is of a kind nothing here
+runs (service, send and receive tasks, a signal nothing throws) or names a message or signal its
+file lacks. Call activities: `engine.calls`.
 """
 
 from copy import deepcopy
@@ -76,6 +78,7 @@ def check_trees(trees) -> list:
         problems.extend(_check_lengths(name, tree))
         if tree.tag.startswith(BPMN):
             problems.extend(_check_flows(name, tree))
+            problems.extend(_check_runnable(name, tree))
             problems.extend(_check_gateways(name, tree))
             problems.extend(_check_expressions(name, tree))
         else:
@@ -105,6 +108,79 @@ def _check_flows(name, tree):
     return problems
 
 
+# Elements SpiffWorkflow parses that nothing here can run: each would stop its instances for good.
+NOT_RUN = {
+    "serviceTask": "a service task cannot run here (no Java class, expression or external worker "
+    "runs in Upgradeflow): use a script task",
+    "sendTask": "a send task cannot run here: use a message throw event",
+    "receiveTask": "a receive task cannot run here: use a message catch event (it takes "
+    "POST /api/v1/instances/{id}/messages/{name})",
+}
+_REFS = {"messageRef": "message", "signalRef": "signal"}
+
+
+def _check_runnable(name, tree):
+    """Elements of an executable process that no instance could get past: a task of a kind nothing
+    here runs, a catch of a signal nothing in the file throws (nothing outside sends signals; a
+    message is what comes from outside), a reference to a message or signal the file does not
+    define (SpiffWorkflow's own refusal of it names neither)."""
+    problems = []
+    defined = {kind: {e.get("id") for e in tree.iter(f"{BPMN}{kind}")} for kind in _REFS.values()}
+    for process in tree.iter(f"{BPMN}process"):
+        if process.get("isExecutable") != "true":
+            continue
+        for element in process.iter():
+            if not isinstance(element.tag, str) or not element.tag.startswith(BPMN):
+                continue
+            kind = element.tag[len(BPMN) :]
+            if kind in NOT_RUN:
+                problems.append(Problem(name, NOT_RUN[kind], element.sourceline, element.get("id")))
+            for attribute, target in _REFS.items():
+                ref = element.get(attribute)
+                if ref and ref not in defined[target]:
+                    owner = (
+                        element
+                        if element.get("id")
+                        and kind not in ("messageEventDefinition", "signalEventDefinition")
+                        else element.getparent()
+                    )
+                    problems.append(
+                        Problem(
+                            name,
+                            f"{attribute} {ref!r} names no {target} of the file",
+                            element.sourceline,
+                            owner.get("id"),
+                        )
+                    )
+        thrown = {
+            d.get("signalRef")
+            for d in process.iter(f"{BPMN}signalEventDefinition")
+            if d.getparent().tag in (f"{BPMN}intermediateThrowEvent", f"{BPMN}endEvent")
+        }
+        for definition in process.iter(f"{BPMN}signalEventDefinition"):
+            event = definition.getparent()
+            caught = event.tag in (
+                f"{BPMN}intermediateCatchEvent",
+                f"{BPMN}boundaryEvent",
+                f"{BPMN}startEvent",
+            )
+            if (
+                caught
+                and definition.get("signalRef") in defined["signal"]
+                and definition.get("signalRef") not in thrown
+            ):
+                problems.append(
+                    Problem(
+                        name,
+                        f"waits for signal {definition.get('signalRef')!r}, which nothing in the process throws "
+                        "(nothing outside sends signals here: catch a message instead)",
+                        event.sourceline,
+                        event.get("id"),
+                    )
+                )
+    return problems
+
+
 def check_definitions(bundle) -> list:
     """Problems of the parsed processes: groups, forms, mappings, assignees, due dates."""
     problems = []
@@ -123,9 +199,8 @@ def check_definitions(bundle) -> list:
     }
     for definition in bundle.definitions.values():
         if definition.start_event() is None:
-            problems.append(
-                Problem(*index.get(definition.process_id, ("?", None))[:1], "no none start event")
-            )
+            file, line = index.get(definition.process_id, ("?", None))
+            problems.append(Problem(file, "no none start event", line, definition.process_id))
         for _, spec in definition.all_specs():
             for task_spec in spec.task_specs.values():
                 key = (spec.file, task_spec.name)
@@ -262,10 +337,12 @@ def _unknown_calls(file, line, element, source, mode="eval"):
 
 def _check_gateways(name, tree):
     problems = []
-    flows = {f.get("id"): f for f in tree.iter(f"{BPMN}sequenceFlow")}
+    leaving = {}  # source id -> its outgoing flows, gathered once (not once per gateway)
+    for flow in tree.iter(f"{BPMN}sequenceFlow"):
+        leaving.setdefault(flow.get("sourceRef"), []).append(flow)
     for kind in ("exclusiveGateway", "inclusiveGateway"):
         for gateway in tree.iter(f"{BPMN}{kind}"):
-            outgoing = [f for f in flows.values() if f.get("sourceRef") == gateway.get("id")]
+            outgoing = leaving.get(gateway.get("id"), [])
             if len(outgoing) < 2:
                 continue
             for flow in outgoing:

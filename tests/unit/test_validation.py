@@ -310,8 +310,13 @@ AMOUNT_FORM = (
 )
 
 
+DMN_11 = "http://www.omg.org/spec/DMN/20151101/dmn.xsd"
+
+
+@pytest.mark.parametrize("namespace", ["https://www.omg.org/spec/DMN/20191111/MODEL/", DMN_11])
 @pytest.mark.parametrize(("amount", "size"), [(5, "small"), (10, "medium"), (50, "medium"), (51, "large")])
-def test_a_camunda_decision_table_with_feel_cells_runs(amount, size):
+def test_a_camunda_decision_table_with_feel_cells_runs(amount, size, namespace):
+    """DMN 1.3 and 1.1 alike (a 1.1 table went unchecked and untranslated: its first run failed)."""
     from engine import Actor, Instance, ManualClock
 
     cells = [("&lt; 10", "small"), ("[10..50]", "medium"), ("&gt; 50", "large")]
@@ -320,7 +325,9 @@ def test_a_camunda_decision_table_with_feel_cells_runs(amount, size):
     )
     files = {
         "p.bpmn": diagram,
-        "d.dmn": dmn(cells).replace(b"<text>amount</text>", b"<text>start.amount</text>"),
+        "d.dmn": dmn(cells)
+        .replace(b"<text>amount</text>", b"<text>start.amount</text>")
+        .replace(b"https://www.omg.org/spec/DMN/20191111/MODEL/", namespace.encode()),
     }
     definition = Bundle({**files, "s.form": AMOUNT_FORM}).definitions["p"]
     instance, _ = Instance.start(definition, {"amount": amount}, Actor("a"), ManualClock())
@@ -331,3 +338,100 @@ def test_a_feel_cell_the_engine_cannot_run_is_named():
     [problem] = problems_of({"p.bpmn": bpmn(RULE_TASK), "d.dmn": dmn([('date("2020-01-01")', "old")])})
     assert (problem.file, problem.element) == ("d.dmn", "r0")
     assert "cannot be run" in problem.message
+
+
+def test_a_dmn_11_cell_the_engine_cannot_run_is_named_too():
+    table = dmn([('date("2020-01-01")', "old")]).replace(
+        b"https://www.omg.org/spec/DMN/20191111/MODEL/", DMN_11.encode()
+    )
+    [problem] = problems_of({"p.bpmn": bpmn(RULE_TASK), "d.dmn": table})
+    assert (problem.file, problem.element) == ("d.dmn", "r0") and "cannot be run" in problem.message
+
+
+def after_the_user_task(element, extra=""):
+    body = USER_TASK.replace('targetRef="end"/>', 'targetRef="x"/>').replace(
+        '<bpmn:endEvent id="end"/>',
+        f'{element}<bpmn:sequenceFlow id="f3" sourceRef="x" targetRef="end"/><bpmn:endEvent id="end"/>',
+    )
+    return {
+        "p.bpmn": bpmn(body).replace(b"</bpmn:definitions>", f"{extra}</bpmn:definitions>".encode()),
+        "f.form": FORM,
+    }
+
+
+@pytest.mark.parametrize(
+    ("element", "says"),
+    [
+        ('<bpmn:serviceTask id="x" camunda:class="org.example.Erp"/>', "a service task cannot run here"),
+        (
+            '<bpmn:serviceTask id="x" camunda:type="external" camunda:topic="erp"/>',
+            "a service task cannot run here",
+        ),
+        ('<bpmn:sendTask id="x" camunda:expression="${erp}"/>', "a send task cannot run here"),
+        ('<bpmn:receiveTask id="x" messageRef="m"/>', "a receive task cannot run here"),
+        # Deployed, each left its instances waiting for good, with nothing to do and no incident.
+        (
+            '<bpmn:intermediateCatchEvent id="x"><bpmn:signalEventDefinition signalRef="s"/></bpmn:intermediateCatchEvent>',
+            "waits for signal 's', which nothing in the process throws",
+        ),
+    ],
+)
+def test_an_element_nothing_here_runs_is_refused_with_its_line(element, says):
+    """A service or send task failed the deploy with a 500 (its spec could not be stored)."""
+    extra = '<bpmn:message id="m" name="go"/><bpmn:signal id="s" name="go"/>'
+    [problem] = problems_of(after_the_user_task(element, extra))
+    assert (problem.file, problem.element, problem.line) == ("p.bpmn", "x", 11)
+    assert says in problem.message
+
+
+@pytest.mark.parametrize(
+    ("element", "says"),
+    [
+        (
+            '<bpmn:intermediateCatchEvent id="x"><bpmn:messageEventDefinition messageRef="nope"/></bpmn:intermediateCatchEvent>',
+            "messageRef 'nope' names no message of the file",
+        ),
+        (
+            '<bpmn:intermediateThrowEvent id="x"><bpmn:signalEventDefinition signalRef="nope"/></bpmn:intermediateThrowEvent>',
+            "signalRef 'nope' names no signal of the file",
+        ),
+    ],
+)
+def test_a_reference_to_a_message_or_signal_not_defined_is_named(element, says):
+    """SpiffWorkflow's own refusal was a TypeError that named neither the reference nor the element."""
+    problems = problems_of(after_the_user_task(element))
+    assert any(p.element == "x" and says in p.message for p in problems), problems
+
+
+def test_a_thrown_signal_may_be_caught_and_a_process_without_a_none_start_says_where():
+    body = (
+        '<bpmn:parallelGateway id="x"/><bpmn:sequenceFlow id="g1" sourceRef="x" targetRef="throw"/>'
+        '<bpmn:intermediateThrowEvent id="throw"><bpmn:signalEventDefinition signalRef="s"/></bpmn:intermediateThrowEvent>'
+        '<bpmn:sequenceFlow id="g2" sourceRef="x" targetRef="catch"/>'
+        '<bpmn:intermediateCatchEvent id="catch"><bpmn:signalEventDefinition signalRef="s"/></bpmn:intermediateCatchEvent>'
+    )
+    Bundle(after_the_user_task(body.replace('id="x"/>', 'id="x"/>', 1), '<bpmn:signal id="s" name="go"/>'))
+    no_start = bpmn(USER_TASK).replace(
+        b'<bpmn:startEvent id="start"/>',
+        b'<bpmn:startEvent id="start"><bpmn:timerEventDefinition><bpmn:timeDuration>"PT1H"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:startEvent>',
+    )
+    problems = problems_of({"p.bpmn": no_start, "f.form": FORM})
+    [where] = [p for p in problems if p.message == "no none start event"]
+    assert (where.file, where.element, where.line) == ("p.bpmn", "p", 5)
+
+
+@pytest.mark.parametrize(
+    "element", ['<bpmn:manualTask id="x" name="簽字"/>', '<bpmn:task id="x" name="歸檔"/>']
+)
+def test_a_manual_task_or_a_task_of_no_kind_is_passed_through_as_camunda_does(element):
+    """SpiffWorkflow waits for someone to run them, and no one here could: the instance stood
+    still, waiting at nothing, with no task and no incident."""
+    from engine import Actor, Instance, ManualClock
+
+    definition = Bundle(after_the_user_task(element)).definitions["p"]
+    it = Actor("ivan", frozenset({"it"}))
+    instance, _ = Instance.start(definition, {}, it, ManualClock())
+    [task] = instance.ready_tasks()
+    result = instance.complete_task(task.id, {"decision": "a"}, it)
+    assert instance.status == "completed" and instance.completed_elements["x"] == 1
+    assert [e.kind for e in result.events] == ["task_completed", "ended"]

@@ -108,6 +108,10 @@ def test_bulk_suspend_and_resume(app, admin, people, drive):
     )
     assert beyond.status_code == 400
     assert snapshot(app) == before
+    for action in ("suspend", "resume", "migrate"):  # nothing ticked: the browser sends no ids (a 500)
+        none = admin.post_form("/admin/instances/bulk", {"action": action, "reason": "x", "version": 2})
+        assert none.status_code == 400 and "請先勾選至少一個實例" in none.text
+    assert snapshot(app) == before
 
 
 def test_the_incidents_show_the_element_the_message_and_the_data(app, admin, drive, started):

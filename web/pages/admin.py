@@ -38,13 +38,21 @@ class AdminFilterSchema(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
 
 
+NONE_TICKED = "請先勾選至少一個實例 / Tick at least one instance."
+
+
 class BulkSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
     action = fields.String(required=True, validate=validate.OneOf(BULK_ACTIONS))
     # Every id checked before any instance is touched: each is acted on in its own transaction.
-    ids = fields.List(fields.Integer(validate=ROW_ID), validate=validate.Length(min=1))
+    ids = fields.List(
+        fields.Integer(validate=ROW_ID),
+        required=True,  # none ticked: the browser sends no `ids` at all (was a 500)
+        validate=validate.Length(min=1, error=NONE_TICKED),
+        error_messages={"required": NONE_TICKED},
+    )
     version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
     reason = fields.String(load_default="", validate=validate.Length(max=1000))
     dry_run = fields.Boolean(load_default=False)

@@ -1,6 +1,9 @@
 """The browser holds the app's pages to its content policy: markup that slipped into a page cannot
 run script, while the app's own script files (and the diagram and form libraries) run as before
-(every other browser test fails on a console error, a policy violation included)."""
+(every other browser test fails on a console error, a policy violation included); what people
+type stays text in the forms that show it."""
+
+from playwright.sync_api import expect
 
 
 def test_a_script_injected_into_a_page_does_not_run(chromium, live):
@@ -41,3 +44,22 @@ def test_the_document_pages_print_button_prints(page, live):
     page.evaluate("() => { window.printed = 0; window.print = () => { window.printed += 1; }; }")
     page.get_by_role("button", name="列印").click()
     assert page.evaluate("window.printed") == 1
+
+
+def test_text_typed_into_a_request_stays_text_in_another_departments_form(page, live):
+    """A text block of a form puts typed values into markdown: a request titled with a markdown
+    link and an HTML link showed IT clickable links to another site inside its review form."""
+    from browser_staff import Staff, start_instance
+    from e2e_config import PASSWORD
+
+    title = (
+        '升級 <a href="https://evil.example/login">請先重新登入</a> [點此](https://evil.example/x) **粗體**'
+    )
+    instance_id = start_instance(live, title=title)
+    staff = Staff(page, live, PASSWORD)
+    staff.log_in("it")
+    staff.open_from_inbox(staff.task(instance_id, "preliminary_review"))
+    form = page.locator("#form-root .fjs-form")
+    expect(form).to_contain_text(title)  # as typed, every character
+    assert form.locator("a[href*='evil.example']").count() == 0
+    assert form.locator("strong").filter(has_text="粗體").count() == 0

@@ -308,13 +308,38 @@
     return;
   }
 
+  // -- what people typed, put into a text block, stays text ------------------------------------
+  // A text block's template (`{{requirement_request.title}}`) is rendered as markdown and HTML
+  // once the values are put in: a title typed as `[請先重新登入](https://…)` became a live link
+  // in another department's form. Its values are escaped for markdown, then for HTML, before
+  // they go in. Only the text block asks for `strict` without a sanitizer of its own (the html
+  // block escapes for HTML itself; labels and descriptions show text as text).
+  function escapeMarkdown(value) {
+    return FormViewer.escapeHTML(String(value).replace(/[\\`*_[\]()#+\-.!|~]/g, '\\$&'));
+  }
+
+  class TextSafeTemplating extends FormViewer.FeelersTemplating {
+    evaluate(template, context, options) {
+      var given = options || {};
+      if ('strict' in given && !given.sanitizer) {
+        given = Object.assign({}, given, { sanitizer: escapeMarkdown });
+      }
+      return super.evaluate(template, context, given);
+    }
+  }
+
   if (english) {
     useEnglishLabels(config.schema.components);
   }
   indexFields(config.schema.components, []);
   // debounce: false — form-js otherwise holds typed text back for 300 ms, and Enter pressed in a
   // text field (or a quick click on 提交) submits the form without the last keystrokes.
-  form = new FormViewer.Form({ container: root, properties: { readOnly: !!config.readOnly }, debounce: false });
+  form = new FormViewer.Form({
+    container: root,
+    properties: { readOnly: !!config.readOnly },
+    debounce: false,
+    additionalModules: [{ templating: ['type', TextSafeTemplating] }]
+  });
   form.on('submit', onSubmit);
   form.on('changed', function (state) {
     var local = localizeErrors(state.errors);

@@ -115,6 +115,16 @@ DATE_FORMATS = {
 TODAY: ContextVar[date | None] = ContextVar("today", default=None)
 
 
+class StrictBoolean(fields.Boolean):
+    """JSON's true and false only: 1 and 0 are no booleans (`1 in {True}` holds in Python, so
+    marshmallow's truthy set took them)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if type(value) is not bool:
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class FormDate(fields.Field):
     """A form-js datetime value kept as its ISO text: date, time or date-time by subtype. With
     `disallow_passed` (form-js's `disallowPassedDates`: its picker offers no day before today), a
@@ -298,7 +308,7 @@ def _field(component, required):
             **common,
         )
     if kind == "checkbox":
-        return fields.Boolean(truthy={True}, falsy={False}, **common)
+        return StrictBoolean(error_messages={**common.pop("error_messages"), "invalid": MSG_TYPE}, **common)
     if kind in ("select", "radio"):
         options = _options(component)
         checks = [validate.OneOf(options, error=MSG_CHOICE)] if options is not None else []

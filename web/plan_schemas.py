@@ -44,13 +44,13 @@ class PoolQuerySchema(RequestSchema):
 
 
 class PlanCreateSchema(RequestSchema):
-    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    year = fields.Integer(strict=True, required=True, validate=validate.Range(min=2000, max=2100))
     budget_ceiling = _money(required=True)
     owner = fields.String(required=True, validate=validate.Length(min=1, max=80))
 
 
 class PlanItemRequestSchema(RequestSchema):
-    instance_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    instance_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1))
     quarter = fields.String(required=True, validate=validate.OneOf(engine.QUARTERS))
     planned_budget = _money(required=True)
 

@@ -10,6 +10,8 @@ from functools import cache
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from engine.form_fields import StrictBoolean
+
 STATUSES = ("running", "completed", "error", "suspended", "terminated")
 ROW_ID = validate.Range(min=1, max=2**31 - 1)  # what an id column holds
 ASSIGNED = ("me", "group", "any")
@@ -318,7 +320,7 @@ class DataEditRequestSchema(RequiredReasonSchema):
 # JSON's own true and false only, and whole numbers only: "yes" or 2.99 is refused, not read as
 # true or 2 (a migration to the wrong version).
 def _flag(**kwargs):
-    return fields.Boolean(truthy={True}, falsy={False}, **kwargs)
+    return StrictBoolean(**kwargs)
 
 
 def _reason():

@@ -255,6 +255,14 @@ def test_a_rule_no_submission_or_browser_could_meet_is_refused_when_checked(comp
         form.check()
 
 
+def test_a_checkbox_takes_true_or_false_only():
+    """1 and 0 were taken as true and false (`1 in {True}` holds in Python) and stored so."""
+    form = Form({"components": [{"key": "ok", "type": "checkbox"}]}, "c.form")
+    assert form.validate({"ok": True}) == {"ok": True} and form.validate({"ok": False}) == {"ok": False}
+    for wrong in (1, 0, "true", None):
+        assert errors_of(form, {"ok": wrong})["ok"], wrong
+
+
 def test_patterns_without_nested_or_overlapping_repeats_are_taken():
     for pattern in (
         "^(foo|bar)+$",

@@ -307,11 +307,14 @@ def test_migrate_one_instance_preview_apply_and_undo(app, people, drive, started
         ({"version": version + 0.9}, "version"),
         ({"version": str(version)}, "version"),
         ({"version": version, "dry_run": "no"}, "dry_run"),
+        ({"version": version, "dry_run": 0}, "dry_run"),  # was read as false: migrated for real
     ):
         refused = admin.post(f"/instances/{started}/migrate", wrong)  # never read as some other value
         assert refused.status_code == 400 and f"{field}:" in refused.get_json()["message"], wrong
     refused = admin.post("/migrations", {"instance_ids": [started + 0.5], "version": version})
     assert refused.status_code == 400
+    replay = admin.post(f"/instances/{started}/replay", {"dry_run": 0, "reason": "x"})
+    assert replay.status_code == 400 and "dry_run:" in replay.get_json()["message"]
     assert snapshot(app) == before
     moved = admin.post(
         f"/instances/{started}/migrate", {"version": version, "dry_run": False, "reason": "新版需求評估"}

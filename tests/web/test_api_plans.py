@@ -133,6 +133,12 @@ def test_only_pool_requirements_go_in_and_the_ceiling_holds(app, people, drive, 
     )
     assert cents.status_code == 400 and "at most two decimal places" in cents.get_json()["message"]
     assert it.post("/plans", {**PLAN, "year": 2031, "budget_ceiling": 0.001}).status_code == 400
+    # A fraction is no year and no instance: they were cut to 2026 and to the first instance.
+    assert it.post("/plans", {**PLAN, "year": 2032.7}).status_code == 400
+    fraction = it.post(
+        f"/plans/{plan['id']}/items", {"instance_id": first + 0.9, "quarter": "Q1", "planned_budget": 1}
+    )
+    assert fraction.status_code == 400 and "instance_id" in fraction.get_json()["message"]
     assert it.get(f"/plans/{plan['id']}").get_json()["items"] == []
     assert [p["year"] for p in it.get("/plans").get_json()] == [PLAN["year"]]
 

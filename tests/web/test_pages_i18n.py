@@ -6,7 +6,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from conftest_pages import Browser, browser_fixture, csrf_from  # noqa: F401 - the browser fixture
+from conftest_pages import Browser, browser_fixture, csrf_from, start_request  # noqa: F401 - the browser fixture
 
 import engine
 from web.extensions import db
@@ -83,6 +83,18 @@ def test_error_pages_and_validation_messages_speak_the_users_language(app, brows
     assert "This instance was not found." in page.text
     form = alice.get("/requests/new").text
     assert "This field is required." in form  # form-js's messages, as form.js shows them
+
+
+def test_a_document_is_labelled_in_english_where_its_form_says_so(app, browser):
+    """The form's `label_en` reached the task form only: the request's document page (and so its
+    PDF and the instance page) labelled its fields 需求標題, 軟件系統 for English readers."""
+    alice = browser("alice", "business")
+    instance_id = start_request(app, "alice")
+    page = f"/instances/{instance_id}/documents/requirement_request"
+    assert "需求標題" in alice.get(page).text
+    switch(alice.client, alice.get("/").text, "en")
+    english = alice.get(page).text
+    assert "需求標題" not in english and "Title" in english and "Software system" in english
 
 
 def test_every_message_has_an_english_translation_and_the_catalogs_are_current():

@@ -8,6 +8,8 @@ here they are read again so people see "初審結論: 受理" instead of `decisi
 import json
 from dataclasses import dataclass, field
 
+from flask import has_request_context
+from flask_babel import get_locale
 from lxml import etree
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -138,8 +140,17 @@ class Sources:
         return merged
 
 
+def _label(component: dict) -> str | None:
+    """A component's label in the reader's language: its `label_en` property for an English reader
+    (as the task form shows it, web/static/js/form.js), else its label."""
+    if has_request_context() and str(get_locale()).startswith("en"):
+        return (component.get("properties") or {}).get("label_en") or component.get("label")
+    return component.get("label")
+
+
 def form_labels(schema: dict) -> dict[str, FieldLabels]:
-    """{key: FieldLabels} of a form-js schema's input fields (groups flattened)."""
+    """{key: FieldLabels} of a form-js schema's input fields (groups flattened), labelled in the
+    reader's language."""
     labels = {}
     for component in schema.get("components") or []:
         kind = component.get("type")
@@ -148,12 +159,12 @@ def form_labels(schema: dict) -> dict[str, FieldLabels]:
         elif kind == "dynamiclist":
             key = (component.get("path") or component.get("key") or "").split(".")[-1]
             if key:
-                labels[key] = FieldLabels(component.get("label"), rows=form_labels(component))
+                labels[key] = FieldLabels(_label(component), rows=form_labels(component))
         elif component.get("key"):
             options = {
                 v.get("value"): v.get("label")
                 for v in component.get("values") or []
                 if isinstance(v, dict) and "value" in v
             }
-            labels[component["key"].split(".")[-1]] = FieldLabels(component.get("label"), options)
+            labels[component["key"].split(".")[-1]] = FieldLabels(_label(component), options)
     return labels

@@ -251,6 +251,29 @@ def test_the_records_page_shows_the_matrix_and_takes_costs_and_risks_with_csrf(a
     assert "匯率波動。" in finance.get(f"/instances/{instance_id}/records").text
 
 
+def test_the_records_page_speaks_the_forms_words_not_codes(app, drive, make_user, people):
+    """Chinese readers saw `technical`, `medium`, `severe`, `licences`, the training plan's keys
+    (`training_goals`) and a Python list (`['classroom', 'online']`); the forms have the words."""
+    from conftest_pages import Browser
+
+    instance_id = drive.start(make_user("applicant", "business"))
+    drive.walk(instance_id, "self_test")
+    finance = Browser(app, people["finance"].user.username)
+    cost = {"category": "licences", "amount": "1000", "spent_on": "2026-03-01"}
+    assert finance.post_form(f"/instances/{instance_id}/costs", cost).status_code == 303
+    page = Browser(app, people["it"].user.username).get(f"/instances/{instance_id}/records").text
+    rows = page.split('id="risks"')[1].split("</tbody>")[0]
+    assert "技術風險" in rows and "嚴重" in rows and ">中<" in rows and "technical" not in rows
+    assert '<th scope="col">嚴重</th>' in page and '<th scope="row">中</th>' in page  # the matrix
+    assert '<option value="security">安全風險</option>' in page and '<option value="low">低</option>' in page
+    training = page.split('id="training"')[1].split("</section>")[0]
+    assert "培訓目標" in training and "training_goals" not in training and "[" not in training
+    costs = finance.get(f"/instances/{instance_id}/records").text.split('id="costs"')[1]
+    assert "<td>軟件許可</td>" in costs and '<option value="licences">軟件許可</option>' in costs
+    risks = Browser(app, people["it"].user.username).get("/dashboard/risks").text
+    assert '<td data-label="風險類別">技術風險</td>' in risks and ">technical<" not in risks
+
+
 @pytest.mark.parametrize(
     ("group", "readable"),
     [

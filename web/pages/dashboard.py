@@ -21,7 +21,10 @@ from ..extensions import engine_clock as clock
 from . import bp
 from .layout import group_name
 from .pool import PHASE_LABELS as POOL_PHASE_LABELS
+from .present import Terms
 from .records import cost_threshold
+from .requests import MAIN_PROCESS
+from .sources import version_sources
 
 # The phases the dashboard counts (and the instance list filters by), in the regulation's order.
 PHASE_LABELS = {
@@ -101,7 +104,10 @@ def dashboard_risks():
     dashboard counts."""
     filters = _load(RiskFilterSchema())
     risks = engine.open_high_risk_list(db.session, current_user.actor, filters["instance"], clock=clock())
-    return render_template("pages/dashboard_risks.html", risks=risks, instance=filters["instance"])
+    terms = Terms(version_sources(MAIN_PROCESS))  # the words of the latest forms
+    return render_template(
+        "pages/dashboard_risks.html", risks=risks, instance=filters["instance"], terms=terms
+    )
 
 
 COLUMNS = ("section", "key", "name", "value", "unit", "count", "budget")

@@ -14,7 +14,7 @@ from .admin import admin_panel
 from .dashboard import PHASE_FILTERS
 from .present import present, present_data
 from .requests import MAIN_PROCESS
-from .sources import Sources
+from .sources import Sources, version_sources
 
 STATUSES = ("running", "completed", "error", "suspended", "terminated")
 PER_PAGE = 25
@@ -38,13 +38,6 @@ class InstanceFilterSchema(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
 
 
-def _sources(process_id, version=None) -> Sources:
-    try:
-        return Sources(engine.process_sources(db.session, process_id, version))
-    except engine.ProcessNotFound:
-        return Sources({})
-
-
 @bp.get("/instances")
 def instances():
     try:
@@ -62,7 +55,7 @@ def instances():
         per_page=PER_PAGE,
     )
     shown = filters["process"] or current_app.config.get("MAIN_PROCESS", MAIN_PROCESS)
-    sources = _sources(shown)
+    sources = version_sources(shown)
     return render_template(
         "pages/instances.html",
         page=page,
@@ -123,7 +116,7 @@ def instance(instance_id):
     # What they may read, and the messages the page may offer them.
     info = engine.get_instance(db.session, instance_id, clock=clock(), actor=actor, messages=True)
     events = engine.instance_events(db.session, instance_id, actor=actor)
-    sources = _sources(info.process_id, info.version)
+    sources = version_sources(info.process_id, info.version)
     sections, variables = present_data(info.data, sources)
     every = sources.all_labels()
     history = [
@@ -153,7 +146,7 @@ def instance(instance_id):
 def called_diagram(instance_id, process_id):
     """A called process's diagram, marked with this instance's progress in it."""
     info = engine.get_instance(db.session, instance_id, clock=clock())
-    sources = _sources(info.process_id, info.version)
+    sources = version_sources(info.process_id, info.version)
     diagram = _diagram(info, sources, process_id)
     if diagram is None:
         abort(404, description=f"the version does not contain process {process_id!r}")

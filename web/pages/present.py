@@ -144,6 +144,21 @@ def _table(items, row_labels, fallback) -> Value:
     )
 
 
+class Terms:
+    """The words a version's forms give to coded values (`technical` -> 技術風險) and to keys, for
+    pages that show a register's rows rather than a step's data."""
+
+    def __init__(self, sources: Sources):
+        self.labels = sources.all_labels()
+
+    def of(self, key, value, within=None):
+        """The option label of `value` for field `key` (of the dynamic list `within`), else the value."""
+        labels = self.labels.get(within).rows if within in self.labels else self.labels
+        found = labels.get(key)
+        label = found.options.get(value) if found is not None else None
+        return value if label is None else label
+
+
 def present_rows(data: dict, labels: dict) -> list:
     return [(_label(key, labels), present(value, labels.get(key), labels)) for key, value in data.items()]
 

@@ -13,6 +13,16 @@ from ..extensions import engine_clock as clock
 from ..record_schemas import CostRequestSchema
 from ..transactions import committed
 from . import bp
+from .present import Terms, present_rows
+from .sources import version_sources
+
+# The cost register's categories (the engine's, not a form's).
+COST_TERMS = {
+    "licences": lazy_gettext("軟件許可"),
+    "implementation": lazy_gettext("實施"),
+    "training": lazy_gettext("培訓"),
+    "other": lazy_gettext("其他"),
+}
 
 # What the page says after a cost is recorded, by `CostRecorded.overrun_review`.
 OVERRUN_REVIEW = {
@@ -39,11 +49,16 @@ def instance_records(instance_id):
     if not any(readable.values()):
         raise engine.NotAllowed(f"{actor.username} may not read this project's records")
     project = engine.get_instance(db.session, instance_id, clock=clock(), actor=actor)
+    terms = Terms(version_sources(project.process_id, project.version))
+    training = engine.training_record(db.session, instance_id) if readable["training"] else None
     return render_template(
         "pages/records.html",
         project=project,
+        terms=terms,
+        cost_terms=COST_TERMS,
+        plan_rows=present_rows(training.plan, terms.labels) if training and training.plan else [],
         register=engine.risk_register(db.session, instance_id, clock=clock()) if readable["risks"] else None,
-        training=engine.training_record(db.session, instance_id) if readable["training"] else None,
+        training=training,
         costs=engine.project_costs(db.session, instance_id, threshold=cost_threshold())
         if readable["costs"]
         else None,

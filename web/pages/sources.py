@@ -12,6 +12,10 @@ from flask import has_request_context
 from flask_babel import get_locale
 from lxml import etree
 
+import engine
+
+from ..extensions import db
+
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 # Deployers are trusted, but a viewer still refuses entities and network access.
@@ -168,3 +172,12 @@ def form_labels(schema: dict) -> dict[str, FieldLabels]:
             }
             labels[component["key"].split(".")[-1]] = FieldLabels(_label(component), options)
     return labels
+
+
+def version_sources(process_id, version=None) -> Sources:
+    """The files of a deployed version (the latest without `version`) read for display; none when
+    the process is not deployed (nothing to label with)."""
+    try:
+        return Sources(engine.process_sources(db.session, process_id, version))
+    except engine.ProcessNotFound:
+        return Sources({})

@@ -43,14 +43,24 @@ class PoolQuerySchema(RequestSchema):
     )
 
 
+class WholeNumber(fields.Integer):
+    """A whole number as JSON sends it, or as a page's form field does ("2026"); a fraction
+    (2026.7) or true is refused, not cut down to 2026 or read as 1."""
+
+    def _validated(self, value):
+        if isinstance(value, bool | float):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
 class PlanCreateSchema(RequestSchema):
-    year = fields.Integer(strict=True, required=True, validate=validate.Range(min=2000, max=2100))
+    year = WholeNumber(required=True, validate=validate.Range(min=2000, max=2100))
     budget_ceiling = _money(required=True)
     owner = fields.String(required=True, validate=validate.Length(min=1, max=80))
 
 
 class PlanItemRequestSchema(RequestSchema):
-    instance_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1))
+    instance_id = WholeNumber(required=True, validate=validate.Range(min=1))
     quarter = fields.String(required=True, validate=validate.OneOf(engine.QUARTERS))
     planned_budget = _money(required=True)
 

@@ -239,16 +239,19 @@ CENT = Decimal("0.01")
 def _validated(category, amount, spent_on) -> Decimal:
     errors = {}
     if category not in COST_CATEGORIES:
-        errors["category"] = [f"must be one of {', '.join(COST_CATEGORIES)}"]
+        listed = ", ".join(COST_CATEGORIES)
+        errors["category"] = [f"須為以下之一：{listed} / must be one of {listed}"]
     money = _money(amount)
     if money is None or not money.is_finite() or money <= 0:
-        errors["amount"] = ["must be a positive amount"]
+        errors["amount"] = ["金額須大於零 / must be a positive amount"]
     elif money >= MONEY_LIMIT:
-        errors["amount"] = [f"must be less than {MONEY_LIMIT:,} yuan"]
+        errors["amount"] = [f"金額須小於 {MONEY_LIMIT:,} 元 / must be less than {MONEY_LIMIT:,} yuan"]
     elif money != money.quantize(CENT):
-        errors["amount"] = ["at most two decimal places (fen)"]  # not rounded away silently
+        errors["amount"] = [
+            "最多兩位小數（分） / at most two decimal places (fen)"
+        ]  # not rounded away silently
     if not isinstance(spent_on, date):
-        errors["spent_on"] = ["must be a date"]
+        errors["spent_on"] = ["須為日期 / must be a date"]
     if errors:
         raise FormValidationError(errors)
     return money.quantize(CENT)

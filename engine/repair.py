@@ -46,7 +46,9 @@ class RepairMixin:
         _require_admin(actor)
         reason = _require_reason(reason)
         if self.status not in ("running", "error"):
-            raise InstanceStateError(f"a {self.status} instance cannot be suspended")
+            raise InstanceStateError(
+                f"實例狀態為 {self.status}，不能暫停 / a {self.status} instance cannot be suspended"
+            )
         self._extra["suspended"] = {"by": actor.username, "reason": reason}
         return self._admin_result("suspended", actor, {"reason": reason})
 
@@ -54,7 +56,7 @@ class RepairMixin:
         """Let a suspended instance go on. Returns StepResult."""
         _require_admin(actor)
         if not self.suspended:
-            raise InstanceStateError("the instance is not suspended")
+            raise InstanceStateError("實例未暫停，無需恢復 / the instance is not suspended")
         del self._extra["suspended"]
         result = self._admin_result("resumed", actor, {"reason": (reason or "").strip()})
         if self.status == "running":

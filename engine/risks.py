@@ -180,10 +180,10 @@ def raise_risk(session, instance_id, risk: dict, actor: Actor, clock=system_cloc
     errors = {}
     for key, allowed in (("category", CATEGORIES), ("likelihood", LIKELIHOODS), ("impact", IMPACTS)):
         if risk.get(key) not in allowed:
-            errors[key] = [f"must be one of {', '.join(allowed)}"]
+            errors[key] = [f"須為以下之一：{', '.join(allowed)} / must be one of {', '.join(allowed)}"]
     description = str(risk.get("description") or "").strip()
     if not description or len(description) > 2000:
-        errors["description"] = ["required, at most 2000 characters"]
+        errors["description"] = ["必填，最多 2000 字 / required, at most 2000 characters"]
     priority = (
         None
         if errors
@@ -191,9 +191,11 @@ def raise_risk(session, instance_id, risk: dict, actor: Actor, clock=system_cloc
     )
     measures = str(risk.get("measures") or "").strip()
     if len(measures) > 2000:
-        errors["measures"] = ["at most 2000 characters"]
+        errors["measures"] = ["最多 2000 字 / at most 2000 characters"]
     elif priority == "high" and not measures:
-        errors["measures"] = ["a high risk needs its response measures (R5.3.1)"]
+        errors["measures"] = [
+            "高風險須填寫應對措施（R5.3.1） / a high risk needs its response measures (R5.3.1)"
+        ]
     if errors:
         raise FormValidationError(errors)
     session.add(

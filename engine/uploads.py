@@ -131,20 +131,24 @@ def _check(kind_id, element_id, filename, content, max_bytes) -> str:
     kind = KIND.get(kind_id)
     if kind is None or element_id not in kind.steps:
         allowed = ", ".join(k.id for k in kinds_for(element_id)) or "none"
-        errors["kind"] = [f"this step asks for: {allowed}"]
+        errors["kind"] = [f"此步驟要求的文件：{allowed} / this step asks for: {allowed}"]
     suffix = Path(filename or "").suffix.lower()
     media_type, magic = SIGNATURES.get(suffix, (None, ()))
     name = Path(filename or "").name
     if unsendable_name(name):
-        errors["file"] = [f"the file name may not hold control characters or exceed {MAX_NAME} characters"]
+        errors["file"] = [
+            f"文件名不能包含控制字符或超過 {MAX_NAME} 個字符 / "
+            f"the file name may not hold control characters or exceed {MAX_NAME} characters"
+        ]
     elif media_type is None:
-        errors["file"] = [f"type not allowed; allowed: {', '.join(sorted(SIGNATURES))}"]
+        listed = ", ".join(sorted(SIGNATURES))
+        errors["file"] = [f"不允許此文件類型；允許：{listed} / type not allowed; allowed: {listed}"]
     elif not content:
-        errors["file"] = ["the file is empty"]
+        errors["file"] = ["文件是空的 / the file is empty"]
     elif len(content) > max_bytes:
-        errors["file"] = [f"larger than {max_bytes} bytes"]
+        errors["file"] = [f"文件超過 {max_bytes} 字節 / larger than {max_bytes} bytes"]
     elif not content.startswith(magic) or not _office_parts_match(suffix, content):
-        errors["file"] = [f"the content is not a {suffix} file"]
+        errors["file"] = [f"內容不是 {suffix} 文件 / the content is not a {suffix} file"]
     if errors:
         raise FormValidationError(errors)
     return media_type

@@ -95,6 +95,15 @@ def test_bulk_suspend_and_resume(app, admin, people, drive):
     response = admin.post_form("/admin/instances/bulk", {"action": "suspend", "ids": ids, "reason": "盤點"})
     assert response.text.count("result--ok") == 2
     assert [instance(app, i).status for i in ids] == ["suspended", "suspended"]
+    assert "狀態：已暫停" in response.text and "suspended<" not in response.text  # its word, not its code
+    again = admin.post_form("/admin/instances/bulk", {"action": "suspend", "ids": ids[:1], "reason": "x"})
+    assert "實例狀態為 suspended，不能暫停" in again.text and "cannot be suspended" not in again.text
+    # One instance's control says why it refuses (it said "it has ended or failed", for any reason).
+    page = admin.post_form(f"/instances/{ids[0]}/admin/suspend", {"reason": "x"})
+    assert (
+        page.status_code == 409
+        and "流程或文件目前的狀態不允許此操作：實例狀態為 suspended，不能暫停" in page.text
+    )
     admin.post_form("/admin/instances/bulk", {"action": "resume", "ids": ids[:1]})
     assert [instance(app, i).status for i in ids] == ["running", "suspended"]
     missing = admin.post_form("/admin/instances/bulk", {"action": "resume", "ids": [999]})

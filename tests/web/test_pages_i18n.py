@@ -97,6 +97,34 @@ def test_a_document_is_labelled_in_english_where_its_form_says_so(app, browser):
     assert "需求標題" not in english and "Title" in english and "Software system" in english
 
 
+def test_a_refused_filter_or_form_is_named_in_the_readers_language(app, browser):
+    """Pages showed marshmallow's English and a Python dict (`{'page': ['Not a valid integer.']}`)
+    to Chinese readers; the engine's "中文 / English" messages whole."""
+    admin = browser("root", admin=True)
+    page = admin.get("/instances?page=abc")
+    assert page.status_code == 400 and "篩選條件有誤" in page.text and "請輸入整數" in page.text
+    assert "{&#39;page&#39;" not in page.text and "Not a valid integer" not in page.text.split("技術細節")[0]
+    browser("bob", "business")
+    instance_id = start_request(app, "bob")
+    alice = browser("alice", "finance")
+    records = f"/instances/{instance_id}/records"
+    refused = alice.post_form(
+        f"/instances/{instance_id}/costs", {"category": "fees", "amount": "abc", "spent_on": "x"}
+    )
+    assert refused.status_code == 303
+    said = alice.get(records).text
+    assert "費用未記錄：" in said and "金額(元)：請輸入數字" in said and "支出日期：請輸入有效日期" in said
+    assert "類別：須為以下之一" in said and "Must be one of" not in said
+    switch(alice.client, alice.get("/").text, "en")
+    refused = alice.post_form(
+        f"/instances/{instance_id}/costs", {"category": "licences", "amount": "-5", "spent_on": "2026-03-01"}
+    )
+    assert refused.status_code == 303  # back to the page, which says why, in English
+    said = alice.get(records).text
+    assert "The cost was not recorded: Amount (yuan): must be a positive amount" in said
+    assert "金額須大於零" not in said
+
+
 def test_every_message_has_an_english_translation_and_the_catalogs_are_current():
     found = extract_from_dir(
         str(TRANSLATIONS.parent),

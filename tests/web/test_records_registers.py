@@ -209,7 +209,9 @@ def test_a_risk_raised_during_the_project_is_rated_and_a_high_one_needs_measures
     bad = people["vendor"].post(f"/instances/{instance_id}/risks", {**high, "likelihood": "sometimes"})
     assert bad.status_code == 422 and set(bad.get_json()["errors"]) == {"likelihood"}
     long = people["vendor"].post(f"/instances/{instance_id}/risks", {**high, "measures": "措" * 2001})
-    assert long.status_code == 422 and long.get_json()["errors"] == {"measures": ["at most 2000 characters"]}
+    assert long.status_code == 422 and long.get_json()["errors"] == {
+        "measures": ["最多 2000 字 / at most 2000 characters"]
+    }
     assert people["it"].get(f"/instances/{instance_id}/risks").get_json() == before  # nothing stored
     raised = people["vendor"].post(
         f"/instances/{instance_id}/risks", {**high, "measures": "增派兩名工程師。"}

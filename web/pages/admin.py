@@ -19,6 +19,8 @@ from ..extensions import db
 from ..extensions import engine_clock as clock
 from ..schemas import ROW_ID, STATUSES
 from . import bp
+from .layout import STATUS_LABELS, split_message
+from .refusals import FILTER, FORM, refused
 
 PER_PAGE = 50
 BULK_ACTIONS = ("migrate", "suspend", "resume")
@@ -66,7 +68,7 @@ def _form(schema):
     try:
         return schema.load(values)
     except ValidationError as error:
-        abort(400, description=f"invalid form: {error.messages}")
+        abort(400, description=refused(FORM, error.messages))
 
 
 def _blank_as_none(args):
@@ -79,7 +81,7 @@ def admin_instances():
     try:
         filters = AdminFilterSchema().load(_blank_as_none(request.args))
     except ValidationError as error:
-        abort(400, description=f"invalid filter: {error.messages}")
+        abort(400, description=refused(FILTER, error.messages))
     page = engine.admin_instances(
         db.session,
         current_user.actor,
@@ -143,9 +145,9 @@ def _repair_one(call, instance_id, reason):
         raise
     except engine.EngineError as error:
         db.session.rollback()
-        return instance_id, False, str(error)
+        return instance_id, False, split_message(str(error))
     db.session.commit()
-    return instance_id, True, gettext("狀態：%(status)s", status=info.status)
+    return instance_id, True, gettext("狀態：%(status)s", status=STATUS_LABELS.get(info.status, info.status))
 
 
 @bp.get("/admin/incidents")

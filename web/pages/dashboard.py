@@ -23,6 +23,7 @@ from .layout import group_name
 from .pool import PHASE_LABELS as POOL_PHASE_LABELS
 from .present import Terms
 from .records import cost_threshold
+from .refusals import FILTER, refused
 from .requests import MAIN_PROCESS
 from .sources import version_sources
 
@@ -54,7 +55,7 @@ def _load(schema: Schema) -> dict:
     try:
         return schema.load(request.args)
     except ValidationError as error:
-        abort(400, description=f"invalid filter: {error.messages}")
+        abort(400, description=refused(FILTER, error.messages))
 
 
 def _board():

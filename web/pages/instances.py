@@ -13,6 +13,7 @@ from . import bp
 from .admin import admin_panel
 from .dashboard import PHASE_FILTERS
 from .present import present, present_data
+from .refusals import FILTER, refused
 from .requests import MAIN_PROCESS
 from .sources import Sources, version_sources
 
@@ -43,7 +44,7 @@ def instances():
     try:
         filters = InstanceFilterSchema().load(request.args)
     except ValidationError as error:
-        abort(400, description=f"invalid filter: {error.messages}")
+        abort(400, description=refused(FILTER, error.messages))
     page = engine.list_instances(
         db.session,
         status=filters["status"] or None,

@@ -18,13 +18,14 @@ from ..extensions import engine_clock as clock
 from . import bp
 from .layout import split_message
 from .pool import labels
+from .refusals import FORM, refused
 
 
 def _form(schema_class) -> dict | None:
     try:
         return schema_class(unknown=EXCLUDE).load(request.form.to_dict())
     except ValidationError as error:
-        flash(gettext("輸入有誤：%(problem)s", problem=", ".join(sorted(error.messages))), "error")
+        flash(refused(FORM, error.messages), "error")
         return None
 
 

@@ -12,6 +12,7 @@ from .. import plan_schemas
 from ..extensions import db
 from ..pool_export import pool_csv
 from . import bp
+from .refusals import FILTER, refused
 from .requests import MAIN_PROCESS
 from .sources import Sources
 
@@ -61,7 +62,7 @@ def _filters() -> dict:
     try:
         return plan_schemas.PoolQuerySchema(unknown=EXCLUDE).load(args)
     except ValidationError as error:
-        abort(400, description=f"invalid filter: {error.messages}")
+        abort(400, description=refused(FILTER, error.messages))
 
 
 def _entries(filters):

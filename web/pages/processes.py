@@ -17,6 +17,7 @@ from ..auth import process_owner_required
 from ..bundles import source_response, uploaded_bundle
 from ..extensions import db
 from . import bp
+from .refusals import FILTER, refused
 from .sources import Sources
 
 EDITORS = {".bpmn": "bpmn", ".dmn": "dmn", ".form": "form"}
@@ -98,7 +99,7 @@ def process_diff(process_id):
             {"from": request.args.get("from", max(1, newest - 1)), "to": request.args.get("to", newest)}
         )
     except ValidationError as error:
-        abort(400, description=f"invalid versions: {error.messages}")
+        abort(400, description=refused(FILTER, error.messages))
     diff = engine.diff_versions(db.session, process_id, query["old"], query["new"])
     old_names = Sources(engine.process_sources(db.session, process_id, query["old"]))
     new_names = Sources(engine.process_sources(db.session, process_id, query["new"]))

@@ -14,6 +14,7 @@ from ..record_schemas import CostRequestSchema
 from ..transactions import committed
 from . import bp
 from .present import Terms, present_rows
+from .refusals import refused
 from .sources import version_sources
 
 # The cost register's categories (the engine's, not a form's).
@@ -22,6 +23,23 @@ COST_TERMS = {
     "implementation": lazy_gettext("實施"),
     "training": lazy_gettext("培訓"),
     "other": lazy_gettext("其他"),
+}
+
+COST_NOT_RECORDED = lazy_gettext("費用未記錄")
+RISK_NOT_RAISED = lazy_gettext("風險未登記")
+# The fields of the page's two forms, as their labels read.
+COST_FIELDS = {
+    "category": lazy_gettext("類別"),
+    "amount": lazy_gettext("金額(元)"),
+    "spent_on": lazy_gettext("支出日期"),
+    "description": lazy_gettext("說明"),
+}
+RISK_FIELDS = {
+    "category": lazy_gettext("風險類別"),
+    "description": lazy_gettext("風險描述"),
+    "likelihood": lazy_gettext("發生可能性"),
+    "impact": lazy_gettext("影響程度"),
+    "measures": lazy_gettext("應對措施"),
 }
 
 # What the page says after a cost is recorded, by `CostRecorded.overrun_review`.
@@ -78,18 +96,23 @@ def record_cost(instance_id):
         form = {k: v for k, v in request.form.items() if k != "csrf_token"}
         body = CostRequestSchema().load(form)
     except ValidationError as error:
-        flash(gettext("費用未記錄：%(problems)s", problems=error.messages), "error")
+        flash(refused(COST_NOT_RECORDED, error.messages, COST_FIELDS), "error")
         return redirect(url_for("pages.instance_records", instance_id=instance_id) + "#costs"), 303
-    recorded = committed(
-        lambda: engine.record_cost(
-            db.session,
-            instance_id,
-            actor=current_user.actor,
-            clock=clock(),
-            threshold=cost_threshold(),
-            **body,
+    try:
+        recorded = committed(
+            lambda: engine.record_cost(
+                db.session,
+                instance_id,
+                actor=current_user.actor,
+                clock=clock(),
+                threshold=cost_threshold(),
+                **body,
+            )
         )
-    )
+    except engine.FormValidationError as error:  # the engine's own rules: positive, two places
+        db.session.rollback()
+        flash(refused(COST_NOT_RECORDED, error.errors, COST_FIELDS), "error")
+        return redirect(url_for("pages.instance_records", instance_id=instance_id) + "#costs"), 303
     flash(gettext("費用已記錄。"), "success")
     if recorded.overrun_review in OVERRUN_REVIEW:
         flash(str(OVERRUN_REVIEW[recorded.overrun_review]), "info")
@@ -104,7 +127,7 @@ def raise_risk(instance_id):
         engine.raise_risk(db.session, instance_id, risk, current_user.actor, clock=clock())
     except engine.FormValidationError as error:
         db.session.rollback()
-        flash(gettext("風險未登記：%(problems)s", problems=str(error)), "error")
+        flash(refused(RISK_NOT_RAISED, error.errors, RISK_FIELDS), "error")
         return redirect(url_for("pages.instance_records", instance_id=instance_id) + "#risks"), 303
     db.session.commit()
     flash(gettext("風險已登記。"), "success")

@@ -3,7 +3,7 @@
 import io
 
 from flask import flash, redirect, request, send_file, url_for
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 
 import engine
@@ -12,6 +12,10 @@ from ..extensions import db
 from ..extensions import engine_clock as clock
 from ..uploads import max_bytes, upload_dir
 from . import bp
+from .refusals import refused
+
+NOT_UPLOADED = lazy_gettext("文件未上傳")
+UPLOAD_FIELDS = {"kind": lazy_gettext("文件類別"), "file": lazy_gettext("文件")}
 
 
 @bp.app_context_processor
@@ -41,7 +45,7 @@ def upload(task_id):
         )
     except engine.FormValidationError as error:
         db.session.rollback()
-        flash(gettext("文件未上傳：%(problems)s", problems=str(error)), "error")
+        flash(refused(NOT_UPLOADED, error.errors, UPLOAD_FIELDS), "error")
         return redirect(url_for("pages.task", task_id=task_id) + "#uploads"), 303
     db.session.commit()
     flash(gettext("文件已上傳。"), "success")

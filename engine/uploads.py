@@ -22,9 +22,9 @@ from sqlalchemy import select
 from .clock import aware_utc, system_clock
 from .document_catalog import may_read
 from .errors import EngineError, FormValidationError, InstanceStateError, NotAllowed
-from .models import TaskRecord, UploadRecord
+from .models import InstanceRecord, TaskRecord, UploadRecord
 from .tasks import Actor, may_complete
-from .workflows import _task_and_row, _task_info
+from .workflows import InstanceNotFound, _task_and_row, _task_info
 
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 
@@ -218,7 +218,10 @@ def store_upload(
 
 
 def list_uploads(session, instance_id, actor: Actor) -> list[UploadInfo]:
-    """The instance's uploads the actor may read (R4.3.4), oldest first."""
+    """The instance's uploads the actor may read (R4.3.4), oldest first. Raises InstanceNotFound
+    (there was an empty list for an instance that is not there, as for one with no uploads)."""
+    if session.get(InstanceRecord, instance_id) is None:
+        raise InstanceNotFound(f"no instance {instance_id}")
     rows = session.scalars(
         select(UploadRecord).where(UploadRecord.instance_id == instance_id).order_by(UploadRecord.id)
     )

@@ -283,10 +283,15 @@ class ReasonRequestSchema(RequestSchema):
     )
 
 
+# Blank is no reason: "   " passed the length check and the engine's refusal was a 409, a
+# conflict, for what is bad input.
+_SAID = validate.Regexp(r"(?s).*\S", error="a reason is required, not only spaces")
+
+
 class RequiredReasonSchema(RequestSchema):
     reason = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=1000),
+        validate=[validate.Length(min=1, max=1000), _SAID],
         metadata={"description": "Why; kept in the event log with who did it."},
     )
 

@@ -195,6 +195,8 @@ def test_skip_suspend_resume_and_terminate_each_with_a_reason(people, drive, sta
     )
     assert skipped.get_json()["waiting_at"] == ["requirement_analysis"]
     assert admin.post(f"/instances/{started}/suspend", {}).status_code == 400  # a reason is required
+    blank = admin.post(f"/instances/{started}/suspend", {"reason": "   "})  # was a 409, a conflict
+    assert blank.status_code == 400 and "not only spaces" in blank.get_json()["message"]
     assert (
         admin.post(f"/instances/{started}/suspend", {"reason": "等待預算"}).get_json()["status"]
         == "suspended"

@@ -24,6 +24,7 @@ def assert_error(response, status, code):
         ("POST", "/processes/no_such_process/instances", "process_not_found"),
         ("GET", "/instances/4242", "instance_not_found"),
         ("GET", "/instances/4242/events", "instance_not_found"),
+        ("GET", "/instances/4242/uploads", "instance_not_found"),  # was 200 []: as for no uploads
         ("POST", "/instances/4242/messages/change_request", "instance_not_found"),
         ("GET", f"/tasks/{UNKNOWN_TASK}", "task_not_found"),
         ("POST", f"/tasks/{UNKNOWN_TASK}/claim", "task_not_found"),
@@ -101,6 +102,13 @@ def test_a_number_too_long_to_read_is_named_as_such(app, people):
         ("/instances", {"state": "running"}, "state: Unknown field."),
         ("/tasks", {"assigned": "everyone"}, "assigned: Must be one of: me, group, any."),
         ("/tasks", {"instance_id": "x"}, "instance_id: Not a valid integer."),
+        # An endpoint that reads no query ignored these without a word: a misspelt `version`
+        # answered with the latest version, a `since` with the whole log.
+        ("/instances/1", {"verison": "2"}, "verison: no such query parameter"),
+        ("/instances/1/events", {"since": "5"}, "since: no such query parameter"),
+        ("/admin/incidents", {"process_id": "nope"}, "process_id: no such query parameter"),
+        ("/processes", {"x": "1"}, "x: no such query parameter"),
+        ("/pool/declined", {"status": "x"}, "status: no such query parameter"),
     ],
 )
 def test_bad_query_parameters_are_400_naming_them(people, path, query, problem):

@@ -151,6 +151,14 @@ def test_the_incidents_show_the_element_the_message_and_the_data(app, admin, dri
     )
     assert edited.status_code == 302
     assert "數據已修改" in admin.get(edited.location).text  # old and new shown
+    # A variable taken out of the editor was ignored ("no change") and stayed: now said so.
+    before = instance(app, started).data
+    gone = admin.post_form(
+        f"/instances/{started}/admin/data",
+        {"original": '{"initiator": "x", "note": 1}', "data": '{"note": 2}', "reason": "刪除"},
+    )
+    assert "不能刪除變量：initiator" in admin.get(gone.location).text
+    assert instance(app, started).data == before
     admin.post_form(f"/instances/{started}/admin/retry")
     assert instance(app, started).status == "running"
     assert instance(app, started).data["sign_contract"] == data["sign_contract"]

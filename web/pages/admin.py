@@ -271,6 +271,10 @@ def admin_edit_data(instance_id):
     (old and new values go in the event log)."""
     form = _form(DataSchema())
     original, edited = _json_object(form["original"]), _json_object(form["data"])
+    removed = sorted(set(original) - set(edited))
+    if removed:  # the engine sets variables, it never removes one: said so, nothing changed
+        flash(gettext("不能刪除變量：%(names)s。可將其值改為 null。", names="、".join(removed)), "error")
+        return redirect(url_for("pages.instance", instance_id=instance_id) + "#admin-title")
     changes = {key: value for key, value in edited.items() if original.get(key) != value}
     if not changes:
         flash(gettext("數據沒有變化。"), "info")

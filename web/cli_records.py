@@ -44,6 +44,8 @@ def documents_expire(confirm):
 @with_appcontext
 def backup_command(dest):
     """Write a consistent snapshot of the database into folder DEST (the app may keep running)."""
+    if not dest.strip():  # "" read as the current folder, refused as "not an empty folder"
+        raise click.BadParameter("name the folder to write the backup into", param_hint="DEST")
     try:
         info = engine.backup_database(db.engine, dest, upload_dir())
     except engine.BackupError as error:

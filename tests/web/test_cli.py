@@ -349,6 +349,17 @@ def test_backup_into_a_folder_it_may_not_enter_is_one_line(tmp_path):
     assert list(closed.iterdir()) == []
 
 
+def test_a_backup_into_no_folder_named_says_so(runner, tmp_path, monkeypatch):
+    """`backup ''` read "" as the current folder and said ". is not an empty folder"."""
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    for blank in ("", "  "):
+        result = runner.invoke(args=["backup", blank])
+        assert result.exit_code == 2 and "name the folder to write the backup into" in result.output
+    assert list(here.iterdir()) == []
+
+
 @pytest.mark.parametrize("command", [["verify"], ["db", "upgrade"]])
 def test_an_unreachable_database_is_exit_status_3_not_a_traceback(command):
     result = _upgradeflow(*command, url=f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/test")

@@ -79,7 +79,12 @@ def bundle_files(*paths) -> dict[str, bytes]:
         except OSError as error:  # a folder that may not be read
             raise DeploymentError([Problem(str(path), f"cannot be read: {error.strerror}")]) from None
         for candidate in candidates:
-            if not (candidate.is_file() and kind_of(candidate.name)):
+            if not kind_of(candidate.name):
+                continue
+            if not candidate.is_file():  # skipped without a word, a diagram went undeployed
+                problems.append(
+                    Problem(str(candidate), "is no regular file (a broken link, a pipe, a folder)")
+                )
                 continue
             seen = found_at.setdefault(candidate.name, candidate)
             if seen.resolve() != candidate.resolve():

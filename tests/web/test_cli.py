@@ -62,6 +62,25 @@ def test_deploy_refuses_two_files_of_one_name(app, runner, tmp_path):
         assert [p.version for p in engine.list_processes(db.session)] == [1, 1]
 
 
+def test_deploy_names_a_diagram_that_is_no_regular_file(app, runner, tmp_path):
+    """A broken link or a named pipe called *.bpmn was skipped without a word (and the rest of
+    the folder deployed without it)."""
+    import os
+    import shutil
+
+    shutil.copytree("processes", tmp_path / "processes")
+    shutil.copytree("forms", tmp_path / "forms")
+    (tmp_path / "processes" / "gone.bpmn").symlink_to(tmp_path / "nowhere.bpmn")
+    os.mkfifo(tmp_path / "processes" / "pipe.dmn")
+    result = runner.invoke(args=["deploy", str(tmp_path / "processes")])
+    assert result.exit_code == 1
+    assert (
+        "gone.bpmn: is no regular file" in result.output and "pipe.dmn: is no regular file" in result.output
+    )
+    with app.app_context():
+        assert [p.version for p in engine.list_processes(db.session)] == [1, 1]  # nothing new stored
+
+
 def test_users_add_reads_the_password_from_stdin(app, runner):
     result = runner.invoke(
         args=["users", "add", "alice", "--group", "business", "--group", "it"], input="s3cret-pass\n"

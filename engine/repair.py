@@ -227,7 +227,12 @@ class RepairMixin:
         self._extra.pop("stalled", None)
         result = self._admin_result("rewound", actor, {"reason": reason}, element_id, task)
         result.events[0].task_id = str(task_id)  # as the log knows the step, for a replay
-        self._advance(result)
+        if self.suspended:
+            # Nothing moves while suspended: the rewound step is ready again, but timers that
+            # are due fire, and automatic steps run, when it is resumed (`resume`).
+            self._stamp_ready_tasks(result)
+        else:
+            self._advance(result)
         return result
 
     def alias_tasks(self, task_ids: dict):

@@ -93,6 +93,28 @@ def test_rewind_makes_an_earlier_step_ready_again_and_it_can_be_done_again(start
     assert flow.instance.completed_elements["risk_identification"] == 2
 
 
+def test_a_rewind_while_suspended_moves_nothing_until_resumed(start):
+    """The rewind ran the engine: the inspection timer that fell due while suspended fired then,
+    and `inspection` was ready in a suspended instance. It fires on resume, as any due timer."""
+    flow = start()
+    flow.reach("golive")
+    flow.complete("golive", decision="success")
+    flow.send(
+        "support_request", Actor("b", frozenset({"business"})), problem="附件無法下載。", severity="high"
+    )
+    flow.complete("resolve_support_request")
+    assert flow.ready() == ["confirm_support_resolution"]
+    flow.repair(lambda i: i.suspend(ADMIN, "暫停核查"))
+    flow.advance(days=31)  # the monthly inspection falls due
+    resolved = [e for e in flow.events if e.element_id == "resolve_support_request"][-1].task_id
+    flow.repair(lambda i: i.rewind(resolved, ADMIN, "重做"))
+    assert (flow.status, flow.ready()) == ("suspended", ["resolve_support_request"])
+    assert [e.kind for e in flow.events][-2:] == ["suspended", "rewound"]
+    flow.repair(lambda i: i.resume(ADMIN, "繼續"))
+    assert flow.ready() == ["inspection", "resolve_support_request"]
+    assert [e.kind for e in flow.events][-2:] == ["resumed", "timer_fired"]
+
+
 def completed(flow, element_id):
     """The task id of the latest completion of `element_id`."""
     return [e for e in flow.events if e.kind == "task_completed" and e.element_id == element_id][-1].task_id

@@ -276,6 +276,13 @@ def mark_sent(session, ids, clock=system_clock) -> None:
     _settle(session, ids, sent_at=clock())
 
 
+def mark_partly_sent(session, reasons: dict) -> None:
+    """These were sent (`mark_sent`) to some of their recipients only ({id: who was not reached,
+    and why}): the reason is kept (`mail_error`) beside the time they were sent."""
+    for note_id, reason in reasons.items():
+        _settle(session, [note_id], mail_error=str(reason)[:2000])
+
+
 def release_unsent(session, ids) -> None:
     """Give claimed notifications back unsent, not counted as an attempt (the mail server could
     not be reached): the next round tries them again."""

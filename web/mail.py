@@ -22,6 +22,9 @@ SUBJECT_LENGTH = 120
 @dataclass
 class Outcome:
     sent: list = field(default_factory=list)  # ids accepted by the server (or with nobody to mail)
+    # Of those, ids the server took for some recipients and refused for others -> who and why. Not
+    # sent again: those who got it would get it twice.
+    partly: dict = field(default_factory=dict)
     failed: dict = field(default_factory=dict)  # id -> why, for now (try again later)
     refused: dict = field(default_factory=dict)  # id -> why, for good
     unsent: list = field(default_factory=list)  # ids not tried: the session broke first
@@ -88,7 +91,7 @@ def send(outgoing) -> Outcome:
                     outcome.refused[note.id] = f"no address this server takes (no SMTPUTF8): {addresses}"
                     continue
                 try:
-                    smtp.send_message(_message(sender, to, note.text))
+                    refused = smtp.send_message(_message(sender, to, note.text))
                 except smtplib.SMTPSenderRefused:
                     raise  # SMTP_FROM is refused: the configuration's fault, not this note's
                 except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as error:
@@ -99,10 +102,13 @@ def send(outgoing) -> Outcome:
                     outcome.refused[note.id] = f"cannot be written as a message: {error}"
                     continue
                 outcome.sent.append(note.id)
+                if refused:  # some recipients only; those that were taken have it
+                    why = "; ".join(f"{who}: {code} {text!r}" for who, (code, text) in refused.items())
+                    outcome.partly[note.id] = f"not delivered to: {why}"
     except (OSError, smtplib.SMTPException) as error:
         current_app.logger.warning("SMTP unavailable: %s", error)
     done = set(outcome.sent) | set(outcome.failed) | set(outcome.refused)
     outcome.unsent = [note.id for note in outgoing if note.id not in done]
-    for note_id, why in outcome.refused.items():
+    for note_id, why in {**outcome.refused, **outcome.partly}.items():
         current_app.logger.warning("notification %s cannot be e-mailed: %s", note_id, why)
     return outcome

@@ -92,6 +92,7 @@ def run_once(batch=BATCH) -> dict:
 
 def _record(outcome: mail.Outcome):
     engine.mark_sent(db.session, outcome.sent, clock=clock())
+    engine.mark_partly_sent(db.session, outcome.partly)
     engine.release_unsent(db.session, outcome.unsent)
     engine.mark_failed(db.session, outcome.failed)
     engine.mark_undeliverable(db.session, outcome.refused)

@@ -99,6 +99,25 @@ def test_refused_addresses_are_given_up_and_do_not_hold_up_the_outbox(app, make_
     assert len(smtp.received) == 1
 
 
+def test_a_group_note_some_members_could_not_get_says_who(app, make_user, clock, smtp):
+    """The server took a group's note for one member and refused another (451, 550): the refusal
+    was dropped without a word. Now it is kept beside the note, which is not sent again (the
+    member who got it would get it twice)."""
+    make_user("it1", "it")
+    make_user("it2", "it")
+    make_user("it3", "it")
+    smtp.refuse["it2@example.com"] = b"451 mailbox busy"
+    smtp.refuse["it3@example.com"] = b"550 no such user"
+    sent = note(app, clock, "group:it")
+    with app.app_context():
+        run_once()
+        run_once()
+    done, attempts, error = states(app)[sent]
+    assert (done, attempts) == (True, 0)
+    assert "it2@example.com: 451" in error and "it3@example.com: 550" in error and "it1" not in error
+    assert len(smtp.received) == 1 and "it1@example.com" in messages(smtp)[0]["To"]
+
+
 def test_a_note_refused_for_now_is_tried_again_behind_the_others_then_given_up(app, make_user, clock, smtp):
     make_user("alice", "business")
     make_user("bob", "business")

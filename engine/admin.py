@@ -131,6 +131,8 @@ def replay_instance(
         record.process_version = target
         _save(session, record, result.instance, _Empty(), now, replaced=True)
         logged = {"version": target.version, "matched": report.matches, "reason": reason}
+        if result.instance.task_aliases:  # its tasks' new ids, for a later replay of the log
+            logged["task_ids"] = result.instance.task_aliases
         _log(session, record, "replayed", actor, logged, now)
         session.flush()
         report.replaced = True

@@ -209,8 +209,10 @@ def move(instance, target, version, events, clock=system_clock, renamed=None) ->
 # -- services -----------------------------------------------------------------------------------
 
 
-def _migrated_event(actor, now, old, new, method, renamed, reason=""):
+def _migrated_event(actor, now, old, new, method, renamed, reason="", task_ids=None):
     data = {"from": old, "to": new, "method": method}
+    if task_ids:  # a replay gave the tasks new ids: a later replay of the log needs to know them
+        data["task_ids"] = dict(task_ids)
     if reason:
         data["reason"] = reason
     if renamed:  # what a later replay needs to read the log written before this migration
@@ -247,7 +249,18 @@ def migrate_instance(
         return result
     now = clock()
     step = StepResult(
-        [_migrated_event(actor, now, old_version, target.version, method, diff.renamed, reason)]
+        [
+            _migrated_event(
+                actor,
+                now,
+                old_version,
+                target.version,
+                method,
+                diff.renamed,
+                reason,
+                moved.task_aliases if method == "replay" else None,
+            )
+        ]
     )
     if moved.status == "running":  # suspended or in error, nothing moves until resumed or retried
         moved._advance(step)  # a step the target made automatic runs now, as after any other step

@@ -245,6 +245,13 @@ class RepairMixin:
         else:
             self._extra.pop("task_ids", None)
 
+    @property
+    def task_aliases(self) -> dict:
+        """The logged task ids this state knows under other ids (`alias_tasks`): logged with a
+        replay that writes or a migration by replay, so that a later replay of the log can tell
+        the steps done after it (logged under the new ids) are the same tasks."""
+        return dict(self._extra.get("task_ids", {}))
+
     def _completed_task(self, task_id):
         wanted = self._extra.get("task_ids", {}).get(str(task_id), str(task_id))
         for task in self._workflow.get_tasks(state=TaskState.COMPLETED):

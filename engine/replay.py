@@ -165,6 +165,14 @@ class _Replayer:
         self.task_ids[event.task_id] = candidates[0].id
         return candidates[0].id
 
+    def rebuilt(self, event):
+        """A replay that wrote, or a migration by replay, gave the tasks new ids (`task_ids` in
+        its event: logged id -> new id); the steps logged after it name them by those. Each is
+        the task its logged id was matched to here."""
+        for old, new in ((event.data or {}).get("task_ids") or {}).items():
+            if old in self.task_ids:
+                self.task_ids[new] = self.task_ids[old]
+
     def message_name(self, element_id):
         spec = self.definition.task_spec(element_id)
         definition = getattr(spec, "event_definition", None)
@@ -266,12 +274,16 @@ def replay(definition, events, renamed=None) -> ReplayResult:
     """
     events, renames = translate_events(events, renamed)
     events, passed_over = _removed_by_migrations(definition, events)
-    events = [e for e in events if e.type not in OUTCOMES | ANNOTATIONS]
+    events = _inputs_and_rebuilds(events)
     if not events or events[0].type != "started":
         divergence = Divergence(None, None, "the log does not begin with the start")
         return ReplayResult(None, 0, divergence, renames, passed_over)
     replayer = _Replayer(definition, events)
-    for applied, event in enumerate(events):
+    applied = 0
+    for event in events:
+        if event.type in SNAPSHOTS:
+            replayer.rebuilt(event)
+            continue
         if event.type not in INPUTS | REPAIRS:
             divergence = Divergence(event.seq, event.type, "unknown event type")
             return ReplayResult(replayer.instance, applied, divergence, renames, passed_over)
@@ -280,8 +292,21 @@ def replay(definition, events, renamed=None) -> ReplayResult:
         except (_Diverged, EngineError) as error:
             divergence = Divergence(event.seq, event.type, str(error))
             return ReplayResult(replayer.instance, applied, divergence, renames, passed_over)
+        applied += 1
     replayer.instance.alias_tasks(replayer.task_ids)  # the log's task ids, for a later rewind
-    return ReplayResult(replayer.instance, len(events), None, renames, passed_over)
+    return ReplayResult(replayer.instance, applied, None, renames, passed_over)
+
+
+def _inputs_and_rebuilds(events) -> list:
+    """The steps to repeat, and the replays and migrations (not undone) that gave the tasks new
+    ids (`_Replayer.rebuilt`); outcomes and other records about the log left out."""
+    undone = _undone(events)
+    return [
+        e
+        for at, e in enumerate(events)
+        if e.type not in OUTCOMES | ANNOTATIONS
+        or (e.type in SNAPSHOTS and at not in undone and (e.data or {}).get("task_ids"))
+    ]
 
 
 def replay_through_migrations(events, version_definition, migrate) -> ReplayResult | None:
@@ -304,13 +329,21 @@ def replay_through_migrations(events, version_definition, migrate) -> ReplayResu
             on = event.data.get("to")
         elif event.type == "replayed" and (event.data or {}).get("version") != on:
             return None  # rebuilt from the whole log on that version: as `replay` does
-    events = [e for e in events if e.type not in OUTCOMES | (ANNOTATIONS - {"migrated"})]
+    events = [
+        e
+        for e in events
+        if e.type not in OUTCOMES | (ANNOTATIONS - {"migrated", "replayed"})
+        and (e.type != "replayed" or (e.data or {}).get("task_ids"))
+    ]
     if not events or events[0].type != "started":
         return ReplayResult(None, 0, Divergence(None, None, "the log does not begin with the start"))
     replayer = _Replayer(version_definition(moves[0].data["from"]), events)
     applied = 0  # the steps repeated (a migration is none)
     for event in events:
         try:
+            if event.type == "replayed":
+                replayer.rebuilt(event)
+                continue
             if event.type == "migrated":
                 replayer.clock.now = _at(event)
                 replayer.definition = version_definition(event.data["to"])

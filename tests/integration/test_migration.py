@@ -223,12 +223,23 @@ def test_migration_by_replay_when_the_diff_cannot_carry_the_instance(Session, in
     implementing = instances[3]
     with Session.begin() as session:
         engine.deploy(session, renamed, "po")
+        vendor = engine.Actor("vera", frozenset({"vendor"}))
+        [task] = [
+            t
+            for t in engine.list_tasks(session, vendor, instance_id=implementing.id)
+            if t.name == "implement"
+        ]
+        engine.claim_task(session, task.id, vendor, clock)  # logged under its id before the migration
     with Session.begin() as session:
         result = migrate_instance(session, implementing.id, 2, ADMIN, clock=clock)
         assert (result.method, result.instance.waiting_at) == ("replay", ["implement"])
     assert driver.id != implementing.id
     info = run_to_the_end(implementing, Session)
     assert (info.status, info.version) == ("completed", 2)
+    # `implement` was done under the id the replay gave it: a later replay did not know it for
+    # the task claimed under its old id, and `verify` reported the instance.
+    with Session() as session:
+        assert verify_instances(session, ADMIN, clock) == []
 
 
 def test_migration_is_for_admins_and_for_instances_still_running(Session, instances, clock):
@@ -393,9 +404,10 @@ def test_a_migration_by_replay_carries_an_instance_past_a_renamed_step(Session, 
     assert (result.method, result.instance.waiting_at) == ("replay", ["sign_contract"])
     assert result.diff.renamed == {"requirement_analysis": "requirement_evaluation"}
     renamed = {"requirement_analysis": "requirement_evaluation"}
-    assert migrated_events(Session, driver.id) == [
-        {"from": 1, "to": 2, "method": "replay", "renamed": renamed}
-    ]
+    [moved] = migrated_events(Session, driver.id)
+    task_ids = moved.pop("task_ids")  # logged id -> the id the replay gave the task
+    assert moved == {"from": 1, "to": 2, "method": "replay", "renamed": renamed}
+    assert task_ids and all(old != new for old, new in task_ids.items())
     data = result.instance.data  # a replay stores the submission under the new id
     assert "requirement_evaluation" in data and "requirement_analysis" not in data
     verified(Session, driver, 2)

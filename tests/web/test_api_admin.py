@@ -280,6 +280,28 @@ def test_a_step_from_the_history_can_be_rewound_to_after_a_replay_rebuilt_the_st
     again = admin.post(f"/instances/{started}/replay", {"dry_run": True}).get_json()
     assert again["matches"], again["divergence"]  # and the log still replays to the stored state
     drive.complete(started, "requirement_analysis")
+    # The step is logged under its new id now: a later replay did not know it for the one the
+    # log's older events name, and `verify` reported a consistent instance.
+    after = admin.post(f"/instances/{started}/replay", {"dry_run": True}).get_json()
+    assert after["matches"], after["divergence"]
+
+
+def test_a_claimed_step_done_after_a_replay_rebuilt_the_state_still_replays(app, people, drive, started):
+    drive.reach(started, "requirement_analysis")
+    [task] = [t for t in drive.ready(started) if t.name == "requirement_analysis"]
+    assert people["it"].post(f"/tasks/{task.id}/claim").status_code == 200
+    admin = people["admin"]
+    assert admin.post(f"/instances/{started}/replay", {"dry_run": False, "reason": "重建"}).get_json()[
+        "replaced"
+    ]
+    rebuilt = event_log(admin, started)[-1]
+    assert rebuilt["type"] == "replayed" and task.id in rebuilt["data"]["task_ids"]  # old id -> new id
+    drive.complete(started, "requirement_analysis")
+    again = admin.post(f"/instances/{started}/replay", {"dry_run": True}).get_json()
+    assert again["matches"], again["divergence"]
+    with app.app_context():
+        root = engine.Actor("root", frozenset(), is_admin=True)
+        assert [r.instance_id for r in engine.verify_instances(db.session, root)] == []
 
 
 def test_a_rewind_to_a_timer_is_refused_and_changes_nothing(app, people, drive, started):

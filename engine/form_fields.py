@@ -198,13 +198,6 @@ def _text_validators(component, required):
             compiled = re.compile(pattern)
         except re.error as error:
             raise ValueError(f"validate.pattern {pattern!r} is not a regular expression: {error}") from None
-        if _nested_repeat(re_parser.parse(pattern)):
-            # `^(a+)+$` takes twice as long with each character of "aaaa…!": 26 took 4 s.
-            raise ValueError(
-                f"validate.pattern {pattern!r} repeats a repetition, or a choice whose branches may "
-                "begin alike, which can take exponential time on a short text: write it without a "
-                "repeat inside a repeat (or with a character class instead of the choice)"
-            )
         checks.append(lambda v, c=compiled: bool(c.search(v)) or _fail(MSG_PATTERN))
     if rules.get("validationType") == "email":
         checks.append(validate.Email(error=MSG_PATTERN))
@@ -234,6 +227,33 @@ def _parts(op, value) -> list:
     if op in (re_constants.ASSERT, re_constants.ASSERT_NOT):
         return [value[1]]
     return []
+
+
+def slow_pattern(components) -> str | None:
+    """The first `validate.pattern` of these components (groups and lists included) whose
+    matching can take exponential time on a short text, as a message, or None. Checked when a
+    form is deployed only (`forms.Form.check`): a form deployed before a shape was known to be
+    slow still validates as it did, rather than failing every submission."""
+    for component in components or []:
+        if not isinstance(component, dict):
+            continue
+        pattern = (component.get("validate") or {}).get("pattern")
+        if isinstance(pattern, str) and pattern:
+            try:
+                slow = _nested_repeat(re_parser.parse(pattern))
+            except re.error:
+                slow = False  # no regular expression at all: named where the field is built
+            if slow:
+                # `^(a+)+$` takes twice as long with each character of "aaaa…!": 26 took 4 s.
+                return (
+                    f"validate.pattern {pattern!r} repeats a repetition, or a choice whose branches "
+                    "may begin alike, which can take exponential time on a short text: write it "
+                    "without a repeat inside a repeat (or with a character class instead of the choice)"
+                )
+        found = slow_pattern(component.get("components"))
+        if found:
+            return found
+    return None
 
 
 def _nested_repeat(pattern, inside=False) -> bool:

@@ -40,6 +40,7 @@ from .form_fields import (
     MSG_UNKNOWN,
     TODAY,
     _field,
+    slow_pattern,
 )
 from .sandbox import SandboxEnvironment, SandboxError, compile_expression
 from .shown_values import protect, rows_as_sent, shown_lists
@@ -315,6 +316,9 @@ class Form:
             self._marshmallow  # noqa: B018 - built and kept for the submissions
         except (TypeError, AttributeError) as error:
             raise ValueError(f"the form's components cannot be read: {error}") from None
+        slow = slow_pattern(self.schema["components"])
+        if slow:
+            raise ValueError(slow)
 
     @cached_property
     def shows(self) -> frozenset:

@@ -263,6 +263,19 @@ def test_a_checkbox_takes_true_or_false_only():
         assert errors_of(form, {"ok": wrong})["ok"], wrong
 
 
+def test_a_stored_form_with_a_pattern_refused_since_still_validates():
+    """A version deployed before a pattern's shape was refused keeps validating its submissions:
+    the check, made when the field was built, failed every submission of it (a 500)."""
+    form = Form(
+        {"components": [{"key": "t", "type": "textfield", "validate": {"pattern": "^(\\w+\\s?){1,50}$"}}]},
+        "p.form",
+    )
+    assert form.validate({"t": "two words"}) == {"t": "two words"}
+    assert errors_of(form, {"t": "no!"})["t"]
+    with pytest.raises(ValueError, match="repeats a repetition"):
+        form.check()  # a new deploy of it is refused
+
+
 def test_patterns_without_nested_or_overlapping_repeats_are_taken():
     for pattern in (
         "^(foo|bar)+$",

@@ -74,11 +74,12 @@ def check_trees(trees) -> list:
     """Problems visible in the XML alone: lengths, gateways, expressions, scripts, timers, DMN
     cells."""
     problems = []
+    thrown = _thrown_signals(trees)
     for name, tree in sorted(trees.items()):
         problems.extend(_check_lengths(name, tree))
         if tree.tag.startswith(BPMN):
             problems.extend(_check_flows(name, tree))
-            problems.extend(_check_runnable(name, tree))
+            problems.extend(_check_runnable(name, tree, thrown))
             problems.extend(_check_gateways(name, tree))
             problems.extend(_check_expressions(name, tree))
         else:
@@ -119,12 +120,31 @@ NOT_RUN = {
 _REFS = {"messageRef": "message", "signalRef": "signal"}
 
 
-def _check_runnable(name, tree):
+def _signal_names(tree) -> dict:
+    return {e.get("id"): e.get("name") or e.get("id") for e in tree.iter(f"{BPMN}signal")}
+
+
+def _thrown_signals(trees) -> set:
+    """The names of the signals some process of the bundle throws: a signal goes to the whole
+    instance, a called process's to its caller too (SpiffWorkflow matches them by name)."""
+    thrown = set()
+    for tree in trees.values():
+        if not tree.tag.startswith(BPMN):
+            continue
+        names = _signal_names(tree)
+        for definition in tree.iter(f"{BPMN}signalEventDefinition"):
+            if definition.getparent().tag in (f"{BPMN}intermediateThrowEvent", f"{BPMN}endEvent"):
+                thrown.add(names.get(definition.get("signalRef")))
+    return thrown
+
+
+def _check_runnable(name, tree, thrown):
     """Elements of an executable process that no instance could get past: a task of a kind nothing
-    here runs, a catch of a signal nothing in the file throws (nothing outside sends signals; a
-    message is what comes from outside), a reference to a message or signal the file does not
-    define (SpiffWorkflow's own refusal of it names neither)."""
+    here runs, a catch of a signal no process of the bundle throws (`thrown`: nothing outside
+    sends signals; a message is what comes from outside), a reference to a message or signal the
+    file does not define (SpiffWorkflow's own refusal of it names neither)."""
     problems = []
+    names = _signal_names(tree)
     defined = {kind: {e.get("id") for e in tree.iter(f"{BPMN}{kind}")} for kind in _REFS.values()}
     for process in tree.iter(f"{BPMN}process"):
         if process.get("isExecutable") != "true":
@@ -152,27 +172,18 @@ def _check_runnable(name, tree):
                             owner.get("id"),
                         )
                     )
-        thrown = {
-            d.get("signalRef")
-            for d in process.iter(f"{BPMN}signalEventDefinition")
-            if d.getparent().tag in (f"{BPMN}intermediateThrowEvent", f"{BPMN}endEvent")
-        }
         for definition in process.iter(f"{BPMN}signalEventDefinition"):
-            event = definition.getparent()
+            event, ref = definition.getparent(), definition.get("signalRef")
             caught = event.tag in (
                 f"{BPMN}intermediateCatchEvent",
                 f"{BPMN}boundaryEvent",
                 f"{BPMN}startEvent",
             )
-            if (
-                caught
-                and definition.get("signalRef") in defined["signal"]
-                and definition.get("signalRef") not in thrown
-            ):
+            if caught and ref in defined["signal"] and names.get(ref) not in thrown:
                 problems.append(
                     Problem(
                         name,
-                        f"waits for signal {definition.get('signalRef')!r}, which nothing in the process throws "
+                        f"waits for signal {ref!r}, which no process of the bundle throws "
                         "(nothing outside sends signals here: catch a message instead)",
                         event.sourceline,
                         event.get("id"),

@@ -372,7 +372,7 @@ def after_the_user_task(element, extra=""):
         # Deployed, each left its instances waiting for good, with nothing to do and no incident.
         (
             '<bpmn:intermediateCatchEvent id="x"><bpmn:signalEventDefinition signalRef="s"/></bpmn:intermediateCatchEvent>',
-            "waits for signal 's', which nothing in the process throws",
+            "waits for signal 's', which no process of the bundle throws",
         ),
     ],
 )
@@ -435,3 +435,34 @@ def test_a_manual_task_or_a_task_of_no_kind_is_passed_through_as_camunda_does(el
     result = instance.complete_task(task.id, {"decision": "a"}, it)
     assert instance.status == "completed" and instance.completed_elements["x"] == 1
     assert [e.kind for e in result.events] == ["task_completed", "ended"]
+
+
+def test_a_signal_a_called_process_throws_may_be_caught_by_its_caller():
+    """The check looked for a throw in the catching process only: a boundary event on a call
+    activity, caught from the process it calls, was refused though it ran."""
+    caller = bpmn(
+        """
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="call"/>
+    <bpmn:callActivity id="call" calledElement="child"/>
+    <bpmn:boundaryEvent id="x" attachedToRef="call"><bpmn:signalEventDefinition signalRef="s"/></bpmn:boundaryEvent>
+    <bpmn:sequenceFlow id="f2" sourceRef="call" targetRef="end"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="x" targetRef="t"/>
+    <bpmn:userTask id="t" camunda:candidateGroups="it" camunda:formRef="f"/>
+    <bpmn:sequenceFlow id="f4" sourceRef="t" targetRef="end"/>
+    <bpmn:endEvent id="end"/>""",
+        '<bpmn:signal id="s" name="escalate"/>',
+    )
+    child = (
+        bpmn(
+            """
+    <bpmn:sequenceFlow id="c1" sourceRef="start" targetRef="raise"/>
+    <bpmn:intermediateThrowEvent id="raise"><bpmn:signalEventDefinition signalRef="sig"/></bpmn:intermediateThrowEvent>
+    <bpmn:sequenceFlow id="c2" sourceRef="raise" targetRef="done"/>
+    <bpmn:endEvent id="done"/>""",
+            '<bpmn:signal id="sig" name="escalate"/>',
+        )
+        .replace(b'id="p"', b'id="child"')
+        .replace(b'id="d"', b'id="d2"')
+    )
+    bundle = Bundle({"p.bpmn": caller, "child.bpmn": child, "f.form": FORM})
+    assert "p" in bundle.definitions

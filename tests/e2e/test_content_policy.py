@@ -63,3 +63,32 @@ def test_text_typed_into_a_request_stays_text_in_another_departments_form(page, 
     expect(form).to_contain_text(title)  # as typed, every character
     assert form.locator("a[href*='evil.example']").count() == 0
     assert form.locator("strong").filter(has_text="粗體").count() == 0
+
+
+def test_a_value_not_given_shows_nothing_in_a_text_block(page, live):
+    """A value not there (no earlier confirmation comment, no date of occurrence) read "null" in
+    the form once typed values were escaped; form-js shows nothing for it."""
+    from browser_staff import EVERYONE, Staff, start_instance, walk_to
+    from e2e_config import PASSWORD
+
+    import engine
+    from web.extensions import db
+
+    instance_id = start_instance(live)
+    walk_to(live, instance_id, "golive")
+    with live.app.app_context():
+        [golive] = [t for t in engine.list_tasks(db.session, EVERYONE) if t.instance_id == instance_id]
+        it = engine.get_user_by_name(db.session, golive.assignee or "it").actor
+        engine.complete_task(
+            db.session, golive.id, {"decision": "success", "monitoring_notes": "平穩"}, it, clock=live.clock
+        )
+        business = engine.get_user_by_name(db.session, "business").actor
+        report = {"problem": "附件無法下載。", "severity": "high"}
+        engine.send_message(db.session, instance_id, "support_request", report, business, clock=live.clock)
+        db.session.commit()
+    staff = Staff(page, live, PASSWORD)
+    staff.log_in("vendor")
+    staff.open_from_inbox(staff.task(instance_id, "resolve_support_request"))
+    form = page.locator("#form-root .fjs-form")
+    expect(form).to_contain_text("附件無法下載。")
+    assert "null" not in form.inner_text()

@@ -315,6 +315,9 @@
   // they go in. Only the text block asks for `strict` without a sanitizer of its own (the html
   // block escapes for HTML itself; labels and descriptions show text as text).
   function escapeMarkdown(value) {
+    if (value === null || value === undefined) {
+      return '';  // as form-js puts nothing in for a value not there (String(null) is "null")
+    }
     return FormViewer.escapeHTML(String(value).replace(/[\\`*_[\]()#+\-.!|~]/g, '\\$&'));
   }
 

@@ -104,6 +104,10 @@ def test_a_refused_filter_or_form_is_named_in_the_readers_language(app, browser)
     page = admin.get("/instances?page=abc")
     assert page.status_code == 400 and "篩選條件有誤" in page.text and "請輸入整數" in page.text
     assert "{&#39;page&#39;" not in page.text and "Not a valid integer" not in page.text.split("技術細節")[0]
+    ivan = browser("ivan", "it")
+    ivan.post_form("/plans", {"year": "1999", "budget_ceiling": "1", "owner": "ivan"})
+    said = ivan.get("/plans").text  # a range, said whole: its first half was taken for a bound
+    assert "輸入有誤：year：須在 2000 至 2100 之間" in said and "less than" not in said
     browser("bob", "business")
     instance_id = start_request(app, "bob")
     alice = browser("alice", "finance")

@@ -25,12 +25,12 @@ _MARSHMALLOW = [
     (re.compile(r"^Field may not be null\.$"), lazy_gettext("此欄位為必填項")),
     (re.compile(r"^Unknown field\.$"), lazy_gettext("不認識此欄位")),
     (re.compile(r"^Must be one of: (?P<x>.+)\.$"), lazy_gettext("須為以下之一：%(x)s")),
-    (re.compile(r"^Must be greater than or equal to (?P<x>.+)\.$"), lazy_gettext("須大於或等於 %(x)s")),
-    (re.compile(r"^Must be less than or equal to (?P<x>.+)\.$"), lazy_gettext("須小於或等於 %(x)s")),
-    (
+    (  # before the single bounds, whose patterns would take its first half
         re.compile(r"^Must be greater than or equal to (?P<x>.+) and less than or equal to (?P<y>.+)\.$"),
         lazy_gettext("須在 %(x)s 至 %(y)s 之間"),
     ),
+    (re.compile(r"^Must be greater than or equal to (?P<x>.+)\.$"), lazy_gettext("須大於或等於 %(x)s")),
+    (re.compile(r"^Must be less than or equal to (?P<x>.+)\.$"), lazy_gettext("須小於或等於 %(x)s")),
     (re.compile(r"^Longer than maximum length (?P<x>\d+)\.$"), lazy_gettext("長度不能超過 %(x)s")),
     (re.compile(r"^Shorter than minimum length (?P<x>\d+)\.$"), lazy_gettext("長度不能少於 %(x)s")),
 ]

@@ -20,7 +20,7 @@ from .admin import (
 )
 from .backup import BackupError, BackupInfo, backup_database, restore_database
 from .cache import INSTANCES as INSTANCE_CACHE
-from .clock import ManualClock, system_clock
+from .clock import ManualClock, system_clock, use_company_zone
 from .costs import (
     COST_CATEGORIES,
     CostItem,
@@ -375,6 +375,7 @@ __all__ = [
     "undo",
     "unread_count",
     "unsendable_name",
+    "use_company_zone",
     "user_for_token",
     "verify_instances",
     "waiting_counts",

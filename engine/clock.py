@@ -8,10 +8,22 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+_COMPANY_ZONE = None  # tzinfo; None: the server's own (`use_company_zone`)
+
+
+def use_company_zone(zone) -> None:
+    """The time zone the company's days are counted in (a tzinfo; the app sets it from
+    UPGRADEFLOW_TIMEZONE): what `local_day` reads. None: the server's own zone."""
+    global _COMPANY_ZONE
+    _COMPANY_ZONE = zone
+
+
 def local_day(clock) -> date:
-    """The day it is by `clock` in the server's own time zone: where a timer reads a time written
-    without a zone, and so the day a form's date (which has none) is compared with."""
-    return clock().astimezone().date()
+    """The day it is by `clock` where the company is (`use_company_zone`; the server's zone
+    unless set): the day a form's date, which has no zone, is compared with. At 01:30 in Hong
+    Kong the UTC date is still yesterday's, and a server on UTC took yesterday as today."""
+    now = clock()
+    return (now.astimezone(_COMPANY_ZONE) if _COMPANY_ZONE is not None else now.astimezone()).date()
 
 
 def naive_utc(value):

@@ -6,6 +6,7 @@
 import os
 import secrets
 
+import pytz
 from flask import Flask
 
 import engine
@@ -37,6 +38,7 @@ def create_app(config=None):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
             app.instance_path, "upgradeflow.db"
         )
+    engine.use_company_zone(pytz.timezone(app.config["BABEL_DEFAULT_TIMEZONE"]))  # its days
     register_extensions(app)
     app.url_map.converters["int"] = database.RowId  # before any route is added
     register_blueprints(app)

@@ -1,5 +1,7 @@
 """The procedure of the regulation (R3), decision by decision, on the real diagrams."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from engine import Actor, FormValidationError, NotAllowed
@@ -232,6 +234,23 @@ def test_the_golive_plan_names_a_day_still_ahead(start):
     assert (flow.ready(), flow.data) == (ready, data) and "golive_plan" not in flow.data
     plan = flow.complete("golive_plan", golive_time="2026-01-15")
     assert [n["text"] for n in plan.notifications] == ["系統上線計劃：2026-01-15"]
+
+
+def test_the_go_live_day_is_counted_where_the_company_is(start, monkeypatch):
+    """At 01:30 on 2 May in Hong Kong it is still 1 May in UTC: a server on UTC took 1 May as
+    today, a day already passed where the departments are (UPGRADEFLOW_TIMEZONE)."""
+    import pytz
+
+    import engine.clock
+
+    monkeypatch.setattr(engine.clock, "_COMPANY_ZONE", pytz.timezone("Asia/Hong_Kong"))
+    flow = start()
+    flow.reach("golive_plan")
+    flow.clock.now = datetime(2026, 5, 1, 17, 30, tzinfo=UTC)
+    with pytest.raises(FormValidationError) as refused:
+        flow.complete("golive_plan", golive_time="2026-05-01")
+    assert "（2026-05-02）" in refused.value.errors["golive_time"][0]
+    flow.complete("golive_plan", golive_time="2026-05-02")
 
 
 def test_training_is_recorded_session_by_session(start):

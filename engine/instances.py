@@ -226,13 +226,14 @@ class Instance(ClaimsMixin, MessagesMixin, RepairMixin, TimersMixin):
 
     def _require_running(self):
         if self._extra.get("terminated"):
-            raise InstanceStateError("the instance was terminated")
+            raise InstanceStateError("流程實例已終止 / the instance was terminated")
         if self._extra.get("suspended"):
-            raise InstanceStateError("the instance is suspended")
+            raise InstanceStateError("流程實例已暫停 / the instance is suspended")
         if self._extra.get("error"):
-            raise InstanceStateError(f"the instance is in error at {self._extra['error']['element']}")
+            where = self._extra["error"]["element"]
+            raise InstanceStateError(f"流程實例在 {where} 出錯 / the instance is in error at {where}")
         if self._workflow.is_completed():
-            raise InstanceStateError("the instance has ended")
+            raise InstanceStateError("流程實例已結束 / the instance has ended")
 
     def _open_tasks(self):
         return self._workflow.get_tasks(state=OPEN)

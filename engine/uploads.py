@@ -195,7 +195,10 @@ def store_upload(
     if not may_complete(actor, _task_info(row)):
         raise NotAllowed(f"{actor.username} may not act on task {row.element_id}")
     if instance.status != "running":
-        raise InstanceStateError(f"the instance is {instance.status}: nothing can be attached to its tasks")
+        raise InstanceStateError(
+            f"流程實例狀態為 {instance.status}，不能附加文件 / "
+            f"the instance is {instance.status}: nothing can be attached to its tasks"
+        )
     media_type = _check(kind, row.element_id, filename, content, max_bytes)
     sha = hashlib.sha256(content).hexdigest()
     record = UploadRecord(

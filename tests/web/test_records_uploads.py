@@ -94,6 +94,15 @@ def test_nothing_is_attached_to_a_task_of_a_suspended_instance(app, people, at_s
     refused = post(it, task.id, "contract_scan", "c.pdf", PDF)
     assert (refused.status_code, refused.get_json()["error"]) == (409, "instance_state")
     assert "suspended" in refused.get_json()["message"]
+    ivan = Browser(app, people["it"].user.username)
+    page = ivan.client.post(
+        f"/tasks/{task.id}/uploads",
+        data={"kind": "contract_scan", "file": (io.BytesIO(PDF), "c.pdf"), "csrf_token": ivan.token()},
+        content_type="multipart/form-data",
+    )
+    # The page says why, in the reader's language (the engine's message was English only).
+    assert page.status_code == 409 and "流程實例狀態為 suspended，不能附加文件" in page.text
+    assert "nothing can be attached" not in page.text.split("技術細節")[0]
     assert count(app) == 0 and files(uploads) == []
     assert admin.post(f"/instances/{instance_id}/resume", {"reason": "預算已批"}).status_code == 200
     assert post(it, task.id, "contract_scan", "c.pdf", PDF).status_code == 201

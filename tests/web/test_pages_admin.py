@@ -117,6 +117,9 @@ def test_bulk_suspend_and_resume(app, admin, people, drive):
     )
     assert beyond.status_code == 400
     assert snapshot(app) == before
+    unversioned = admin.post_form("/admin/instances/bulk", {"action": "migrate", "ids": ids, "reason": "x"})
+    assert unversioned.status_code == 400 and "遷移須指定目標版本" in unversioned.text
+    assert "required to migrate" not in unversioned.text.split("技術細節")[0]  # English, to a Chinese reader
     for action in ("suspend", "resume", "migrate"):  # nothing ticked: the browser sends no ids (a 500)
         none = admin.post_form("/admin/instances/bulk", {"action": action, "reason": "x", "version": 2})
         assert none.status_code == 400 and "請先勾選至少一個實例" in none.text

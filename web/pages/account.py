@@ -14,7 +14,7 @@ from . import bp
 def set_language():
     language = request.form.get("language")
     if language not in current_app.config["LANGUAGES"]:
-        abort(400, description="unknown language")
+        abort(400, description="不支持此語言 / unknown language")
     session["locale"] = language
     if current_user.is_authenticated:
         engine.set_locale(db.session, current_user.user.id, language)

@@ -113,7 +113,7 @@ def admin_bulk():
     form = _form(BulkSchema())
     if form["action"] == "migrate":
         if form["version"] is None:
-            abort(400, description="a version is required to migrate")
+            abort(400, description="遷移須指定目標版本 / a version is required to migrate")
         body = {
             "instance_ids": form["ids"],
             "version": form["version"],
@@ -255,12 +255,13 @@ def _json_object(text):
     try:
         value = jsontext.loads_exact(text)
     except ValueError as error:
-        abort(400, description=f"the data is not valid JSON: {error}")
+        abort(400, description=f"數據不是有效的 JSON（{error}） / the data is not valid JSON: {error}")
     if not isinstance(value, dict):
-        abort(400, description="the data must be a JSON object")
+        abort(400, description="數據須為 JSON 對象 / the data must be a JSON object")
     found = jsontext.problem(value)
     if found is not None:
-        abort(400, description=f"the data cannot be stored: {found.replace('the body', 'the data')}")
+        where = found.replace("the body", "the data")
+        abort(400, description=f"數據無法保存（{where}） / the data cannot be stored: {where}")
     return value
 
 
@@ -312,7 +313,7 @@ def admin_migrate(instance_id):
     """With dry_run, the preview (the diff, and whether it can move); else the migration."""
     form = _form(VersionSchema())
     if form["version"] is None:
-        abort(400, description="a version is required to migrate")
+        abort(400, description="遷移須指定目標版本 / a version is required to migrate")
     # A refusal (MigrationRefused) is a 409 error page naming the element(s), as in the API.
     result = engine.migrate_instance(
         db.session,

@@ -15,9 +15,9 @@ level 1 is *at* the threshold (default 10%), level 2 at twice it, and so on. `ov
 level ≥ 1, the same rule that raises the review, so the records page, the dashboard and the
 finance inbox agree.
 
-**The review.** When a recorded cost takes a *running* instance to a higher level than it was at
-before that cost (a crossing), the engine sends the message `cost_overrun` to the instance in the
-same transaction; the diagram catches it in a top-level, non-interrupting message-start event
+**The review.** When a recorded cost finds a *running* instance at a higher level than the last
+finished review saw (a crossing; none seen: level 0), the engine sends the message `cost_overrun`
+to the instance in the same transaction; the diagram catches it in a top-level, non-interrupting message-start event
 subprocess (`cost_overrun_handling`), which gives finance the task `cost_overrun_review`, as a
 change request gives IT `change_review`. Nothing else is raised:
 
@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import defer
 
 from .clock import system_clock
@@ -49,7 +49,7 @@ from .document_catalog import require_register
 from .errors import FormValidationError, MessageRefused, NotAllowed
 from .formdata import form_data_provider
 from .locking import write_lock
-from .models import CostRecord, InstanceRecord, TaskRecord
+from .models import CostRecord, EventRecord, InstanceRecord, TaskRecord
 from .plans import MONEY_LIMIT  # what the amount columns hold
 from .records import latest, require_project, submissions
 from .tasks import Actor
@@ -332,8 +332,8 @@ def _overrun_review(session, record, before, after, actor, clock) -> tuple[str |
     )
     if review_open is not None:
         return ALREADY_OPEN, f"{spent}; the open review {REVIEW_TASK} covers it"
-    if after.level <= before.level:
-        return NO_CROSSING, f"{spent}; an earlier cost reached this level, the next level raises a review"
+    if after.level <= _reviewed_level(session, record, after):
+        return NO_CROSSING, f"{spent}; a review saw this level, the next level raises one"
     try:
         send_message(session, record.id, REVIEW_MESSAGE, {}, actor, clock=clock)
     except (MessageRefused, NotAllowed) as refused:
@@ -342,6 +342,31 @@ def _overrun_review(session, record, before, after, actor, clock) -> tuple[str |
         log.warning("instance %s: %s refused: %s", record.id, REVIEW_MESSAGE, refused)
         return NOT_ACCEPTED, f"{spent}; the instance's diagram does not take {REVIEW_MESSAGE}: {refused}"
     return RAISED, f"{spent}; finance review {REVIEW_TASK} raised"
+
+
+def _reviewed_level(session, record, now: CostSummary) -> int:
+    """The overrun level the last review finished saw: what was spent by the time it was done,
+    against the budget now (approved at initiation plus what reviews added). 0 without one. A
+    level reached while no review could be raised (the instance suspended, no budget approved
+    yet) was seen by none: the next cost raises it. It was compared with the level before the
+    cost instead, and such an overrun was never reviewed. Costs and reviews take the instance's
+    row lock, so their times are in the order they happened; a cost stamped with the very instant
+    of a review (a clock that stands still) counts as after it: one review more, never one less."""
+    done = session.scalar(
+        select(func.max(EventRecord.at)).where(
+            EventRecord.instance_id == record.id,
+            EventRecord.type == "task_completed",
+            EventRecord.element_id == REVIEW_TASK,
+        )
+    )
+    if done is None:
+        return 0
+    spent = session.scalar(
+        select(func.coalesce(func.sum(CostRecord.amount), 0)).where(
+            CostRecord.instance_id == record.id, CostRecord.recorded_at < done
+        )
+    )
+    return overrun_level(Decimal(spent), now.budget, now.threshold)
 
 
 def _amount(value: Decimal | None) -> str | None:

@@ -208,3 +208,32 @@ def test_an_audit_that_asked_for_a_revision_approved_no_budget(app, drive, make_
     recorded = spend(people["finance"], instance_id, "5000").get_json()
     assert (recorded["overrun_review"], recorded["budget"]) == ("no_budget", None)
     assert people["finance"].get("/tasks").get_json() == []
+
+
+def test_an_overrun_reached_while_no_review_could_be_raised_is_reviewed_at_the_next_cost(
+    app, drive, make_user, people, clock
+):
+    """Spending crossed the line while the instance was suspended ("not_running") or before a
+    budget was approved ("no_budget"); every later cost said "no_crossing" (the level before it
+    was already that one), and finance never reviewed the overrun (R2.3.2)."""
+    finance, admin = people["finance"], people["admin"]
+    suspended = implementing(drive, make_user)
+    assert admin.post(f"/instances/{suspended}/suspend", {"reason": "盤點"}).status_code == 200
+    assert spend(finance, suspended, "200000").get_json()["overrun_review"] == "not_running"
+    assert admin.post(f"/instances/{suspended}/resume", {"reason": "繼續"}).status_code == 200
+    clock.advance(minutes=1)
+    assert spend(finance, suspended, "1000").get_json()["overrun_review"] == "raised"
+    assert len(reviews(finance, suspended)) == 1
+
+    early = drive.start(make_user("applicant2", "business"))
+    drive.walk(early, "initiation_application")
+    assert spend(finance, early, "200000").get_json()["overrun_review"] == "no_budget"
+    drive.walk(early, "implement")  # 180,000 approved
+    assert spend(finance, early, "1000").get_json()["overrun_review"] == "raised"
+    # Reviewed at that level, the next cost at it raises nothing; the next level does.
+    [task] = reviews(finance, early)
+    clock.advance(minutes=1)
+    assert finance.submit(task["id"], REVIEW).status_code == 200
+    clock.advance(minutes=1)
+    assert spend(finance, early, "1000").get_json()["overrun_review"] == "no_crossing"
+    assert spend(finance, early, "20000").get_json()["overrun_review"] == "raised"  # 20% over

@@ -20,7 +20,7 @@ from .admin import (
 )
 from .backup import BackupError, BackupInfo, backup_database, restore_database
 from .cache import INSTANCES as INSTANCE_CACHE
-from .clock import ManualClock, system_clock, use_company_zone
+from .clock import CompanyClock, ManualClock, system_clock
 from .costs import (
     COST_CATEGORIES,
     CostItem,
@@ -205,6 +205,7 @@ __all__ = [
     "BackupInfo",
     "Base",
     "Bundle",
+    "CompanyClock",
     "CostItem",
     "CostRecorded",
     "CostSummary",
@@ -375,7 +376,6 @@ __all__ = [
     "undo",
     "unread_count",
     "unsendable_name",
-    "use_company_zone",
     "user_for_token",
     "verify_instances",
     "waiting_counts",

@@ -8,22 +8,30 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-_COMPANY_ZONE = None  # tzinfo; None: the server's own (`use_company_zone`)
+class CompanyClock:
+    """A clock with the time zone the company counts its days in (`local_day`): the host's
+    clock and zone for one app (`web`: UPGRADEFLOW_TIMEZONE), so two apps in one process keep
+    their own."""
+
+    __slots__ = ("base", "zone")
+
+    def __init__(self, base, zone):
+        self.base, self.zone = base, zone
+
+    def __call__(self) -> datetime:
+        return self.base()
 
 
-def use_company_zone(zone) -> None:
-    """The time zone the company's days are counted in (a tzinfo; the app sets it from
-    UPGRADEFLOW_TIMEZONE): what `local_day` reads. None: the server's own zone."""
-    global _COMPANY_ZONE
-    _COMPANY_ZONE = zone
-
-
-def local_day(clock) -> date:
-    """The day it is by `clock` where the company is (`use_company_zone`; the server's zone
-    unless set): the day a form's date, which has no zone, is compared with. At 01:30 in Hong
-    Kong the UTC date is still yesterday's, and a server on UTC took yesterday as today."""
-    now = clock()
-    return (now.astimezone(_COMPANY_ZONE) if _COMPANY_ZONE is not None else now.astimezone()).date()
+def local_day(clock) -> date | None:
+    """The day it is by `clock` where the company is (a CompanyClock's zone; the server's own
+    for any other clock): the day a form's date, which has no zone, is compared with. At 01:30
+    in Hong Kong the UTC date is still yesterday's, and a server on UTC took yesterday as today.
+    None for a replay's clock: a submission taken when it was made is not judged again by the
+    day, or the zone, it is repeated in."""
+    if isinstance(clock, ReplayClock):
+        return None
+    now, zone = clock(), getattr(clock, "zone", None)
+    return (now.astimezone(zone) if zone is not None else now.astimezone()).date()
 
 
 def naive_utc(value):
@@ -53,3 +61,7 @@ class ManualClock:
         """Move the clock forward by `timedelta(**delta)` and return the new time."""
         self.now += timedelta(**delta)
         return self.now
+
+
+class ReplayClock(ManualClock):
+    """The clock of a replay (engine/replay.py), set to each logged event's time in turn."""

@@ -23,7 +23,7 @@ tasks of one element are open (two change reviews).
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from .clock import ManualClock
+from .clock import ReplayClock
 from .errors import EngineError
 from .groups import GROUP_IDS
 from .instances import Instance
@@ -148,7 +148,7 @@ class _Replayer:
     def __init__(self, definition, events):
         self.definition = definition
         self.events = events
-        self.clock = ManualClock(_at(events[0]) if events else None)
+        self.clock = ReplayClock(_at(events[0]) if events else None)
         self.instance = None
         self.task_ids = {}  # original task id -> replayed task id
 

@@ -38,7 +38,7 @@ def create_app(config=None):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
             app.instance_path, "upgradeflow.db"
         )
-    engine.use_company_zone(pytz.timezone(app.config["BABEL_DEFAULT_TIMEZONE"]))  # its days
+    app.config["COMPANY_ZONE"] = pytz.timezone(app.config["BABEL_DEFAULT_TIMEZONE"])  # its days
     register_extensions(app)
     app.url_map.converters["int"] = database.RowId  # before any route is added
     register_blueprints(app)

@@ -19,5 +19,7 @@ babel = Babel()
 
 def engine_clock():
     """The engine's clock for this app: the system clock unless configured with another
-    (`ENGINE_CLOCK`, e.g. an `engine.ManualClock` in tests that must move time)."""
-    return current_app.config.get("ENGINE_CLOCK") or engine.system_clock
+    (`ENGINE_CLOCK`, e.g. an `engine.ManualClock` in tests that must move time), with the zone
+    the company counts its days in (UPGRADEFLOW_TIMEZONE)."""
+    base = current_app.config.get("ENGINE_CLOCK") or engine.system_clock
+    return engine.CompanyClock(base, current_app.config.get("COMPANY_ZONE"))

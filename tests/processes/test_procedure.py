@@ -236,21 +236,49 @@ def test_the_golive_plan_names_a_day_still_ahead(start):
     assert [n["text"] for n in plan.notifications] == ["系統上線計劃：2026-01-15"]
 
 
-def test_the_go_live_day_is_counted_where_the_company_is(start, monkeypatch):
+def test_the_go_live_day_is_counted_where_the_company_is(start):
     """At 01:30 on 2 May in Hong Kong it is still 1 May in UTC: a server on UTC took 1 May as
-    today, a day already passed where the departments are (UPGRADEFLOW_TIMEZONE)."""
+    today, a day already passed where the departments are (UPGRADEFLOW_TIMEZONE, which the app
+    gives its clock: engine.CompanyClock)."""
     import pytz
 
-    import engine.clock
+    from engine import CompanyClock
 
-    monkeypatch.setattr(engine.clock, "_COMPANY_ZONE", pytz.timezone("Asia/Hong_Kong"))
     flow = start()
     flow.reach("golive_plan")
-    flow.clock.now = datetime(2026, 5, 1, 17, 30, tzinfo=UTC)
+    manual = flow.clock
+    manual.now = datetime(2026, 5, 1, 17, 30, tzinfo=UTC)
+    flow.clock = CompanyClock(manual, pytz.timezone("Asia/Hong_Kong"))
+    flow.instance.set_clock(flow.clock)
     with pytest.raises(FormValidationError) as refused:
         flow.complete("golive_plan", golive_time="2026-05-01")
     assert "（2026-05-02）" in refused.value.errors["golive_time"][0]
     flow.complete("golive_plan", golive_time="2026-05-02")
+
+
+def test_a_replay_does_not_judge_a_logged_date_again_by_the_day_it_is_repeated_in(start):
+    """A go-live day taken when it was planned (by the day where the company was) failed a replay
+    made later, or counted in another zone: every replay, `verify` and migration by replay of
+    such an instance stopped at it."""
+    from engine.replay import replay
+    from engine.views import EventInfo
+
+    flow = start()
+    flow.reach("golive_plan")
+    flow.clock.advance(days=10)  # 2026-01-15
+    flow.complete("golive_plan", golive_time="2026-01-15")
+    logged = [
+        EventInfo(seq, e.kind, e.element_id, e.task_id, e.actor, e.at, e.data)
+        for seq, e in enumerate(flow.events, 1)
+    ]
+    for event in logged:
+        if event.task == "golive_plan":
+            # As it was taken at 01:30 on 16 January in Hong Kong, logged at 17:30 UTC on the 15th
+            # by a server that counted days in UTC: the day before the event's day.
+            event.data = {**event.data, "golive_time": "2026-01-14"}
+    result = replay(flow.definition, logged)
+    assert result.divergence is None
+    assert result.instance.data["golive_plan"]["golive_time"] == "2026-01-14"
 
 
 def test_training_is_recorded_session_by_session(start):

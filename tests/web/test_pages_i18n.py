@@ -145,3 +145,26 @@ def test_every_message_has_an_english_translation_and_the_catalogs_are_current()
             assert message.string and all(message.string), f"no English for {message.id!r}"
             assert "fuzzy" not in message.flags, f"fuzzy English for {message.id!r}"
     assert {m.id for m in chinese if m.id} == {m.id for m in english if m.id}
+
+
+def test_each_app_counts_its_days_in_its_own_zone(monkeypatch):
+    """The zone was the engine's, set by the last app built: a second app for Los Angeles moved
+    the first one's today back a day (and every test after it)."""
+    from datetime import UTC, datetime
+
+    from engine.clock import local_day
+    from web import create_app
+    from web.extensions import engine_clock
+
+    moment = engine.ManualClock(datetime(2026, 5, 1, 17, 30, tzinfo=UTC))  # 01:30 on 2 May in Hong Kong
+    apps = []
+    for zone in ("Asia/Hong_Kong", "America/Los_Angeles"):
+        monkeypatch.setenv("UPGRADEFLOW_TIMEZONE", zone)
+        apps.append(
+            create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://", "ENGINE_CLOCK": moment})
+        )
+    days = []
+    for app in apps:
+        with app.app_context():
+            days.append(local_day(engine_clock()).isoformat())
+    assert days == ["2026-05-02", "2026-05-01"]

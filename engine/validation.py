@@ -124,17 +124,36 @@ def _signal_names(tree) -> dict:
     return {e.get("id"): e.get("name") or e.get("id") for e in tree.iter(f"{BPMN}signal")}
 
 
-def _thrown_signals(trees) -> set:
-    """The names of the signals some process of the bundle throws: a signal goes to the whole
-    instance, a called process's to its caller too (SpiffWorkflow matches them by name)."""
-    thrown = set()
+def _thrown_signals(trees) -> dict:
+    """process id -> the names of the signals thrown in it or in a process it calls or that calls
+    it, directly or further on (SpiffWorkflow matches signals by name, across one instance: a
+    called process's reach its caller). A process that shares no instance with it does not count."""
+    throws, linked = {}, {}
     for tree in trees.values():
         if not tree.tag.startswith(BPMN):
             continue
         names = _signal_names(tree)
-        for definition in tree.iter(f"{BPMN}signalEventDefinition"):
-            if definition.getparent().tag in (f"{BPMN}intermediateThrowEvent", f"{BPMN}endEvent"):
-                thrown.add(names.get(definition.get("signalRef")))
+        for process in tree.iter(f"{BPMN}process"):
+            pid = process.get("id")
+            throws[pid] = {
+                names.get(d.get("signalRef"))
+                for d in process.iter(f"{BPMN}signalEventDefinition")
+                if d.getparent().tag in (f"{BPMN}intermediateThrowEvent", f"{BPMN}endEvent")
+            }
+            for call in process.iter(f"{BPMN}callActivity"):
+                called = call.get("calledElement")
+                if called:
+                    linked.setdefault(pid, set()).add(called)
+                    linked.setdefault(called, set()).add(pid)
+    thrown = {}
+    for pid in throws:
+        family, todo = set(), [pid]
+        while todo:
+            current = todo.pop()
+            if current not in family:
+                family.add(current)
+                todo.extend(linked.get(current, ()))
+        thrown[pid] = set().union(*(throws.get(p, set()) for p in family))
     return thrown
 
 
@@ -172,6 +191,7 @@ def _check_runnable(name, tree, thrown):
                             owner.get("id"),
                         )
                     )
+        reachable = thrown.get(process.get("id"), set())
         for definition in process.iter(f"{BPMN}signalEventDefinition"):
             event, ref = definition.getparent(), definition.get("signalRef")
             caught = event.tag in (
@@ -179,11 +199,11 @@ def _check_runnable(name, tree, thrown):
                 f"{BPMN}boundaryEvent",
                 f"{BPMN}startEvent",
             )
-            if caught and ref in defined["signal"] and names.get(ref) not in thrown:
+            if caught and ref in defined["signal"] and names.get(ref) not in reachable:
                 problems.append(
                     Problem(
                         name,
-                        f"waits for signal {ref!r}, which no process of the bundle throws "
+                        f"waits for signal {ref!r}, which no process of its instance throws "
                         "(nothing outside sends signals here: catch a message instead)",
                         event.sourceline,
                         event.get("id"),

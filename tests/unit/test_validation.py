@@ -372,7 +372,7 @@ def after_the_user_task(element, extra=""):
         # Deployed, each left its instances waiting for good, with nothing to do and no incident.
         (
             '<bpmn:intermediateCatchEvent id="x"><bpmn:signalEventDefinition signalRef="s"/></bpmn:intermediateCatchEvent>',
-            "waits for signal 's', which no process of the bundle throws",
+            "waits for signal 's', which no process of its instance throws",
         ),
     ],
 )
@@ -466,3 +466,35 @@ def test_a_signal_a_called_process_throws_may_be_caught_by_its_caller():
     )
     bundle = Bundle({"p.bpmn": caller, "child.bpmn": child, "f.form": FORM})
     assert "p" in bundle.definitions
+    # A process that shares no instance with it throwing the signal counts for nothing: its
+    # instances would wait for ever.
+    unrelated = caller.replace(b'calledElement="child"', b'calledElement="other"')
+    other = child.replace(b'id="child"', b'id="other"').replace(
+        b'<bpmn:intermediateThrowEvent id="raise"><bpmn:signalEventDefinition signalRef="sig"/></bpmn:intermediateThrowEvent>',
+        b'<bpmn:intermediateThrowEvent id="raise"/>',
+    )
+    problems = problems_of({"p.bpmn": unrelated, "other.bpmn": other, "child.bpmn": child, "f.form": FORM})
+    assert [p.element for p in problems if "waits for signal" in p.message] == ["x"]
+
+
+def test_a_form_deployed_before_a_rule_is_not_refused_by_it_when_sent_again_unchanged():
+    """A form stored with a pattern refused since blocked every later deploy of its process: the
+    bundle sent again whole, a diagram edited beside it, the form editor sending one file."""
+    slow = {
+        "id": "f",
+        "components": [
+            {
+                "key": "decision",
+                "type": "textfield",
+                "validate": {"pattern": "^(\\w+\\s?){1,50}$", "required": True},
+            }
+        ],
+        "type": "default",
+    }
+    files = {"p.bpmn": bpmn(USER_TASK), "f.form": json.dumps(slow).encode()}
+    assert "p" in Bundle(files, deployed_forms={"f": slow}).definitions  # as deployed: taken
+    [problem] = problems_of({**files, "f.form": json.dumps(slow).encode()})  # new: refused
+    assert "repeats a repetition" in problem.message
+    changed = {**slow, "components": [{**slow["components"][0], "label": "決定"}]}
+    with pytest.raises(DeploymentError):
+        Bundle({**files, "f.form": json.dumps(changed).encode()}, deployed_forms={"f": slow})

@@ -295,10 +295,11 @@ class Form:
             raise ValueError(f"text that is no character ({error.object[error.start]!r})") from None
         return cls(schema, filename)
 
-    def check(self):
+    def check(self, new=True):
         """Build the form's validation now (on deploy). Raises ValueError naming a rule it cannot
         apply (a pattern that is no regular expression, a bound that is no number, a key that
-        is no text), which would otherwise fail every submission."""
+        is no text), which would otherwise fail every submission, and, for a `new` form (not one
+        deployed already, unchanged), a pattern that can take exponential time."""
         if len(self.id) > MAX_FORM_ID:  # a task row holds its form's id
             raise ValueError(f"the form's id is {len(self.id)} characters long; at most {MAX_FORM_ID}")
         if _depth(self.schema) > MAX_FORM_DEPTH:
@@ -316,7 +317,7 @@ class Form:
             self._marshmallow  # noqa: B018 - built and kept for the submissions
         except (TypeError, AttributeError) as error:
             raise ValueError(f"the form's components cannot be read: {error}") from None
-        slow = slow_pattern(self.schema["components"])
+        slow = slow_pattern(self.schema["components"]) if new else None
         if slow:
             raise ValueError(slow)
 

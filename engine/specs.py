@@ -267,7 +267,10 @@ class Bundle:
                     raise DeploymentError([Problem(name, f"file is larger than {MAX_FILE_BYTES} bytes")])
                 if kind == "form":
                     form = Form.from_json(content, name)
-                    form.check()
+                    # One deployed already, unchanged (a bundle sent again whole, a diagram edited
+                    # beside it), is not refused for a rule made since: it could not be fixed
+                    # one file at a time. A new or changed one is held to every rule.
+                    form.check(new=self.deployed_forms.get(form.id) != form.schema)
                     if form.id in self.forms:
                         problems.append(Problem(name, f"form id {form.id!r} is also used by another file"))
                     self.forms[form.id] = form

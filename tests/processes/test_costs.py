@@ -222,11 +222,13 @@ def test_one_review_at_a_time_then_the_next_level_raises_again(implementing):
     # 20% over while the review is open: no second review.
     assert _spend(Session, instance_id, clock, "20000").overrun_review == "already_open"
     assert len(_reviews(Session, instance_id)) == 1
+    clock.advance(hours=1)  # the review is done later, and it sees the costs recorded by then
     with Session.begin() as session:
         [task] = engine.list_tasks(session, FINANCE, instance_id=instance_id)
         engine.complete_task(session, task.id, REVIEW, FINANCE, clock=clock)
     assert _reviews(Session, instance_id) == []
-    # Still at 20% over (level 2, reached while the review was open): nothing new.
+    clock.advance(hours=1)
+    # Still at 20% over (level 2, reached while the review was open and seen by it): nothing new.
     assert _spend(Session, instance_id, clock, "1000").overrun_review == "no_crossing"
     assert _reviews(Session, instance_id) == []
     # 30% over is the next level (234,000).

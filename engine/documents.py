@@ -155,7 +155,7 @@ _APPROVE = (
 # The events after which a document's content or approval may have changed: a step, or an
 # administrator's edit of the data (its version is the editor's).
 STEP_EVENTS = frozenset({"task_completed", "started"})
-DOCUMENT_EVENTS = STEP_EVENTS | {"data_edited"}
+DOCUMENT_EVENTS = STEP_EVENTS | {"data_edited", "terminated"}
 # The steps whose completions the documents name (author, reviewer, sign-off).
 DOCUMENT_STEPS = frozenset(e for spec in SPECS for e in (*spec.authors, *spec.reviewers, *spec.signoffs))
 # Their completions (and the start) in an instance, oldest first.
@@ -191,6 +191,9 @@ def record_documents(
     reading the latest versions and the completions). Returns what it knows now, or None.
     Called by `workflows._save` after every change; cheap when nothing changed.
     """
+    if record.process_id == REVIEW_PROCESS and any(e.kind == "terminated" for e in events):
+        _release_review(session, record)
+        return None
     completed = {e.element_id for e in events if e.kind in STEP_EVENTS}
     edited_by = next((e.actor for e in events if e.kind == "data_edited"), None)
     if not completed and edited_by is None:
@@ -238,6 +241,20 @@ def record_documents(
             [_new_version(instance_id, *change, data, known.done, now, edited_by) for change in changed],
         )
     return known
+
+
+def _release_review(session, record):
+    """A review ended without archiving its version (an administrator terminated it): the version
+    is no longer under review, and may be submitted again. It stayed "in review" for good: no
+    second review could start, and the dashboard listed it as waiting."""
+    session.execute(
+        update(DocumentVersionRecord)
+        .where(
+            DocumentVersionRecord.review_instance_id == record.id, DocumentVersionRecord.archived_at.is_(None)
+        )
+        .values(review_instance_id=None)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def _record_review(session, record, data, events, now):

@@ -380,6 +380,23 @@ def test_the_registers_steps_are_hidden_from_those_who_may_not_read_the_register
     )
 
 
+def test_a_terminated_review_frees_its_version_to_be_submitted_again(app, drive, make_user, people):
+    """An administrator terminated a review started by mistake: the version stayed "in review"
+    for good (a second submission was a 409) and the dashboard listed it as waiting for ever."""
+    instance_id = drive.start(make_user("applicant", "business"))
+    drive.walk(instance_id, "plan_review")
+    vendor, it, admin = people["vendor"], people["it"], people["admin"]
+    path = f"/instances/{instance_id}/documents/implementation_plan"
+    first = vendor.post(f"{path}/reviews", {}).get_json()["id"]
+    assert admin.post(f"/instances/{first}/terminate", {"reason": "誤提交"}).status_code == 200
+    doc = it.get(path).get_json()["document"]
+    assert (doc["status"], doc["review_instance_id"]) == ("draft", None)
+    assert people["management"].get("/dashboard").get_json()["awaiting_review"] == []
+    again = vendor.post(f"{path}/reviews", {})
+    assert again.status_code == 201, again.get_json()
+    assert it.get(path).get_json()["document"]["review_instance_id"] == again.get_json()["id"]
+
+
 def test_a_document_review_is_not_started_directly(app, people, drive):
     """Started directly, a review skipped the checks of its submission (who may read the document,
     one review per version) and put a forged task in IT's inbox."""

@@ -198,6 +198,11 @@ class Instance(ClaimsMixin, MessagesMixin, RepairMixin, TimersMixin):
         self._require_running()
         task = self._find(task_id)
         human = describe_task(task, self._engine)
+        if actor.username in human.excluded:
+            raise NotAllowed(
+                f"{actor.username} may not complete {task.task_spec.name}: the step may not be done by "
+                "whom it concerns (notBy), as the author may not approve their own document"
+            )
         if not may_take(actor, human):  # not a candidate at all: 403 before any claim matters
             raise NotAllowed(f"{actor.username} may not complete {task.task_spec.name}")
         if human.claimed_by and human.claimed_by != actor.username:

@@ -36,6 +36,8 @@ def submit_for_review(
         state = "archived" if row.archived_at is not None else "under review"
         raise InstanceStateError(f"version {row.version} of {document_id} is already {state}")
     data = {"project": instance_id, "document": document_id, "version": row.version, "note": note or ""}
+    if row.author:  # who may not approve it (the review's notBy)
+        data["author"] = row.author
     review = start_instance(session, REVIEW_PROCESS, data, actor, clock=clock, by_engine=True)
     row.review_instance_id = review.id
     session.flush()

@@ -37,6 +37,9 @@ class HumanTask:
     documentation: str | None = None
     claimed_by: str | None = None
     designated: str | None = None  # the assignee the diagram names (before any claim)
+    # Who may not take it whatever their groups (`notBy`: the four-eyes rule, e.g. the author of
+    # what the task reviews).
+    excluded: tuple = ()
 
 
 def _evaluate(task, engine, text):
@@ -127,6 +130,7 @@ def describe_task(task, engine) -> HumanTask:
     claimed_by = task.internal_data.get("claimed_by")
     ready_at = task.internal_data.get("ready_at")
     return HumanTask(
+        excluded=_excluded(task, ext),
         id=str(task.id),
         element_id=element_of(spec),
         name=spec.bpmn_name,
@@ -144,8 +148,19 @@ def describe_task(task, engine) -> HumanTask:
 
 
 def may_take(actor: Actor, task: HumanTask) -> bool:
-    """Whether the actor is a candidate for the task at all, whoever has claimed it."""
+    """Whether the actor is a candidate for the task at all, whoever has claimed it; never one the
+    task's `notBy` names."""
+    if actor.username in task.excluded:
+        return False
     return may_complete(actor, replace(task, assignee=task.designated))
+
+
+def _excluded(task, ext) -> tuple:
+    """The users a task's `notBy` property names through process variables ("initiator, author"):
+    each variable's value, where it is a user name."""
+    names = ((ext.get("properties") or {}).get("notBy") or "").split(",")
+    values = (task.data.get(name.strip()) for name in names if name.strip())
+    return tuple(value for value in values if isinstance(value, str) and value)
 
 
 def element_of(spec) -> str:

@@ -397,6 +397,31 @@ def test_a_terminated_review_frees_its_version_to_be_submitted_again(app, drive,
     assert it.get(path).get_json()["document"]["review_instance_id"] == again.get_json()["id"]
 
 
+def test_no_one_approves_a_document_they_wrote_or_submitted(app, drive, make_user, people, token_for):
+    """R4.3.1–R4.3.3: IT reviews what its author submits. An IT member who wrote the analysis
+    report submitted it and approved it: archived by its author. The review's `notBy` names the
+    submitter and the author; another IT member approves."""
+    from apiclient import Caller
+
+    instance_id = drive.start(make_user("applicant", "business"))
+    drive.walk(instance_id, "analysis_report")
+    writer_user = make_user("irene", "it")
+    writer = Caller(people["it"].client, writer_user, token_for(writer_user))
+    assert writer.complete(instance_id, "analysis_report").status_code == 200
+    path = f"/instances/{instance_id}/documents/analysis_report"
+    assert writer.get(path).get_json()["document"]["author"] == writer_user.username
+    review_id = writer.post(f"{path}/reviews", {}).get_json()["id"]
+    [review] = [t for t in writer.get("/tasks").get_json() if t["instance_id"] == review_id]
+    refused = writer.submit(review["id"], {"decision": "approve"})
+    assert refused.status_code == 403 and "notBy" in refused.get_json()["message"]
+    assert writer.post(f"/tasks/{review['id']}/claim").status_code == 403
+    assert writer.get(path).get_json()["document"]["status"] == "in_review"  # nothing archived
+    done = people["it"].submit(review["id"], {"decision": "approve"})
+    assert done.status_code == 200, done.get_json()
+    archived = writer.get(path).get_json()["document"]
+    assert (archived["status"], archived["archived_by"]) == ("archived", people["it"].user.username)
+
+
 def test_a_document_review_is_not_started_directly(app, people, drive):
     """Started directly, a review skipped the checks of its submission (who may read the document,
     one review per version) and put a forged task in IT's inbox."""

@@ -106,9 +106,12 @@ def _with_step(done: dict, events) -> dict:
 
 def _approval(spec: Spec, done: dict):
     """The completion that approved the document: every reviewer's latest decision approves (a
-    project application needs finance and management both, R3.3.2), the last of them; else None."""
+    project application needs finance and management both, R3.3.2), made after the version was
+    written (a decision on an earlier version approves none of a revised one), the last of them;
+    else None."""
     events = [done.get(element) for element in spec.reviewers]
-    if not events or any(e is None or e.decision in NOT_APPROVED for e in events):
+    written = max((done[a].order for a in spec.authors if a in done), default=0)
+    if not events or any(e is None or e.decision in NOT_APPROVED or e.order < written for e in events):
         return None
     return max(events, key=lambda event: event.order)
 

@@ -112,6 +112,25 @@ def test_an_application_both_reviewers_approved_names_the_last_of_them(app, driv
     assert application.reviewer == f"{group}_driver" and application.approved_at is not None
 
 
+def test_a_revised_application_is_approved_only_by_decisions_made_on_it(app, drive, make_user):
+    """Finance approved version 1 (180,000), management sent it back; version 2 (260,000) showed
+    as approved once management approved it, with finance's audit of it still open."""
+    instance_id = drive.start(make_user("applicant", "business"))
+    drive.walk(instance_id, "budget_audit")
+    drive.complete(instance_id, "budget_audit", decision="approve")
+    drive.complete(instance_id, "initiation_review", decision="revise")
+    drive.complete(instance_id, "initiation_application", budget=260000)
+    drive.complete(instance_id, "initiation_review", decision="approve")
+    versions = [r for r in stored(app, instance_id) if r.document_id == "initiation_application"]
+    revised = max(versions, key=lambda r: r.version)
+    assert (revised.version, revised.reviewer, revised.approved_at) == (2, None, None)
+    drive.complete(instance_id, "budget_audit", decision="approve")  # finance audits version 2
+    [revised] = [
+        r for r in stored(app, instance_id) if r.document_id == "initiation_application" and r.version == 2
+    ]
+    assert revised.reviewer == "finance_driver" and revised.approved_at is not None
+
+
 @pytest.mark.parametrize("group", GROUPS)
 def test_the_permission_table_on_api_page_and_download(app, finished, people, group):
     caller = people[group]

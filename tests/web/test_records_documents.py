@@ -439,6 +439,21 @@ def test_no_one_approves_a_document_they_wrote_or_submitted(app, drive, make_use
     assert done.status_code == 200, done.get_json()
     archived = writer.get(path).get_json()["document"]
     assert (archived["status"], archived["archived_by"]) == ("archived", people["it"].user.username)
+    # A review an author approved before the rule (its log says so) still replays: a replay
+    # repeats what was allowed when it happened.
+    with app.app_context():
+        from sqlalchemy import update
+
+        from engine.models import EventRecord
+
+        db.session.execute(
+            update(EventRecord)
+            .where(EventRecord.instance_id == review_id, EventRecord.element_id == "document_it_review")
+            .values(actor=writer_user.username)
+        )
+        db.session.commit()
+    again = people["admin"].post(f"/instances/{review_id}/replay", {"dry_run": True}).get_json()
+    assert again["matches"], again["divergence"]
 
 
 def test_a_document_review_is_not_started_directly(app, people, drive):

@@ -110,7 +110,9 @@ def _approval(spec: Spec, done: dict):
     written (a decision on an earlier version approves none of a revised one), the last of them;
     else None."""
     events = [done.get(element) for element in spec.reviewers]
-    written = max((done[a].order for a in spec.authors if a in done), default=0)
+    # Written by its authors; one that decides on it too (IT signs the acceptance report it
+    # writes) wrote it no later than the decisions beside its own.
+    written = max((done[a].order for a in spec.authors if a in done and a not in spec.reviewers), default=0)
     if not events or any(e is None or e.decision in NOT_APPROVED or e.order < written for e in events):
         return None
     return max(events, key=lambda event: event.order)

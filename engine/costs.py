@@ -355,7 +355,7 @@ def _reviewed_level(session, record, now: CostSummary) -> int:
     done = session.scalar(
         select(func.max(EventRecord.at)).where(
             EventRecord.instance_id == record.id,
-            EventRecord.type == "task_completed",
+            EventRecord.type.in_(("task_completed", "task_skipped")),  # an admin's skip finished it too
             EventRecord.element_id == REVIEW_TASK,
         )
     )

@@ -237,3 +237,17 @@ def test_an_overrun_reached_while_no_review_could_be_raised_is_reviewed_at_the_n
     clock.advance(minutes=1)
     assert spend(finance, early, "1000").get_json()["overrun_review"] == "no_crossing"
     assert spend(finance, early, "20000").get_json()["overrun_review"] == "raised"  # 20% over
+
+
+def test_a_review_an_administrator_skipped_saw_its_level(app, drive, make_user, people, clock):
+    """Skipped, the review counted as never done: each later cost at that level raised another."""
+    finance, admin = people["finance"], people["admin"]
+    instance_id = implementing(drive, make_user)
+    assert spend(finance, instance_id, "200000").get_json()["overrun_review"] == "raised"
+    [task] = reviews(finance, instance_id)
+    clock.advance(minutes=1)
+    skipped = admin.post(f"/instances/{instance_id}/tasks/{task['id']}/skip", {"reason": "已線下審核"})
+    assert skipped.status_code == 200, skipped.get_json()
+    clock.advance(minutes=1)
+    assert spend(finance, instance_id, "10").get_json()["overrun_review"] == "no_crossing"
+    assert reviews(finance, instance_id) == []

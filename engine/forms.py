@@ -228,6 +228,14 @@ def _list_field(component, rows, hidden=False):
 
 
 MAX_FORM_ID = 200  # engine/models.py: tasks.form_id
+EDITOR_MARKS = ("schemaVersion", "exporter")  # what a modeller writes anew at each save
+
+
+def plain_form(schema) -> dict:
+    """A form-js schema without its editor marks: the form itself, as a deployment compares it."""
+    return {key: value for key, value in (schema or {}).items() if key not in EDITOR_MARKS}
+
+
 MAX_FORM_DEPTH = 64  # levels of objects and lists in a form's JSON (a group in a group is two)
 
 

@@ -7,11 +7,11 @@ import json
 import re
 
 from .errors import DeploymentError
+from .forms import plain_form
 from .specs import ProcessDefinition, safe_xml
 
 # Marks a form editor writes into every form it saves, whatever changed: a form saved unchanged in
 # another editor (form-js raises `schemaVersion`) is the same form and keeps its version.
-EDITOR_MARKS = ("schemaVersion", "exporter")
 
 
 def content_hash(dumped: dict, linked_forms, diagrams: dict[str, str]) -> str:
@@ -20,7 +20,7 @@ def content_hash(dumped: dict, linked_forms, diagrams: dict[str, str]) -> str:
     `diagrams`, the files its processes are drawn in: a shape moved is a change a process owner
     deployed, and downloads back (a file only written out again, as a modeller saves it, is not)."""
     forms = {
-        form_id: {key: value for key, value in schema.items() if key not in EDITOR_MARKS}
+        form_id: plain_form(schema)
         for form_id, schema in dumped.get("forms", {}).items()
         if form_id in linked_forms
     }
@@ -98,10 +98,7 @@ def new_forms(dumped: dict, held: dict, deployed: dict) -> set[str]:
     """The ids of a definition's forms that neither `held` (the forms of the process's latest
     version) nor `deployed` (the latest forms of every process) hold as they are, editor marks
     aside: what this deployment brings anew."""
-
-    def plain(schema):
-        return {key: value for key, value in (schema or {}).items() if key not in EDITOR_MARKS}
-
+    plain = plain_form
     return {
         form_id
         for form_id, schema in dumped.get("forms", {}).items()

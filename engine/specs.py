@@ -23,7 +23,7 @@ from .calls import check_calls
 from .decisions import dmn_cells, translate_cell
 from .errors import DeploymentError, Problem
 from .expressions import UntranslatableExpression
-from .forms import Form
+from .forms import Form, plain_form
 from .parser import ModelParser
 from .serialization import dump_specs, load_specs
 from .validation import (
@@ -270,7 +270,7 @@ class Bundle:
                     # One deployed already, unchanged (a bundle sent again whole, a diagram edited
                     # beside it), is not refused for a rule made since: it could not be fixed
                     # one file at a time. A new or changed one is held to every rule.
-                    form.check(new=self.deployed_forms.get(form.id) != form.schema)
+                    form.check(new=plain_form(self.deployed_forms.get(form.id)) != plain_form(form.schema))
                     if form.id in self.forms:
                         problems.append(Problem(name, f"form id {form.id!r} is also used by another file"))
                     self.forms[form.id] = form

@@ -495,6 +495,11 @@ def test_a_form_deployed_before_a_rule_is_not_refused_by_it_when_sent_again_unch
     assert "p" in Bundle(files, deployed_forms={"f": slow}).definitions  # as deployed: taken
     [problem] = problems_of({**files, "f.form": json.dumps(slow).encode()})  # new: refused
     assert "repeats a repetition" in problem.message
+    resaved = {**slow, "schemaVersion": 16, "exporter": {"name": "Camunda Modeler", "version": "5.29.0"}}
+    assert (
+        "p"
+        in Bundle({**files, "f.form": json.dumps(resaved).encode()}, deployed_forms={"f": slow}).definitions
+    )
     changed = {**slow, "components": [{**slow["components"][0], "label": "決定"}]}
     with pytest.raises(DeploymentError):
         Bundle({**files, "f.form": json.dumps(changed).encode()}, deployed_forms={"f": slow})

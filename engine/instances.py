@@ -113,6 +113,10 @@ class Instance(ClaimsMixin, MessagesMixin, RepairMixin, TimersMixin):
         """The clock this instance's timers and scripts read from now on."""
         self._engine.environment.clock = clock
 
+    def excluded_from(self, task_id) -> tuple:
+        """Who may not take the ready task `task_id` whatever their groups (its `notBy`)."""
+        return describe_task(self._find(task_id), self._engine).excluded
+
     def today(self):
         """The day it is by the instance's clock (`clock.local_day`)."""
         return local_day(self._engine.environment.clock)

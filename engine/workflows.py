@@ -277,6 +277,9 @@ def get_task(session, task_id, actor: Actor, clock=system_clock) -> tuple[TaskIn
         raise NotAllowed(f"{actor.username} may not see task {row.element_id}")
     record, instance = _load(session, row.instance_id, clock, record=record)
     try:
+        if not actor.is_admin and actor.username in instance.excluded_from(row.id):
+            # Not offered a form they could not submit (`notBy`: their own document's review).
+            raise NotAllowed(f"{actor.username} may not take task {row.element_id}: it concerns them (notBy)")
         form, values = instance.form_for(row.id)
     except TaskNotFound:
         # Its row was there a moment ago: it was completed (or cancelled) since, as for the

@@ -112,6 +112,20 @@ def test_an_application_both_reviewers_approved_names_the_last_of_them(app, driv
     assert application.reviewer == f"{group}_driver" and application.approved_at is not None
 
 
+@pytest.mark.parametrize("first", ["acceptance", "business_acceptance"])
+def test_the_acceptance_report_is_approved_whichever_acceptance_comes_first(app, drive, make_user, first):
+    """IT's acceptance both writes the report and decides on it: with the business's decision
+    first, that decision was taken for one made before the report was written, and the report
+    was never approved."""
+    instance_id = drive.start(make_user("applicant", "business"))
+    drive.walk(instance_id, "acceptance")
+    last = {"acceptance": "business_acceptance", "business_acceptance": "acceptance"}[first]
+    drive.complete(instance_id, first, decision="accept")
+    drive.complete(instance_id, last, decision="accept")
+    [report] = [r for r in stored(app, instance_id) if r.document_id == "acceptance_report"]
+    assert report.reviewer is not None and report.approved_at is not None
+
+
 def test_a_revised_application_is_approved_only_by_decisions_made_on_it(app, drive, make_user):
     """Finance approved version 1 (180,000), management sent it back; version 2 (260,000) showed
     as approved once management approved it, with finance's audit of it still open."""
@@ -431,6 +445,8 @@ def test_no_one_approves_a_document_they_wrote_or_submitted(app, drive, make_use
     assert writer.get(path).get_json()["document"]["author"] == writer_user.username
     review_id = writer.post(f"{path}/reviews", {}).get_json()["id"]
     [review] = [t for t in writer.get("/tasks").get_json() if t["instance_id"] == review_id]
+    opened = writer.get(f"/tasks/{review['id']}")  # no form is offered that could not be sent
+    assert opened.status_code == 403 and "notBy" in opened.get_json()["message"]
     refused = writer.submit(review["id"], {"decision": "approve"})
     assert refused.status_code == 403 and "notBy" in refused.get_json()["message"]
     assert writer.post(f"/tasks/{review['id']}/claim").status_code == 403

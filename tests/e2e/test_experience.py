@@ -222,3 +222,19 @@ def test_the_inbox_puts_the_longest_waiting_first_and_counts_it(page, live):
 def staff_tasks(live, username):
     with live.app.app_context():
         return engine.list_tasks(db.session, engine.get_user_by_name(db.session, username).actor)
+
+
+def test_a_number_with_too_many_decimal_places_is_told_in_chinese(page, live):
+    """form-js's own message for an amount like 1.234 stayed English on the Chinese form, beside
+    Chinese messages for the other rules."""
+    instance_id = start_instance(live)
+    walk_to(live, instance_id, "requirement_analysis")
+    staff = Staff(page, live, PASSWORD)
+    staff.log_in("it")
+    staff.open_from_inbox(staff.task(instance_id, "requirement_analysis"))
+    box = page.locator("#form-root").get_by_label(re.compile("軟件授權費用"))
+    box.fill("1.234")
+    box.blur()
+    staff.submit()
+    expect(page.locator("#form-errors")).to_contain_text("小數位數不能超過 2 位")
+    assert "decimal digits" not in page.locator("#form-root").inner_text()

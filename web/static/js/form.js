@@ -34,7 +34,8 @@
     [/^Field must match pattern .*$/, 'pattern'],
     [/^Field must be a valid email\.$/, 'email'],
     [/^Value is not a number\.$/, 'number'],
-    [/^Value is expected to be an integer\.$/, 'integer']
+    [/^Value is expected to be an integer\.$/, 'integer'],
+    [/^Value is expected to have at most (\d+) decimal digits?\.$/, 'decimals']
   ];
   var UI_TEXT = messages.ui;  // form-js's English words -> the reader's language
 

@@ -137,3 +137,21 @@ def test_it_creates_fills_and_publishes_a_plan_that_then_stays_read_only(app, br
     assert revised.status_code == 302 and "2026 v2" in ivan.get(revised.headers["Location"]).text
     listing = maria.get("/plans").text
     assert "2026 v1" in listing and "2026 v2" in listing and "建立年度計劃" not in listing
+
+
+def test_an_estimate_in_fen_is_shown_to_the_fen(app, browser, drive):
+    """The pool page and the plan's list showed 33,000 for 33,000.50 (rounded half to even, and
+    to the yuan), while the CSV and the plan's own figures kept the fen."""
+    ivan = browser("ivan", "it")
+    browser("alice", "business")
+    instance_id = start_request(app, "alice", title="公文系統升級")
+    review(app, instance_id, "accept")
+    drive.complete(
+        instance_id,
+        "requirement_analysis",
+        cost_licences=10000,
+        cost_implementation=20000.5,
+        cost_training=3000,
+    )
+    page = ivan.get("/pool").text
+    assert "33,000.50" in page and ">33,000<" not in page

@@ -8,7 +8,7 @@ from .clock import system_clock
 from .documents import REVIEW_PROCESS, get_document
 from .errors import InstanceStateError
 from .locking import write_lock
-from .models import DocumentVersionRecord
+from .models import DocumentVersionRecord, InstanceRecord
 from .starts import start_instance
 from .tasks import Actor
 from .views import InstanceInfo
@@ -40,6 +40,9 @@ def submit_for_review(
         data["author"] = row.author
     review = start_instance(session, REVIEW_PROCESS, data, actor, clock=clock, by_engine=True)
     row.review_instance_id = review.id
+    # Named after what it reviews: the inbox and the instance list called it "untitled request".
+    review.title = f"{row.title} 第 {row.version} 版 · #{instance_id}"[:300]
+    session.get(InstanceRecord, review.id).title = review.title
     session.flush()
     return review
 

@@ -233,6 +233,12 @@ def test_review_workflow_submit_revise_and_archive(app, drive, make_user, people
     )
     assert submitted.status_code == 201, submitted.get_json()
     review_id = submitted.get_json()["id"]
+    # Named after what it reviews (it was "untitled request" in the inbox and the lists).
+    title = f"《軟件升級改造項目實施計劃》 第 1 版 · #{instance_id}"
+    assert submitted.get_json()["title"] == title
+    assert [t["instance_title"] for t in it.get("/tasks").get_json() if t["instance_id"] == review_id] == [
+        title
+    ]
     again = vendor.post(f"/instances/{instance_id}/documents/implementation_plan/reviews", {})
     assert again.status_code == 409  # one review per version
     # A review is no project: it has no risks or costs to record.

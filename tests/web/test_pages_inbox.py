@@ -280,3 +280,15 @@ def test_a_claim_while_another_branch_is_completed_is_retried_not_refused(
     ready = {t.name: t for t in drive.ready(instance_id)}
     assert ready["budget_audit"].assignee == "fiona"
     assert "initiation_review" not in ready
+
+
+def test_only_those_who_may_raise_a_request_are_offered_one(app, browser):
+    """Finance, IT, management and vendors were offered 新需求申請 in the menu and the inbox, and
+    each click led to a 403: only the business departments raise requests (R3.1.1)."""
+    for username, group, offered in (
+        ("bella", "business", True),
+        ("fiona", "finance", False),
+        ("ivan", "it", False),
+    ):
+        page = browser(username, group).get("/").text
+        assert ('href="/requests/new"' in page) is offered, group

@@ -7,6 +7,7 @@ rejected submission answers 422 with the errors by field, starting nothing.
 from flask import current_app, flash, jsonify, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 import engine
 
@@ -16,6 +17,24 @@ from . import bp
 from .tasks import parse_submission
 
 MAIN_PROCESS = "software_upgrade"
+
+
+@bp.app_context_processor
+def _request_links():
+    def may_raise_request() -> bool:
+        """Whether the pages offer the reader a new request: only its starters may raise one
+        (the link led others to a 403)."""
+        if not current_user.is_authenticated:
+            return False
+        try:
+            engine.require_starter(
+                db.session, current_app.config.get("MAIN_PROCESS", MAIN_PROCESS), current_user.actor
+            )
+        except (engine.NotAllowed, engine.ProcessNotFound, SQLAlchemyError):  # a page about an outage too
+            return False
+        return True
+
+    return {"may_raise_request": may_raise_request}
 
 
 def _process_id():

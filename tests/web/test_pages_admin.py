@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 from apiclient import snapshot
 from conftest_pages import browser_fixture  # noqa: F401 - the `browser` fixture
+from markupsafe import escape
 from sqlalchemy.orm import Session
 
 import engine
@@ -154,6 +155,16 @@ def test_the_incidents_show_the_element_the_message_and_the_data(app, admin, dri
     )
     assert edited.status_code == 302
     assert "數據已修改" in admin.get(edited.location).text  # old and new shown
+    # A typo in the editor led to an error page and the typed text was lost: the instance page
+    # again, the text in the editor, the problem said above it, nothing stored.
+    typo = '{"sign_contract": {"support_months": 2,}}'
+    kept = admin.post_form(
+        f"/instances/{started}/admin/data",
+        {"original": '{"sign_contract": {}}', "data": typo, "reason": "補錄"},
+    )
+    assert kept.status_code == 400 and "數據不是有效的 JSON" in kept.text
+    assert str(escape(typo)) in kept.text and 'id="admin-title"' in kept.text
+    assert instance(app, started).data["sign_contract"] == data["sign_contract"]
     # A variable taken out of the editor was ignored ("no change") and stayed: now said so.
     before = instance(app, started).data
     gone = admin.post_form(

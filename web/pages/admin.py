@@ -5,7 +5,7 @@ the REST API makes, and is recorded in the instance's event log with who did it 
 
 import json
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
@@ -169,10 +169,13 @@ def admin_panel(info, events) -> dict:
         v.version for v in engine.list_versions(db.session, info.process_id) if v.version != info.version
     ]
     variables = {key: value for key, value in (info.data or {}).items()}
+    shown = json.dumps(variables, ensure_ascii=False, indent=2, sort_keys=True, default=str)
     return {
         "steps": steps,
         "versions": versions,
-        "data_json": json.dumps(variables, ensure_ascii=False, indent=2, sort_keys=True, default=str),
+        "original_json": shown,
+        # What the admin typed, when the edit was refused: kept in the editor, not thrown away.
+        "data_json": g.get("refused_data_edit") or shown,
     }
 
 
@@ -249,19 +252,24 @@ def admin_skip(instance_id):
     return _back(instance_id, gettext("已跳過該步驟。"))
 
 
+class _Unreadable(Exception):
+    """The editor's text is no JSON object the data may hold; `args[0]` says why."""
+
+
 def _json_object(text):
     """The editor's JSON object, read and checked as an API body is (no lone surrogates, NUL,
-    NaN, numbers beyond 64 bits, or deep nesting: each made the instance unreadable)."""
+    NaN, numbers beyond 64 bits, or deep nesting: each made the instance unreadable). Raises
+    _Unreadable naming the problem."""
     try:
         value = jsontext.loads_exact(text)
     except ValueError as error:
-        abort(400, description=f"數據不是有效的 JSON（{error}） / the data is not valid JSON: {error}")
+        raise _Unreadable(f"數據不是有效的 JSON（{error}） / the data is not valid JSON: {error}") from None
     if not isinstance(value, dict):
-        abort(400, description="數據須為 JSON 對象 / the data must be a JSON object")
+        raise _Unreadable("數據須為 JSON 對象 / the data must be a JSON object")
     found = jsontext.problem(value)
     if found is not None:
         where = found.replace("the body", "the data")
-        abort(400, description=f"數據無法保存（{where}） / the data cannot be stored: {where}")
+        raise _Unreadable(f"數據無法保存（{where}） / the data cannot be stored: {where}")
     return value
 
 
@@ -271,7 +279,16 @@ def admin_edit_data(instance_id):
     """The editor posts the data as shown and as edited; the variables that differ are set
     (old and new values go in the event log)."""
     form = _form(DataSchema())
-    original, edited = _json_object(form["original"]), _json_object(form["data"])
+    try:
+        original, edited = _json_object(form["original"]), _json_object(form["data"])
+    except _Unreadable as problem:
+        # The instance page again, the typed text in its editor and the problem above it: one
+        # typo lost a long edit to an error page.
+        flash(split_message(problem.args[0]), "error")
+        g.refused_data_edit = form["data"]
+        from .instances import instance as instance_page  # it imports this module's admin_panel
+
+        return instance_page(instance_id), 400
     removed = sorted(set(original) - set(edited))
     if removed:  # the engine sets variables, it never removes one: said so, nothing changed
         flash(gettext("不能刪除變量：%(names)s。可將其值改為 null。", names="、".join(removed)), "error")
